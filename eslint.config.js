@@ -1,0 +1,45 @@
+// Lint: typescript-eslint strict + type-aware rules that matter for a security
+// boundary (no floating promises, exhaustive switches over closed unions), and a
+// dependency rule that keeps the decision core free of I/O (STYLE.md).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const ioModules = [
+  'node:fs', 'node:fs/promises', 'node:http', 'node:http2', 'node:net', 'node:child_process',
+  '@grpc/grpc-js', '@grpc/proto-loader', 'pino', 'prom-client', '@kubernetes/client-node',
+];
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', '.cache/', 'coverage/', 'bin/'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['*.js'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // The decision core is pure: it gets keys, clock and upstream tokens through
+    // interfaces and never logs, counts or does I/O.
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: ioModules.map((name) => ({ name, message: 'src/core is pure: do I/O in an adapter.' })),
+        patterns: [{ group: ['**/server/**', '**/obs/**', '**/sources/**', '**/envoy/**'], message: 'src/core must not depend on adapters.' }],
+      }],
+    },
+  },
+  {
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts', 'scripts/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-unused-expressions': 'off',
+    },
+  },
+);
