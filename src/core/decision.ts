@@ -1,0 +1,41 @@
+/**
+ * The typed outcome of the decision core. Adapters turn it into a CheckResponse,
+ * a log line and metric increments; the core itself never does.
+ */
+import type { Reason } from './reasons.ts';
+import type { RuntimePolicy } from '../policy/runtime-policy.ts';
+
+/** Claims of a token whose signature verified; safe to log (SPEC.md 3). */
+export interface VerifiedPrincipal {
+  readonly issuer: string;
+  readonly subject: string | undefined;
+  readonly clientId: string | undefined;
+  readonly audiences: readonly string[];
+}
+
+export type Decision =
+  | {
+      readonly kind: 'allow';
+      readonly policy: RuntimePolicy;
+      readonly principal: VerifiedPrincipal;
+      /** Permissive mode: the audience check failed and was not enforced (SPEC.md 2.4). */
+      readonly notEnforced: Extract<Reason, 'audience_mismatch'> | undefined;
+      /** Set when `notEnforced` is, for the audit log line. */
+      readonly tokenSHA256: string | undefined;
+    }
+  | {
+      readonly kind: 'deny';
+      readonly reason: Reason;
+      readonly policy: RuntimePolicy | undefined;
+      /** Scopes for an `insufficient_scope` challenge. */
+      readonly challengeScopes: readonly string[];
+      /** First 16 hex digits of the SHA-256 of the presented token, when there was one. */
+      readonly tokenSHA256: string | undefined;
+      /** Verified claims, when the signature verified before a later check failed. */
+      readonly principal: VerifiedPrincipal | undefined;
+    }
+  | {
+      /** An RFC 9728 metadata request answered directly (SPEC.md 2.1 step 1). */
+      readonly kind: 'metadata';
+      readonly policy: RuntimePolicy;
+    };

@@ -1,0 +1,43 @@
+/**
+ * Scope rules (SPEC.md 2.6; RFC 9068 §2.2.3, RFC 8693 §4.2 `scope`, MCP
+ * 2026-07-28 scope hierarchies).
+ *
+ * Granted scopes come from `scope` (space-delimited string) and `scp` (string or
+ * array of strings). Comparison is exact and case-sensitive. Implications are
+ * expanded before comparing; the implication map is already closed
+ * transitively when the policy is compiled.
+ */
+
+/** The granted scopes, or `undefined` when `scope`/`scp` has the wrong type. */
+export function grantedScopes(payload: Readonly<Record<string, unknown>>): Set<string> | undefined {
+  const granted = new Set<string>();
+  const { scope, scp } = payload;
+  if (scope !== undefined) {
+    if (typeof scope !== 'string') return undefined;
+    for (const value of scope.split(' ')) if (value !== '') granted.add(value);
+  }
+  if (scp !== undefined) {
+    if (typeof scp === 'string') {
+      for (const value of scp.split(' ')) if (value !== '') granted.add(value);
+    } else if (Array.isArray(scp) && scp.every((value) => typeof value === 'string')) {
+      for (const value of scp as string[]) granted.add(value);
+    } else {
+      return undefined;
+    }
+  }
+  return granted;
+}
+
+/** Required scopes not covered by the granted ones after implications; empty when satisfied. */
+export function missingScopes(
+  required: readonly string[],
+  granted: ReadonlySet<string>,
+  implications: ReadonlyMap<string, readonly string[]>,
+): string[] {
+  if (required.length === 0) return [];
+  const effective = new Set(granted);
+  for (const scope of granted) {
+    for (const implied of implications.get(scope) ?? []) effective.add(implied);
+  }
+  return required.filter((scope) => !effective.has(scope));
+}

@@ -1,0 +1,41 @@
+/**
+ * Token profiles per issuer (SPEC.md 2.3, RFC 9068 §2.1 and §4, RFC 8725 §3.11).
+ *
+ * `rfc9068`: `typ` must be the `at+jwt` media type; `iss exp aud sub client_id
+ * iat jti` are required. `jwt`: for issuers that do not yet type their access
+ * tokens; `typ` may be `JWT` or absent, `client_id`/`jti` optional, but a token
+ * shaped like an ID token (`nonce` or `at_hash`) is refused.
+ */
+
+export type TokenProfile = 'rfc9068' | 'jwt';
+
+export const TOKEN_PROFILES: readonly TokenProfile[] = ['rfc9068', 'jwt'];
+
+/** Media-type comparison: case-insensitive, `application/` prefix optional (RFC 7515 §4.1.9). */
+function mediaType(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
+}
+
+export function typeAccepted(profile: TokenProfile, typ: unknown): boolean {
+  switch (profile) {
+    case 'rfc9068':
+      return typeof typ === 'string' && mediaType(typ) === 'at+jwt';
+    case 'jwt':
+      return typ === undefined || (typeof typ === 'string' && (mediaType(typ) === 'jwt' || mediaType(typ) === 'at+jwt'));
+  }
+}
+
+const REQUIRED_CLAIMS: Readonly<Record<TokenProfile, readonly string[]>> = {
+  rfc9068: ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'],
+  jwt: ['iss', 'exp', 'aud'],
+};
+
+export function requiredClaims(profile: TokenProfile): readonly string[] {
+  return REQUIRED_CLAIMS[profile];
+}
+
+/** An ID token's shape (OpenID Connect Core §2, §3.1.3.6) presented as an access token. */
+export function looksLikeIdToken(payload: Readonly<Record<string, unknown>>): boolean {
+  return 'nonce' in payload || 'at_hash' in payload;
+}
