@@ -1,0 +1,89 @@
+/**
+ * Compiles a validated AudiencePolicy document into its frozen runtime form:
+ * defaults applied, audiences canonicalised, hosts lower-cased, scope
+ * implications closed transitively, the RFC 9728 URL and document built once.
+ */
+import { canonicalAudience } from '../core/audience.ts';
+import { DEFAULT_ALGORITHMS } from '../core/algorithms.ts';
+import type { AudiencePolicyDocument } from './policy-schema.ts';
+import type { RuntimeIssuer, RuntimePolicy } from './runtime-policy.ts';
+import { protectedResourceMetadata } from './protected-resource-metadata.ts';
+
+export const DEFAULT_NAMESPACE = 'default';
+export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
+const WELL_KNOWN = '/.well-known/oauth-protected-resource';
+
+function normalisePrefix(prefix: string): string {
+  return prefix.length > 1 && prefix.endsWith('/') ? prefix.replace(/\/+$/, '') || '/' : prefix;
+}
+
+function closeImplications(direct: Readonly<Record<string, readonly string[]>>): Map<string, readonly string[]> {
+  const closed = new Map<string, readonly string[]>();
+  for (const scope of Object.keys(direct)) {
+    const reached = new Set<string>();
+    const pending = [...(direct[scope] ?? [])];
+    while (pending.length > 0) {
+      const next = pending.pop() as string;
+      if (reached.has(next)) continue;
+      reached.add(next);
+      pending.push(...(direct[next] ?? []));
+    }
+    closed.set(scope, Object.freeze([...reached]));
+  }
+  return closed;
+}
+
+export interface CompileContext {
+  /** Creation time in ms (oldest wins conflicts); load order breaks ties. */
+  readonly createdAt: number;
+  readonly loadOrder: number;
+}
+
+export function compilePolicy(document: AudiencePolicyDocument, context: CompileContext): RuntimePolicy {
+  const { spec, metadata } = document;
+  const namespace = metadata.namespace ?? DEFAULT_NAMESPACE;
+  const resourceURL = new URL(spec.resource);
+  const resourcePath = resourceURL.pathname === '' ? '/' : resourceURL.pathname;
+
+  const issuers = new Map<string, RuntimeIssuer>();
+  for (const issuer of spec.issuers) {
+    issuers.set(issuer.issuer, Object.freeze({
+      issuer: issuer.issuer,
+      jwksUri: issuer.jwksUri,
+      algorithms: Object.freeze([...(issuer.algorithms ?? DEFAULT_ALGORITHMS)]),
+      profile: issuer.profile ?? 'rfc9068',
+      keySetId: `${issuer.issuer} ${issuer.jwksUri ?? '(discovered)'}`,
+    }));
+  }
+
+  const accepted = new Set<string>();
+  for (const audience of [spec.resource, ...(spec.audiences ?? [])]) {
+    const canonical = canonicalAudience(audience);
+    if (canonical !== undefined) accepted.add(canonical);
+  }
+
+  // RFC 9728 §3.1: the well-known segment goes between the host and the resource's path.
+  const metadataPath = resourcePath === '/' ? WELL_KNOWN : `${WELL_KNOWN}${resourcePath}`;
+  const metadataUrl = `${resourceURL.protocol}//${resourceURL.host}${metadataPath}`;
+  const requiredScopes = Object.freeze([...(spec.requiredScopes ?? [])]);
+
+  return Object.freeze({
+    id: `${namespace}/${metadata.name}`,
+    namespace,
+    name: metadata.name,
+    generation: metadata.generation ?? 0,
+    resource: spec.resource,
+    acceptedAudiences: accepted,
+    hosts: Object.freeze(spec.hosts?.map((host) => host.toLowerCase()) ?? [resourceURL.hostname.toLowerCase()]),
+    pathPrefixes: Object.freeze(spec.pathPrefixes?.map(normalisePrefix) ?? [normalisePrefix(resourcePath)]),
+    issuers,
+    requiredScopes,
+    scopeImplications: closeImplications(spec.scopeImplications ?? {}),
+    mode: spec.mode ?? 'Strict',
+    clockSkewSeconds: spec.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS,
+    metadataUrl,
+    metadataPath,
+    metadataDocument: JSON.stringify(protectedResourceMetadata(spec)),
+    age: Object.freeze([context.createdAt, context.loadOrder] as const),
+  });
+}

@@ -1,0 +1,80 @@
+/**
+ * The one schema source for AudiencePolicy (SPEC.md 1.2). From it come the
+ * TypeScript types (`Static`), the in-process validator
+ * (src/policy/validate-policy.ts) and the CustomResourceDefinition
+ * (src/policy/crd.ts). Every field carries the description users see in
+ * `kubectl explain` and in the README's field reference.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { ASYMMETRIC_ALGORITHMS, DEFAULT_ALGORITHMS } from '../core/algorithms.ts';
+
+export const API_GROUP = 'audienceguard.dev';
+export const API_VERSION = 'v1alpha1';
+export const KIND = 'AudiencePolicy';
+
+export const LIMITS = { issuers: 8, hosts: 32, pathPrefixes: 32, audiences: 64, scopes: 64, uriLength: 2048 } as const;
+
+const uri = (description: string) => Type.String({ minLength: 1, maxLength: LIMITS.uriLength, description });
+// RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E
+const scopeToken = Type.String({ minLength: 1, maxLength: 256, pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$', description: 'An OAuth scope token (RFC 6749 §3.3).' });
+const scopeList = (description: string) => Type.Array(scopeToken, { maxItems: LIMITS.scopes, description });
+
+export const IssuerSchema = Type.Object({
+  issuer: uri('Exact `iss` value of tokens from this authorization server: an absolute https URI (http only for loopback hosts), no query, fragment or userinfo.'),
+  jwksUri: Type.Optional(uri('JWKS URI of the issuer. When absent it is discovered: RFC 8414 authorization server metadata first, then OpenID Connect discovery.')),
+  algorithms: Type.Optional(Type.Array(Type.Union(ASYMMETRIC_ALGORITHMS.map((alg) => Type.Literal(alg))), {
+    minItems: 1, maxItems: ASYMMETRIC_ALGORITHMS.length, uniqueItems: true,
+    description: `Accepted JWS algorithms; asymmetric only, never none or HS*. Default: ${DEFAULT_ALGORITHMS.join(', ')}.`,
+  })),
+  profile: Type.Optional(Type.Union([Type.Literal('rfc9068'), Type.Literal('jwt')], {
+    description: 'rfc9068 (default): typ at+jwt and the RFC 9068 claims are required. jwt: for issuers without RFC 9068 support; typ JWT or absent, client_id and jti optional, ID-token-shaped tokens refused.',
+  })),
+}, { additionalProperties: false, description: 'A trusted authorization server.' });
+
+export const ResourceMetadataSchema = Type.Object({
+  resourceName: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'RFC 9728 `resource_name`.' })),
+  resourceDocumentation: Type.Optional(uri('RFC 9728 `resource_documentation`: an absolute https URI.')),
+  scopesSupported: Type.Optional(scopeList('RFC 9728 `scopes_supported`; default: the required scopes. `offline_access` is never advertised.')),
+}, { additionalProperties: false, description: 'Extra fields of the RFC 9728 protected resource metadata document.' });
+
+export const PolicySpecSchema = Type.Object({
+  resource: uri('Canonical resource identifier (RFC 8707 / RFC 9728 `resource`): an absolute https URI (http only for loopback hosts) without query, fragment or userinfo. Always an accepted audience.'),
+  audiences: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: LIMITS.uriLength }), {
+    maxItems: LIMITS.audiences, description: 'Further accepted `aud` values, compared by the audience rule (exact, with scheme/host case and default port folded for http(s) URIs).',
+  })),
+  hosts: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 253, pattern: '^(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$' }), {
+    minItems: 1, maxItems: LIMITS.hosts, description: 'Request hosts (:authority without port) this policy protects; `*.example.com` matches any subdomain. Default: the host of `resource`.',
+  })),
+  pathPrefixes: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 1024, pattern: '^/[^?#]*$' }), {
+    minItems: 1, maxItems: LIMITS.pathPrefixes, description: 'Path prefixes matched at segment boundaries (`/mcp` covers `/mcp` and `/mcp/x`, not `/mcpx`). Default: the path of `resource` (`/` when empty).',
+  })),
+  issuers: Type.Array(IssuerSchema, { minItems: 1, maxItems: LIMITS.issuers, description: 'Authorization servers whose tokens are accepted; a token is verified only with its own issuer\'s keys.' }),
+  requiredScopes: Type.Optional(scopeList('Scopes that must all be granted (`scope` or `scp`), else 403 insufficient_scope.')),
+  scopeImplications: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: 256 }), scopeList('Scopes implied by the key scope.'), {
+    description: 'A broader scope implies narrower ones, e.g. `mcp:admin: [mcp:tools]`; applied transitively.',
+  })),
+  mode: Type.Optional(Type.Union([Type.Literal('Strict'), Type.Literal('Permissive')], {
+    description: 'Strict (default): every failure denies. Permissive: audience failures are logged and counted as not enforced and the request is allowed (Authorization still removed); all other checks still deny.',
+  })),
+  clockSkewSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 300, description: 'Leeway for exp, nbf and iat, in seconds. Default 60.' })),
+  resourceMetadata: Type.Optional(ResourceMetadataSchema),
+}, { additionalProperties: false, description: 'What the protected service accepts.' });
+
+export const PolicyMetadataSchema = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$' }),
+  namespace: Type.Optional(Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' })),
+  creationTimestamp: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  generation: Type.Optional(Type.Integer({ minimum: 0 })),
+}, { additionalProperties: true });
+
+export const AudiencePolicySchema = Type.Object({
+  apiVersion: Type.Literal(`${API_GROUP}/${API_VERSION}`),
+  kind: Type.Literal(KIND),
+  metadata: PolicyMetadataSchema,
+  spec: PolicySpecSchema,
+  status: Type.Optional(Type.Unknown()),
+}, { additionalProperties: false });
+
+export type AudiencePolicyDocument = Static<typeof AudiencePolicySchema>;
+export type AudiencePolicySpec = Static<typeof PolicySpecSchema>;
+export type IssuerSpec = Static<typeof IssuerSchema>;

@@ -1,0 +1,28 @@
+/**
+ * The RFC 9728 protected resource metadata document of a policy (SPEC.md 2.5).
+ * `resource` is exactly the configured identifier; arrays are never empty
+ * (RFC 9728 §2); `offline_access` is never advertised (MCP authorization).
+ */
+import type { AudiencePolicySpec } from './policy-schema.ts';
+
+export interface ProtectedResourceMetadata {
+  resource: string;
+  authorization_servers: string[];
+  bearer_methods_supported: ['header'];
+  scopes_supported?: string[];
+  resource_name?: string;
+  resource_documentation?: string;
+}
+
+export function protectedResourceMetadata(spec: AudiencePolicySpec): ProtectedResourceMetadata {
+  const document: ProtectedResourceMetadata = {
+    resource: spec.resource,
+    authorization_servers: spec.issuers.map((issuer) => issuer.issuer),
+    bearer_methods_supported: ['header'],
+  };
+  const scopes = (spec.resourceMetadata?.scopesSupported ?? spec.requiredScopes ?? []).filter((scope) => scope !== 'offline_access');
+  if (scopes.length > 0) document.scopes_supported = scopes;
+  if (spec.resourceMetadata?.resourceName !== undefined) document.resource_name = spec.resourceMetadata.resourceName;
+  if (spec.resourceMetadata?.resourceDocumentation !== undefined) document.resource_documentation = spec.resourceMetadata.resourceDocumentation;
+  return document;
+}

@@ -1,0 +1,49 @@
+/**
+ * The compiled, frozen form of an AudiencePolicy that the decision core reads.
+ * Wire objects (CRD, YAML) never reach the core: src/policy/compile-policy.ts
+ * validates them and precomputes everything here once per change.
+ */
+import type { TokenProfile } from '../core/token-profile.ts';
+
+export type PolicyMode = 'Strict' | 'Permissive';
+
+export interface RuntimeIssuer {
+  /** Exact `iss` value. */
+  readonly issuer: string;
+  /** Explicit JWKS URI; when absent the key source discovers it from the issuer. */
+  readonly jwksUri: string | undefined;
+  readonly algorithms: readonly string[];
+  readonly profile: TokenProfile;
+  /** Identity of the key set (issuer + JWKS URI): policies that share it share keys. */
+  readonly keySetId: string;
+}
+
+export interface RuntimePolicy {
+  /** `NAMESPACE/NAME`. */
+  readonly id: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly generation: number;
+  /** The canonical resource identifier, exactly as configured. */
+  readonly resource: string;
+  /** `resource` + `audiences`, each in canonical form (src/core/audience.ts). */
+  readonly acceptedAudiences: ReadonlySet<string>;
+  /** Lower-case host patterns; `*.example.com` matches any subdomain. */
+  readonly hosts: readonly string[];
+  /** Path prefixes matched at segment boundaries. */
+  readonly pathPrefixes: readonly string[];
+  readonly issuers: ReadonlyMap<string, RuntimeIssuer>;
+  readonly requiredScopes: readonly string[];
+  /** Scope → every scope it implies, closed transitively. */
+  readonly scopeImplications: ReadonlyMap<string, readonly string[]>;
+  readonly mode: PolicyMode;
+  readonly clockSkewSeconds: number;
+  /** RFC 9728 metadata URL of this resource (the `resource_metadata` challenge parameter). */
+  readonly metadataUrl: string;
+  /** Path of `metadataUrl`, answered for GET/HEAD on the policy's hosts. */
+  readonly metadataPath: string;
+  /** RFC 9728 document, serialised once. */
+  readonly metadataDocument: string;
+  /** Sort key for "the oldest policy wins" (creation time, then load order). */
+  readonly age: readonly [number, number];
+}

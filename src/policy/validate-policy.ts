@@ -1,0 +1,78 @@
+/**
+ * The validator shared by the server, `audience-guard validate` and the
+ * Kubernetes source: the JSON Schema of src/policy/policy-schema.ts (the same
+ * structural rules the CRD carries) plus the semantic rules of SPEC.md 1.2.
+ */
+import { Ajv, type ErrorObject } from 'ajv';
+import { AudiencePolicySchema, type AudiencePolicyDocument } from './policy-schema.ts';
+import { identifierURIProblem } from './uri-rules.ts';
+
+export interface PolicyProblem {
+  /** JSON pointer inside the document, e.g. `/spec/issuers/0/issuer`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export type PolicyValidation =
+  | { readonly valid: true; readonly policy: AudiencePolicyDocument }
+  | { readonly valid: false; readonly problems: readonly PolicyProblem[] };
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validateSchema = ajv.compile<AudiencePolicyDocument>(AudiencePolicySchema);
+
+function schemaProblem(error: ErrorObject): PolicyProblem {
+  const path = error.instancePath === '' ? '/' : error.instancePath;
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return { path, message: `unknown field "${String((error.params as { additionalProperty: string }).additionalProperty)}"` };
+    case 'enum':
+    case 'const':
+      return { path, message: `${error.message ?? 'invalid'}: ${JSON.stringify(error.params)}` };
+    default:
+      return { path, message: error.message ?? 'invalid' };
+  }
+}
+
+/** Unions report one error per branch; keep the most useful single line. */
+function dedupe(problems: PolicyProblem[]): PolicyProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((problem) => {
+    const key = problem.path;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function semanticProblems(policy: AudiencePolicyDocument): PolicyProblem[] {
+  const problems: PolicyProblem[] = [];
+  const { spec } = policy;
+  const check = (path: string, problem: string | undefined): void => {
+    if (problem !== undefined) problems.push({ path, message: problem });
+  };
+  check('/spec/resource', identifierURIProblem(spec.resource));
+  const issuers = new Set<string>();
+  spec.issuers.forEach((issuer, index) => {
+    check(`/spec/issuers/${index}/issuer`, identifierURIProblem(issuer.issuer));
+    if (issuer.jwksUri !== undefined) check(`/spec/issuers/${index}/jwksUri`, identifierURIProblem(issuer.jwksUri, { allowQuery: true }));
+    if (issuers.has(issuer.issuer)) problems.push({ path: `/spec/issuers/${index}/issuer`, message: 'duplicate issuer' });
+    issuers.add(issuer.issuer);
+  });
+  (spec.audiences ?? []).forEach((audience, index) => {
+    if (/^https?:\/\//i.test(audience) && audience.includes('#')) {
+      problems.push({ path: `/spec/audiences/${index}`, message: 'must not contain a fragment (it could never match)' });
+    }
+  });
+  const documentation = spec.resourceMetadata?.resourceDocumentation;
+  if (documentation !== undefined) check('/spec/resourceMetadata/resourceDocumentation', identifierURIProblem(documentation, { allowQuery: true }));
+  return problems;
+}
+
+/** Validates one parsed document; never throws. */
+export function validatePolicy(document: unknown): PolicyValidation {
+  if (!validateSchema(document)) {
+    return { valid: false, problems: dedupe((validateSchema.errors ?? []).map(schemaProblem)) };
+  }
+  const problems = semanticProblems(document);
+  return problems.length === 0 ? { valid: true, policy: document } : { valid: false, problems };
+}
