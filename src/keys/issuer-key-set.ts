@@ -1,0 +1,148 @@
+/**
+ * One issuer's verification keys: fetched when a policy that trusts the issuer
+ * loads (not on the first request), cached, refreshed periodically, refetched
+ * on an unknown `kid` at most once per cooldown, retried with backoff while it
+ * cannot be had. A failed refresh keeps the keys already cached: an issuer
+ * outage degrades to "old keys still work", never to "any key works".
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { KeyLookup } from '../core/key-resolver.ts';
+import { discoverJWKSUri } from './discovery.ts';
+import { fetchJSONObject, type FetchLimits } from './fetch-json.ts';
+import { publicKeys, selectJWK, type PublicJWK } from './jwk-selection.ts';
+
+export interface KeySetOptions {
+  readonly fetchLimits: FetchLimits;
+  readonly maxKeys: number;
+  /** At most one refetch per this period when a token names an unknown `kid` (SPEC.md 2.1 step 6). */
+  readonly unknownKeyCooldownMs: number;
+  /** Routine refresh of a healthy key set. */
+  readonly refreshIntervalMs: number;
+  /** Backoff bounds for retrying a key set that could not be fetched. */
+  readonly retryMinMs: number;
+  readonly retryMaxMs: number;
+  /** Milliseconds clock (injected for tests). */
+  now(): number;
+}
+
+export type KeySetRefresh = { readonly issuer: string; readonly ok: true } | { readonly issuer: string; readonly ok: false; readonly error: string };
+
+export class IssuerKeySet {
+  readonly issuer: string;
+  readonly #configuredJWKSUri: string | undefined;
+  readonly #options: KeySetOptions;
+  readonly #onRefresh: (refresh: KeySetRefresh) => void;
+  #jwksUri: string | undefined;
+  #keys: readonly PublicJWK[] | undefined;
+  readonly #imported = new Map<string, KeyObject>();
+  #inflight: Promise<void> | undefined;
+  #lastAttempt = Number.NEGATIVE_INFINITY;
+  #lastUnknownKeyRefetch = Number.NEGATIVE_INFINITY;
+  #lastError: string | undefined;
+  #failures = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(issuer: string, jwksUri: string | undefined, options: KeySetOptions, onRefresh: (refresh: KeySetRefresh) => void) {
+    this.issuer = issuer;
+    this.#configuredJWKSUri = jwksUri;
+    this.#jwksUri = jwksUri;
+    this.#options = options;
+    this.#onRefresh = onRefresh;
+  }
+
+  /** Keys are loaded and usable. */
+  get ready(): boolean {
+    return this.#keys !== undefined;
+  }
+
+  /** Why the last fetch failed (safe to show in status), or undefined after a success. */
+  get lastError(): string | undefined {
+    return this.#lastError;
+  }
+
+  /** Fetches now (single flight); resolves when the attempt ends, never rejects. */
+  refresh(): Promise<void> {
+    this.#inflight ??= this.#fetch().finally(() => {
+      this.#inflight = undefined;
+    });
+    return this.#inflight;
+  }
+
+  async resolve(kid: string | undefined, alg: string): Promise<KeyLookup> {
+    if (this.#keys === undefined) {
+      if (this.#inflight !== undefined || this.#sinceLastAttempt() >= this.#options.retryMinMs) await this.refresh();
+      if (this.#keys === undefined) return { kind: 'keys_unavailable' };
+    }
+    let key = this.#lookup(kid, alg);
+    if (key === undefined && kid !== undefined) {
+      // A new `kid` usually means the issuer rotated keys: refetch, but at most once
+      // per cooldown, so tokens with invented kids cannot make us hammer the issuer.
+      const now = this.#options.now();
+      if (this.#inflight === undefined && now - this.#lastUnknownKeyRefetch >= this.#options.unknownKeyCooldownMs) {
+        this.#lastUnknownKeyRefetch = now;
+        await this.refresh();
+      } else if (this.#inflight !== undefined) {
+        await this.#inflight;
+      }
+      key = this.#lookup(kid, alg);
+    }
+    return key === undefined ? { kind: 'unknown_key' } : { kind: 'key', key };
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+  }
+
+  #sinceLastAttempt(): number {
+    return this.#options.now() - this.#lastAttempt;
+  }
+
+  #lookup(kid: string | undefined, alg: string): KeyObject | undefined {
+    const cacheKey = `${kid ?? ''}\u0000${alg}`;
+    const cached = this.#imported.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const jwk = selectJWK(this.#keys ?? [], kid, alg);
+    if (jwk === undefined) return undefined;
+    try {
+      const key = createPublicKey({ key: jwk, format: 'jwk' });
+      this.#imported.set(cacheKey, key);
+      return key;
+    } catch {
+      return undefined; // an unusable JWK is as good as an absent one
+    }
+  }
+
+  async #fetch(): Promise<void> {
+    this.#lastAttempt = this.#options.now();
+    try {
+      this.#jwksUri ??= await discoverJWKSUri(this.issuer, this.#options.fetchLimits);
+      const document = await fetchJSONObject(this.#jwksUri, this.#options.fetchLimits);
+      const keys = publicKeys(document, this.#options.maxKeys);
+      if (this.#closed) return;
+      this.#keys = keys;
+      this.#imported.clear();
+      this.#lastError = undefined;
+      this.#failures = 0;
+      this.#onRefresh({ issuer: this.issuer, ok: true });
+      this.#schedule(this.#options.refreshIntervalMs);
+    } catch (error) {
+      if (this.#closed) return;
+      // A discovered URI is looked up again next time: the issuer may have moved it.
+      this.#jwksUri = this.#configuredJWKSUri;
+      this.#lastError = (error as Error).message;
+      this.#failures += 1;
+      this.#onRefresh({ issuer: this.issuer, ok: false, error: this.#lastError });
+      const backoff = Math.min(this.#options.retryMaxMs, this.#options.retryMinMs * 2 ** (this.#failures - 1));
+      this.#schedule(this.#keys === undefined ? backoff : Math.min(backoff, this.#options.refreshIntervalMs));
+    }
+  }
+
+  #schedule(delayMs: number): void {
+    clearTimeout(this.#timer);
+    if (this.#closed) return;
+    this.#timer = setTimeout(() => void this.refresh(), delayMs);
+    this.#timer.unref();
+  }
+}
