@@ -1,0 +1,79 @@
+/**
+ * Command-line entry point (SPEC.md 1.1): `serve`, `validate`, `crd`.
+ * Exit codes: 0 ok, 1 invalid input or a runtime failure, 2 usage or start-up
+ * errors (bad flags, unreadable or invalid policy files) — with one line naming
+ * the flag or file.
+ */
+import { createLogger } from '../obs/logger.ts';
+import { startService } from '../server/audience-guard-service.ts';
+import { PolicyFileError } from '../sources/file-policy-source.ts';
+import { parseServeFlags, SERVE_FLAGS, environmentName } from './serve-flags.ts';
+import { runValidate } from './validate-command.ts';
+
+const USAGE = `usage: audience-guard <command>
+
+commands:
+  serve [flags]        run the Envoy ext_authz gRPC server and the admin HTTP server
+  validate FILE...     validate AudiencePolicy files (exit 0 valid, 1 invalid, 2 usage)
+
+serve flags (also from the environment as AUDIENCE_GUARD_<FLAG>):
+${Object.entries(SERVE_FLAGS).map(([name, spec]) => `  --${name.padEnd(18)} ${spec.help}${spec.default === undefined ? '' : ` Default: ${spec.default}.`} [${environmentName(name)}]`).join('\n')}
+`;
+
+async function serve(argv: readonly string[]): Promise<number> {
+  const parsed = parseServeFlags(argv, process.env);
+  if (!parsed.ok) {
+    process.stderr.write(`audience-guard: ${parsed.error}\n`);
+    return 2;
+  }
+  const { flags } = parsed;
+  if (flags.policyFiles.length === 0) {
+    process.stderr.write('audience-guard: --policy-file: required; this build has no Kubernetes policy source yet\n');
+    return 2;
+  }
+  const logger = createLogger(flags.logLevel);
+  let service;
+  try {
+    service = await startService({ ...flags, maxConnectionAgeMs: 5 * 60_000 }, logger);
+  } catch (error) {
+    if (error instanceof PolicyFileError) {
+      for (const problem of error.problems) process.stderr.write(`${problem.origin} ${problem.path}: ${problem.message}\n`);
+      process.stderr.write(`audience-guard: --policy-file: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`audience-guard: cannot start: ${(error as Error).message}\n`);
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string): void => {
+      logger.info({ event: 'shutdown', signal }, 'draining in-flight checks');
+      void service.stop().then(resolve);
+    };
+    process.once('SIGTERM', shutdown);
+    process.once('SIGINT', shutdown);
+  });
+  logger.flush();
+  return 0;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serve(rest);
+    case 'validate':
+      return runValidate(rest, (line) => process.stdout.write(`${line}\n`), (line) => process.stderr.write(`${line}\n`));
+    case '--help':
+    case '-h':
+    case 'help':
+      process.stdout.write(USAGE);
+      return 0;
+    default:
+      process.stderr.write(USAGE);
+      return 2;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2));
+}

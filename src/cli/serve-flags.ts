@@ -1,0 +1,102 @@
+/**
+ * `audience-guard serve` flags (SPEC.md 1.1). Each flag can also come from the
+ * environment as AUDIENCE_GUARD_<FLAG_IN_UPPER_SNAKE>; a flag on the command
+ * line wins. Repeatable flags take a comma-separated list from the environment.
+ * Parsing is pure: it returns options or a one-line error naming the flag.
+ */
+import { parseArgs } from 'node:util';
+import { LOG_LEVELS, type LogLevel } from '../obs/logger.ts';
+
+export interface ServeFlags {
+  readonly policyFiles: readonly string[];
+  readonly grpcAddress: string;
+  readonly adminAddress: string;
+  readonly watchNamespaces: readonly string[];
+  readonly logLevel: LogLevel;
+  readonly checkTimeoutMs: number;
+  readonly maxTokenBytes: number;
+  readonly maxRequestBytes: number;
+}
+
+/** One entry per flag: the documentation, defaults and parsing all come from here. */
+export const SERVE_FLAGS = {
+  'policy-file': { multiple: true, default: undefined, help: 'YAML file or folder of AudiencePolicy documents; hot-reloaded. Without it, policies come from the Kubernetes API.' },
+  'grpc-address': { multiple: false, default: '0.0.0.0:9001', help: 'Envoy ext_authz and grpc.health.v1 listener (HOST:PORT; port 0 = ephemeral).' },
+  'admin-address': { multiple: false, default: '0.0.0.0:9090', help: 'HTTP listener for /metrics, /healthz, /readyz and protected-resource metadata.' },
+  'watch-namespace': { multiple: true, default: undefined, help: 'Kubernetes namespace to watch (repeatable); default all.' },
+  'log-level': { multiple: false, default: 'info', help: `pino level: ${LOG_LEVELS.join(', ')}.` },
+  'check-timeout': { multiple: false, default: '150', help: 'Answer every Check within this many milliseconds (503 timeout otherwise); keep it below Envoy\'s timeout (200 ms default).' },
+  'max-token-bytes': { multiple: false, default: '16384', help: 'Larger bearer tokens are refused (token_too_large) before any decoding.' },
+  'max-request-bytes': { multiple: false, default: '1048576', help: 'Largest CheckRequest accepted by the gRPC server.' },
+} as const;
+
+type FlagName = keyof typeof SERVE_FLAGS;
+
+export function environmentName(flag: string): string {
+  return `AUDIENCE_GUARD_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+export type ServeFlagsResult = { readonly ok: true; readonly flags: ServeFlags } | { readonly ok: false; readonly error: string };
+
+const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+function address(flag: FlagName, value: string): string | { error: string } {
+  const match = HOST_PORT.exec(value);
+  if (match === null || Number(match[2]) > 65535) return { error: `--${flag}: expected HOST:PORT, got "${value}"` };
+  return value;
+}
+
+function integer(flag: FlagName, value: string, min: number, max: number): number | { error: string } {
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) return { error: `--${flag}: expected a whole number from ${min} to ${max}, got "${value}"` };
+  return Number(value);
+}
+
+export function parseServeFlags(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): ServeFlagsResult {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: Object.fromEntries(Object.entries(SERVE_FLAGS).map(([name, spec]) => [name, { type: 'string', multiple: spec.multiple }])),
+    });
+  } catch (error) {
+    return { ok: false, error: (error as Error).message.split('\n')[0] ?? 'invalid arguments' };
+  }
+  const values = parsed.values as Partial<Record<FlagName, string | string[]>>;
+  const list = (flag: FlagName): string[] => {
+    const given = values[flag];
+    if (Array.isArray(given)) return given;
+    const fromEnv = env[environmentName(flag)];
+    return fromEnv === undefined || fromEnv === '' ? [] : fromEnv.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  };
+  const single = (flag: FlagName): string => {
+    const given = values[flag];
+    if (typeof given === 'string') return given;
+    return env[environmentName(flag)] ?? (SERVE_FLAGS[flag].default as string);
+  };
+
+  const grpcAddress = address('grpc-address', single('grpc-address'));
+  const adminAddress = address('admin-address', single('admin-address'));
+  const checkTimeoutMs = integer('check-timeout', single('check-timeout'), 1, 60_000);
+  const maxTokenBytes = integer('max-token-bytes', single('max-token-bytes'), 256, 1_048_576);
+  const maxRequestBytes = integer('max-request-bytes', single('max-request-bytes'), 4096, 64 * 1_048_576);
+  const logLevel = single('log-level');
+  for (const value of [grpcAddress, adminAddress, checkTimeoutMs, maxTokenBytes, maxRequestBytes]) {
+    if (typeof value === 'object') return { ok: false, error: value.error };
+  }
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) return { ok: false, error: `--log-level: expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"` };
+  return {
+    ok: true,
+    flags: {
+      policyFiles: list('policy-file'),
+      grpcAddress: grpcAddress as string,
+      adminAddress: adminAddress as string,
+      watchNamespaces: list('watch-namespace'),
+      logLevel: logLevel as LogLevel,
+      checkTimeoutMs: checkTimeoutMs as number,
+      maxTokenBytes: maxTokenBytes as number,
+      maxRequestBytes: maxRequestBytes as number,
+    },
+  };
+}

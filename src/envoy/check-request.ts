@@ -1,0 +1,74 @@
+/**
+ * Reads Envoy's CheckRequest (ENVOY-WIRE.md "What Envoy sends") into the
+ * decision core's `HttpRequestView`, and into the request fields a security log
+ * line may carry. Every field may be missing: proto3 omits defaults, and a
+ * hostile or broken client may send anything; missing input never throws.
+ */
+import type { HttpRequestView } from '../core/http-request.ts';
+import type { CheckRequest } from './proto.ts';
+
+export const POLICY_REFERENCE_KEY = 'audienceguard.dev/policy';
+const MAX_LOGGED_LENGTH = 512;
+
+/** Request attributes for log lines; never includes headers that carry credentials. */
+export interface RequestLogFields {
+  readonly request_id: string | undefined;
+  readonly host: string;
+  readonly method: string;
+  readonly path: string;
+  readonly source: string | undefined;
+}
+
+export interface ParsedCheckRequest {
+  readonly view: HttpRequestView;
+  readonly log: RequestLogFields;
+}
+
+/** Host of an `:authority` without port, lower-cased (`[::1]:8080` → `[::1]`). */
+export function hostOfAuthority(authority: string): string {
+  const lower = authority.toLowerCase();
+  if (lower.startsWith('[')) {
+    const end = lower.indexOf(']');
+    return end === -1 ? lower : lower.slice(0, end + 1);
+  }
+  const colon = lower.lastIndexOf(':');
+  return colon === -1 ? lower : lower.slice(0, colon);
+}
+
+/** `:path` without query string or fragment. */
+export function pathWithoutQuery(rawPath: string): string {
+  const end = rawPath.search(/[?#]/);
+  return end === -1 ? rawPath : rawPath.slice(0, end);
+}
+
+function clip(value: string): string {
+  return value.length > MAX_LOGGED_LENGTH ? `${value.slice(0, MAX_LOGGED_LENGTH)}…` : value;
+}
+
+export function parseCheckRequest(request: CheckRequest): ParsedCheckRequest {
+  const attributes = request.attributes;
+  const http = attributes?.request?.http;
+  const headers = http?.headers ?? {};
+  const authority = headers[':authority'] ?? http?.host ?? '';
+  const method = (headers[':method'] ?? http?.method ?? '').toUpperCase();
+  const path = pathWithoutQuery(headers[':path'] ?? http?.path ?? '');
+  const host = hostOfAuthority(authority);
+  const socket = attributes?.source?.address?.socket_address;
+  const source = socket?.address === undefined ? undefined : `${socket.address}:${String(socket.port_value ?? 0)}`;
+  return {
+    view: {
+      method,
+      host,
+      path,
+      authorization: headers.authorization,
+      policyReference: attributes?.context_extensions?.[POLICY_REFERENCE_KEY],
+    },
+    log: {
+      request_id: headers['x-request-id'] === undefined ? undefined : clip(headers['x-request-id']),
+      host: clip(host),
+      method: clip(method),
+      path: clip(path),
+      source,
+    },
+  };
+}

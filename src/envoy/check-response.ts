@@ -1,0 +1,100 @@
+/**
+ * Turns a `Decision` into the CheckResponse Envoy expects (SPEC.md 2.5, 2.7;
+ * ENVOY-WIRE.md "How Envoy reads the CheckResponse"). The single place where
+ * outcomes map to the wire:
+ *   - a deny is a successful RPC with a non-zero `status.code` and a complete
+ *     `denied_response` (status, headers, JSON body) — never an RPC error,
+ *     which Envoy would turn into an empty 403;
+ *   - an allow removes `authorization` and the `access_token` query parameter,
+ *     so the client's token never reaches the upstream;
+ *   - the RFC 9728 document is answered as a local 200 reply.
+ */
+import { wwwAuthenticate } from '../core/challenge.ts';
+import type { Decision } from '../core/decision.ts';
+import { REASON_TABLE, type Reason } from '../core/reasons.ts';
+import type { RuntimePolicy } from '../policy/runtime-policy.ts';
+import type { CheckResponse, HeaderValueOption, Struct } from './proto.ts';
+
+const OK = 0;
+const PERMISSION_DENIED = 7;
+const RETRY_AFTER_SECONDS = '5';
+
+function header(key: string, value: string): HeaderValueOption {
+  // `append: false` explicitly: newer Envoy reads "both unset" as append.
+  return { header: { key, value }, append: { value: false }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' };
+}
+
+function metadata(fields: Record<string, string | undefined>): Struct {
+  const struct: Struct = { fields: {} };
+  for (const [key, value] of Object.entries(fields)) {
+    // protobufjs' bundled well-known types keep camelCase (`stringValue`).
+    if (value !== undefined && struct.fields !== undefined) struct.fields[key] = { stringValue: value };
+  }
+  return struct;
+}
+
+export function denyResponse(reason: Reason, policy: RuntimePolicy | undefined, challengeScopes: readonly string[], principal?: { subject: string | undefined; clientId: string | undefined }): CheckResponse {
+  const spec = REASON_TABLE[reason];
+  const headers = [
+    header('content-type', 'application/json'),
+    header('cache-control', 'no-store'),
+  ];
+  const challenge = wwwAuthenticate(reason, policy?.metadataUrl, challengeScopes);
+  if (challenge !== undefined) headers.push(header('www-authenticate', challenge));
+  if (spec.retryable) headers.push(header('retry-after', RETRY_AFTER_SECONDS));
+  return {
+    status: { code: spec.grpcCode, message: reason },
+    denied_response: {
+      status: { code: spec.httpStatus },
+      headers,
+      body: JSON.stringify({ error: spec.bodyError, error_description: spec.description }),
+    },
+    dynamic_metadata: metadata({
+      policy: policy?.id,
+      decision: 'denied',
+      reason,
+      sub: principal?.subject,
+      client_id: principal?.clientId,
+    }),
+  };
+}
+
+function metadataDocumentResponse(policy: RuntimePolicy, method: string): CheckResponse {
+  return {
+    // A non-zero code makes Envoy answer locally with the 200 below.
+    status: { code: PERMISSION_DENIED, message: 'protected_resource_metadata' },
+    denied_response: {
+      status: { code: 200 },
+      headers: [
+        header('content-type', 'application/json'),
+        header('access-control-allow-origin', '*'),
+        header('cache-control', 'max-age=300'),
+      ],
+      body: method === 'HEAD' ? '' : policy.metadataDocument,
+    },
+    dynamic_metadata: metadata({ policy: policy.id, decision: 'metadata' }),
+  };
+}
+
+export function checkResponseFor(decision: Decision, method: string): CheckResponse {
+  switch (decision.kind) {
+    case 'metadata':
+      return metadataDocumentResponse(decision.policy, method);
+    case 'deny':
+      return denyResponse(decision.reason, decision.policy, decision.challengeScopes, decision.principal);
+    case 'allow':
+      return {
+        status: { code: OK },
+        ok_response: {
+          headers_to_remove: ['authorization'],
+          query_parameters_to_remove: ['access_token'],
+        },
+        dynamic_metadata: metadata({
+          policy: decision.policy.id,
+          decision: decision.notEnforced === undefined ? 'allowed' : 'allowed_not_enforced',
+          sub: decision.principal.subject,
+          client_id: decision.principal.clientId,
+        }),
+      };
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * Structured JSON logs on stdout (pino). Tokens are secrets: log call sites
+ * never pass one, and redaction of credential-carrying keys is a second guard.
+ */
+import { pino, type DestinationStream, type Logger } from 'pino';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+  return pino({
+    level,
+    base: { service: 'audience-guard' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    redact: { paths: ['authorization', 'token', '*.authorization', '*.token', 'headers', '*.headers'], censor: '[redacted]' },
+  }, destination ?? pino.destination({ dest: 1, sync: false }));
+}
+
+export type { Logger };

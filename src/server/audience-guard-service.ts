@@ -1,0 +1,132 @@
+/**
+ * Wires the service together (the imperative shell): policy source → store →
+ * key store, the check handler, the gRPC and admin listeners, and the ordered
+ * shutdown. Nothing listens until the first policy load succeeded, so a bad
+ * start leaves nothing half-started.
+ */
+import type { CheckEnvironment } from '../core/check-pipeline.ts';
+import { IssuerKeyStore } from '../keys/issuer-key-store.ts';
+import type { KeySetOptions } from '../keys/issuer-key-set.ts';
+import type { Logger } from '../obs/logger.ts';
+import { Metrics } from '../obs/metrics.ts';
+import { PolicyStore } from '../policy/policy-store.ts';
+import { FilePolicySource } from '../sources/file-policy-source.ts';
+import { AdminServer } from './admin-server.ts';
+import { CheckHandler } from './check-handler.ts';
+import { AuthorizationGrpcServer } from './grpc-server.ts';
+
+export interface ServiceOptions {
+  readonly policyFiles: readonly string[];
+  readonly grpcAddress: string;
+  readonly adminAddress: string;
+  readonly checkTimeoutMs: number;
+  readonly maxTokenBytes: number;
+  readonly maxRequestBytes: number;
+  readonly maxConnectionAgeMs: number;
+  /** Overrides for key fetching (tests shorten cooldowns). */
+  readonly keySetOptions?: Partial<KeySetOptions>;
+  /** Seconds clock for token time checks (tests move time). */
+  readonly now?: () => number;
+}
+
+export interface RunningService {
+  readonly grpcPort: number;
+  readonly adminPort: number;
+  readonly store: PolicyStore;
+  readonly metrics: Metrics;
+  readonly source: FilePolicySource;
+  /** NOT_SERVING, drain in-flight checks (up to `graceMs`), close listeners. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export async function startService(options: ServiceOptions, logger: Logger): Promise<RunningService> {
+  const metrics = new Metrics();
+  const store = new PolicyStore();
+  const keys = new IssuerKeyStore(options.keySetOptions);
+  let rejected = 0;
+  let stopping = false;
+
+  keys.onRefresh((refresh) => {
+    metrics.jwksRefresh(refresh.issuer, refresh.ok);
+    if (refresh.ok) logger.info({ event: 'jwks_refreshed', issuer: refresh.issuer }, 'issuer keys loaded');
+    else logger.warn({ event: 'jwks_refresh_failed', issuer: refresh.issuer, error: refresh.error }, 'issuer keys could not be fetched');
+  });
+  store.onUpdate(({ snapshot }) => {
+    keys.sync(snapshot);
+    const conflicted = new Set(snapshot.conflicts.map((conflict) => conflict.policy.id));
+    metrics.policies({ accepted: snapshot.policies.length - conflicted.size, rejected, conflicted: conflicted.size });
+    for (const conflict of snapshot.conflicts) {
+      logger.warn({ event: 'policy_conflicted', policy: conflict.policy.id, winner: conflict.winner.id, host: conflict.host, path_prefix: conflict.pathPrefix }, 'another policy already claims this host and path prefix');
+    }
+    logger.info({ event: 'policies_loaded', generation: snapshot.generation, policies: snapshot.policies.length }, 'policy snapshot in force');
+  });
+
+  const source = new FilePolicySource(options.policyFiles, store, {
+    applied: () => { rejected = 0; },
+    rejected: (problems) => {
+      rejected = new Set(problems.map((problem) => problem.origin)).size;
+      const snapshot = store.current();
+      const conflicted = new Set(snapshot.conflicts.map((conflict) => conflict.policy.id)).size;
+      metrics.policies({ accepted: snapshot.policies.length - conflicted, rejected, conflicted });
+      for (const problem of problems) {
+        logger.error({ event: 'policy_rejected', origin: problem.origin, field: problem.path, problem: problem.message }, 'policy update rejected; the last good policies keep serving');
+      }
+    },
+    failed: (error) => { logger.error({ event: 'policy_source_failed', error: error.message }, 'policy files unreadable; the last good policies keep serving'); },
+  });
+  await source.start();
+
+  const environment: CheckEnvironment = {
+    keys,
+    now: options.now ?? (() => Date.now() / 1000),
+    maxTokenBytes: options.maxTokenBytes,
+  };
+  const handler = new CheckHandler({ store, environment, metrics, logger, checkTimeoutMs: options.checkTimeoutMs });
+  const grpcServer = new AuthorizationGrpcServer(handler, {
+    address: options.grpcAddress,
+    maxReceiveMessageBytes: options.maxRequestBytes,
+    maxConnectionAgeMs: options.maxConnectionAgeMs,
+  });
+  const admin = new AdminServer(options.adminAddress, metrics, store, { ready: () => store.loaded() && !stopping });
+
+  let grpcPort: number;
+  let adminPort: number;
+  try {
+    grpcPort = await grpcServer.listen();
+    adminPort = await admin.listen();
+  } catch (error) {
+    source.stop();
+    keys.close();
+    await grpcServer.shutdown(0);
+    await admin.close();
+    throw error;
+  }
+  grpcServer.setServing(store.loaded());
+  logger.info({ event: 'listening', grpc: replacePort(options.grpcAddress, grpcPort), admin: replacePort(options.adminAddress, adminPort) }, 'audience-guard is serving');
+
+  return {
+    grpcPort,
+    adminPort,
+    store,
+    metrics,
+    source,
+    async stop(graceMs = 10_000) {
+      stopping = true;
+      grpcServer.setServing(false);
+      source.stop();
+      const drained = await Promise.race([handler.drained().then(() => true), delay(graceMs).then(() => false)]);
+      await grpcServer.shutdown(drained ? 1_000 : 0);
+      await admin.close();
+      keys.close();
+      logger.info({ event: 'stopped', drained }, 'audience-guard stopped');
+    },
+  };
+}
+
+function replacePort(address: string, port: number): string {
+  return `${address.slice(0, address.lastIndexOf(':'))}:${port}`;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

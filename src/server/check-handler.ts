@@ -1,0 +1,129 @@
+/**
+ * The ext_authz adapter around the pure decision core: it reads the
+ * CheckRequest, runs the decision against the current snapshot within the
+ * check timeout, answers with a CheckResponse, and records the outcome in
+ * metrics and the security log. It never rejects: a timeout or an unexpected
+ * error becomes a deny (503 `timeout`, 500 `internal_error`), so no failure can
+ * turn into an allow or an empty Envoy 403.
+ */
+import { decide, type CheckEnvironment } from '../core/check-pipeline.ts';
+import type { Decision } from '../core/decision.ts';
+import { REASON_TABLE, type Reason } from '../core/reasons.ts';
+import { parseCheckRequest, type RequestLogFields } from '../envoy/check-request.ts';
+import { checkResponseFor, denyResponse } from '../envoy/check-response.ts';
+import type { CheckRequest, CheckResponse } from '../envoy/proto.ts';
+import type { Logger } from '../obs/logger.ts';
+import type { CheckResult, Metrics } from '../obs/metrics.ts';
+import type { PolicyStore } from '../policy/policy-store.ts';
+import type { RuntimePolicy } from '../policy/runtime-policy.ts';
+
+export interface CheckHandlerOptions {
+  readonly store: PolicyStore;
+  readonly environment: CheckEnvironment;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** Every Check is answered within this time (SPEC.md 1.1 `--check-timeout`). */
+  readonly checkTimeoutMs: number;
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+function resultOf(decision: Decision): CheckResult {
+  if (decision.kind !== 'deny') return 'allowed';
+  return REASON_TABLE[decision.reason].httpStatus >= 500 ? 'error' : 'denied';
+}
+
+export class CheckHandler {
+  readonly #options: CheckHandlerOptions;
+  #inFlight = 0;
+  #drainWaiters: (() => void)[] = [];
+
+  constructor(options: CheckHandlerOptions) {
+    this.#options = options;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  async check(request: CheckRequest): Promise<CheckResponse> {
+    const started = process.hrtime.bigint();
+    this.#inFlight += 1;
+    let parsed;
+    let decision: Decision;
+    try {
+      parsed = parseCheckRequest(request);
+      decision = await this.#decideWithin(parsed.view);
+    } catch {
+      decision = { kind: 'deny', reason: 'internal_error', policy: undefined, challengeScopes: [], tokenSHA256: undefined, principal: undefined };
+    } finally {
+      this.#inFlight -= 1;
+      if (this.#inFlight === 0) for (const waiter of this.#drainWaiters.splice(0)) waiter();
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    try {
+      this.#record(decision, parsed?.log, seconds);
+      return checkResponseFor(decision, parsed?.view.method ?? '');
+    } catch {
+      return denyResponse('internal_error', undefined, []);
+    }
+  }
+
+  /** Resolves once no check is in flight. */
+  drained(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  async #decideWithin(view: Parameters<typeof decide>[0]): Promise<Decision> {
+    const snapshot = this.#options.store.current();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+      timer = setTimeout(resolve, this.#options.checkTimeoutMs, TIMED_OUT);
+    });
+    try {
+      const outcome = await Promise.race([decide(view, snapshot, this.#options.environment), timeout]);
+      if (outcome !== TIMED_OUT) return outcome;
+      // The policy is looked up again only to fill in the challenge and labels.
+      const selection = snapshot.select(view);
+      return { kind: 'deny', reason: 'timeout', policy: selection?.policy, challengeScopes: [], tokenSHA256: undefined, principal: undefined };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #record(decision: Decision, log: RequestLogFields | undefined, seconds: number): void {
+    const { metrics } = this.#options;
+    const policy = decision.policy;
+    const namespace = policy?.namespace ?? '';
+    const name = policy?.name ?? '';
+    metrics.check(namespace, name, resultOf(decision), seconds);
+    if (decision.kind === 'deny') {
+      metrics.rejection(namespace, name, decision.reason, true);
+      this.#logRejection(decision.reason, true, policy, decision.tokenSHA256, log, decision.principal);
+    } else if (decision.kind === 'allow' && decision.notEnforced !== undefined) {
+      metrics.rejection(namespace, name, decision.notEnforced, false);
+      this.#logRejection(decision.notEnforced, false, policy, decision.tokenSHA256, log, decision.principal);
+    }
+  }
+
+  #logRejection(
+    reason: Reason,
+    enforced: boolean,
+    policy: RuntimePolicy | undefined,
+    tokenSHA256: string | undefined,
+    log: RequestLogFields | undefined,
+    principal: { issuer: string; subject: string | undefined; clientId: string | undefined; audiences: readonly string[] } | undefined,
+  ): void {
+    // Only claims of a token whose signature verified may be logged (SPEC.md 3).
+    this.#options.logger.warn({
+      event: 'token_rejected',
+      reason,
+      enforced,
+      policy: policy?.id,
+      ...log,
+      token_sha256: tokenSHA256,
+      ...(principal === undefined ? {} : { iss: principal.issuer, sub: principal.subject, client_id: principal.clientId, aud: principal.audiences }),
+    }, enforced ? 'request denied' : 'audience failure not enforced (Permissive)');
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * Policies from YAML files or folders (SPEC.md 1.1 `--policy-file`), for use
+ * outside Kubernetes or with a mounted ConfigMap. Every change reloads the whole
+ * set; the set is applied only when every document is valid, so a bad edit (or
+ * a file caught half-written) keeps the last good snapshot serving while each
+ * problem is logged with file, document index and field.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { readPolicyStream, type ParsedPolicyDocument, type PolicyDocumentProblem } from '../policy/policy-documents.ts';
+import type { PolicyStore } from '../policy/policy-store.ts';
+import { DEFAULT_NAMESPACE } from '../policy/compile-policy.ts';
+
+export class PolicyFileError extends Error {
+  override readonly name = 'PolicyFileError';
+  readonly problems: readonly PolicyDocumentProblem[];
+  constructor(message: string, problems: readonly PolicyDocumentProblem[]) {
+    super(message);
+    this.problems = problems;
+  }
+}
+
+export interface PolicyFileSet {
+  readonly policies: readonly ParsedPolicyDocument[];
+  readonly problems: readonly PolicyDocumentProblem[];
+  /** The raw contents, to skip reloads that change nothing. */
+  readonly fingerprint: string;
+}
+
+const POLICY_FILE = /\.(ya?ml|json)$/i;
+
+async function listFiles(path: string): Promise<string[]> {
+  const info = await stat(path);
+  if (!info.isDirectory()) return [path];
+  const entries = await readdir(path, { withFileTypes: true });
+  // Hidden entries are skipped: a mounted ConfigMap keeps its real files in `..data/`.
+  return entries
+    .filter((entry) => !entry.name.startsWith('.') && POLICY_FILE.test(entry.name) && (entry.isFile() || entry.isSymbolicLink()))
+    .map((entry) => join(path, entry.name))
+    .sort();
+}
+
+/** Reads and validates every policy under `paths`; throws only when a path cannot be read. */
+export async function readPolicyFiles(paths: readonly string[]): Promise<PolicyFileSet> {
+  const policies: ParsedPolicyDocument[] = [];
+  const problems: PolicyDocumentProblem[] = [];
+  const contents: string[] = [];
+  const seen = new Map<string, string>();
+  for (const path of paths) {
+    let files: string[];
+    try {
+      files = await listFiles(path);
+    } catch (error) {
+      throw new PolicyFileError(`cannot read policy path ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, []);
+    }
+    for (const file of files) {
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (error) {
+        throw new PolicyFileError(`cannot read policy file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, []);
+      }
+      contents.push(file, text);
+      const result = readPolicyStream(file, text);
+      problems.push(...result.problems);
+      for (const policy of result.policies) {
+        const id = `${policy.document.metadata.namespace ?? DEFAULT_NAMESPACE}/${policy.document.metadata.name}`;
+        const first = seen.get(id);
+        if (first !== undefined) {
+          problems.push({ origin: policy.origin, path: '/metadata/name', message: `duplicate policy ${id} (first defined at ${first})` });
+          continue;
+        }
+        seen.set(id, policy.origin);
+        policies.push(policy);
+      }
+    }
+  }
+  return { policies, problems, fingerprint: contents.join('\u0000') };
+}
+
+function createdAt(policy: ParsedPolicyDocument): number {
+  const stamp = policy.document.metadata.creationTimestamp;
+  const time = typeof stamp === 'string' ? Date.parse(stamp) : Number.NaN;
+  return Number.isNaN(time) ? 0 : time;
+}
+
+export interface FilePolicySourceEvents {
+  /** A reload was applied (or skipped because nothing changed). */
+  applied?(set: PolicyFileSet): void;
+  /** A reload found problems and kept the last good snapshot. */
+  rejected?(problems: readonly PolicyDocumentProblem[]): void;
+  /** A path could not be read; the last good snapshot keeps serving. */
+  failed?(error: Error): void;
+}
+
+export class FilePolicySource {
+  readonly #paths: readonly string[];
+  readonly #store: PolicyStore;
+  readonly #events: FilePolicySourceEvents;
+  readonly #debounceMs: number;
+  readonly #watchers: FSWatcher[] = [];
+  #fingerprint: string | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #reloading: Promise<void> = Promise.resolve();
+
+  constructor(paths: readonly string[], store: PolicyStore, events: FilePolicySourceEvents = {}, debounceMs = 100) {
+    this.#paths = paths;
+    this.#store = store;
+    this.#events = events;
+    this.#debounceMs = debounceMs;
+  }
+
+  /** Loads once; throws `PolicyFileError` when a path is unreadable or any document is invalid. */
+  async start(): Promise<PolicyFileSet> {
+    const set = await readPolicyFiles(this.#paths);
+    if (set.problems.length > 0) throw new PolicyFileError(`${set.problems.length} problem(s) in policy files`, set.problems);
+    this.#apply(set);
+    for (const path of this.#paths) await this.#watch(path);
+    return set;
+  }
+
+  /** Re-reads every path now; applies the result only when it is all valid. */
+  reload(): Promise<void> {
+    this.#reloading = this.#reloading.then(async () => {
+      try {
+        const set = await readPolicyFiles(this.#paths);
+        if (set.problems.length > 0) this.#events.rejected?.(set.problems);
+        else if (set.fingerprint !== this.#fingerprint) this.#apply(set);
+      } catch (error) {
+        this.#events.failed?.(error as Error);
+      }
+    });
+    return this.#reloading;
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    for (const watcher of this.#watchers.splice(0)) watcher.close();
+  }
+
+  #apply(set: PolicyFileSet): void {
+    this.#fingerprint = set.fingerprint;
+    this.#store.replace(set.policies.map((policy) => ({ ...policy, createdAt: createdAt(policy) })), 0);
+    this.#events.applied?.(set);
+  }
+
+  async #watch(path: string): Promise<void> {
+    // Watch the folder, not the file: editors and ConfigMap updates replace files by rename.
+    const folder = (await stat(path)).isDirectory() ? path : dirname(path);
+    const watcher = watch(folder, { persistent: false }, () => {
+      clearTimeout(this.#timer);
+      this.#timer = setTimeout(() => void this.reload(), this.#debounceMs);
+    });
+    watcher.on('error', (error) => this.#events.failed?.(error));
+    this.#watchers.push(watcher);
+  }
+}
