@@ -1,0 +1,106 @@
+/**
+ * Starts the real pieces side by side on loopback ports for integration tests:
+ * a local oidc-provider authorization server, audience-guard itself (gRPC +
+ * admin) with policies in a temporary file, and a Check client that speaks
+ * Envoy's own protos. Every token obtained through the harness is recorded in
+ * the secret ledger, and every service log line is captured for the leak scan.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '../../src/obs/logger.ts';
+import { startService, type RunningService, type ServiceOptions } from '../../src/server/audience-guard-service.ts';
+import { startAuthorizationServer, type LocalAuthorizationServer } from './authorization-server.ts';
+import { EnvoyCheckClient } from './envoy-check-client.ts';
+import { capturingDestination, recordToken } from './secret-ledger.ts';
+
+export interface HarnessOptions {
+  readonly resources?: { resource: string; scopes: string[] }[];
+  /** Policy YAML, given the live issuer URL. */
+  readonly policies: (issuer: string) => string;
+  readonly service?: Partial<ServiceOptions>;
+}
+
+export interface Harness {
+  readonly auth: LocalAuthorizationServer;
+  readonly service: RunningService;
+  readonly client: EnvoyCheckClient;
+  readonly policyFile: string;
+  /** Parsed service log lines. */
+  readonly logs: Record<string, unknown>[];
+  token(request: Parameters<LocalAuthorizationServer['issueToken']>[0]): Promise<string>;
+  customToken(payload: Record<string, unknown>, header?: Record<string, unknown>): Promise<string>;
+  writePolicies(yaml: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const MCP_RESOURCE = 'https://mcp.example.com/mcp';
+export const OTHER_RESOURCE = 'https://other.example.com/mcp';
+
+export const DEFAULT_RESOURCES = [
+  { resource: MCP_RESOURCE, scopes: ['mcp:tools', 'mcp:admin'] },
+  { resource: OTHER_RESOURCE, scopes: ['mcp:tools'] },
+];
+
+export function policyYAML(issuer: string, overrides: { name?: string; resource?: string; extra?: string; issuerExtra?: string } = {}): string {
+  return `apiVersion: audienceguard.dev/v1alpha1
+kind: AudiencePolicy
+metadata: {name: ${overrides.name ?? 'mcp'}, namespace: mcp}
+spec:
+  resource: ${overrides.resource ?? MCP_RESOURCE}
+  issuers:
+    - issuer: ${issuer}${overrides.issuerExtra ?? ''}
+${overrides.extra ?? ''}`;
+}
+
+export async function startHarness(options: HarnessOptions): Promise<Harness> {
+  const auth = await startAuthorizationServer({ resources: options.resources ?? DEFAULT_RESOURCES });
+  const dir = await mkdtemp(join(tmpdir(), 'audience-guard-test-'));
+  const policyFile = join(dir, 'policies.yaml');
+  await writeFile(policyFile, options.policies(auth.issuer));
+  const logs: Record<string, unknown>[] = [];
+  const logger = createLogger('info', capturingDestination((line) => logs.push(JSON.parse(line) as Record<string, unknown>)));
+  let service: RunningService;
+  try {
+    service = await startService({
+      policyFiles: [policyFile],
+      grpcAddress: '127.0.0.1:0',
+      adminAddress: '127.0.0.1:0',
+      checkTimeoutMs: 2_000,
+      maxTokenBytes: 16_384,
+      maxRequestBytes: 1_048_576,
+      maxConnectionAgeMs: 60_000,
+      ...options.service,
+    }, logger);
+  } catch (error) {
+    await auth.close();
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const client = new EnvoyCheckClient(service.grpcPort);
+  return {
+    auth,
+    service,
+    client,
+    policyFile,
+    logs,
+    token: async (request) => recordToken(await auth.issueToken(request)),
+    customToken: async (payload, header) => recordToken(await auth.signCustomToken(payload, header)),
+    writePolicies: (yaml) => writeFile(policyFile, yaml),
+    async close() {
+      client.close();
+      await service.stop(1_000);
+      await auth.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Waits until `condition` holds, polling on the event loop (no fixed sleeps). */
+export async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
