@@ -2,6 +2,7 @@
 // boundary (no floating promises, exhaustive switches over closed unions), and a
 // dependency rule that keeps the decision core free of I/O (STYLE.md).
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 const ioModules = [
@@ -9,7 +10,7 @@ const ioModules = [
   '@grpc/grpc-js', '@grpc/proto-loader', 'pino', 'prom-client', '@kubernetes/client-node',
 ];
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['node_modules/', 'dist/', '.cache/', 'coverage/', 'bin/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
@@ -21,7 +22,7 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
     },
   },
   {

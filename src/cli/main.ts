@@ -68,6 +68,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'help':
       process.stdout.write(USAGE);
       return 0;
+    case undefined:
     default:
       process.stderr.write(USAGE);
       return 2;

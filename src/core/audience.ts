@@ -38,7 +38,7 @@ export function canonicalAudience(value: string): string | undefined {
 /** A token's `aud` claim as a list, or `undefined` when it is absent or not a string / array of strings. */
 export function audienceValues(aud: unknown): readonly string[] | undefined {
   if (typeof aud === 'string') return [aud];
-  if (Array.isArray(aud) && aud.length > 0 && aud.every((value) => typeof value === 'string')) return aud as string[];
+  if (Array.isArray(aud) && aud.length > 0 && aud.every((value) => typeof value === 'string')) return aud;
   return undefined;
 }
 

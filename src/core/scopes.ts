@@ -20,7 +20,7 @@ export function grantedScopes(payload: Readonly<Record<string, unknown>>): Set<s
     if (typeof scp === 'string') {
       for (const value of scp.split(' ')) if (value !== '') granted.add(value);
     } else if (Array.isArray(scp) && scp.every((value) => typeof value === 'string')) {
-      for (const value of scp as string[]) granted.add(value);
+      for (const value of scp) granted.add(value);
     } else {
       return undefined;
     }

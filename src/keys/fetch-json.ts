@@ -21,7 +21,7 @@ async function readCapped(response: Response, maxBytes: number): Promise<string>
   if (response.body === null) return '';
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for await (const chunk of response.body) {
+  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
     total += chunk.byteLength;
     if (total > maxBytes) throw new FetchJSONError(`response larger than ${maxBytes} bytes`);
     chunks.push(chunk);

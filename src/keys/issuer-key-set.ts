@@ -72,7 +72,7 @@ export class IssuerKeySet {
   async resolve(kid: string | undefined, alg: string): Promise<KeyLookup> {
     if (this.#keys === undefined) {
       if (this.#inflight !== undefined || this.#sinceLastAttempt() >= this.#options.retryMinMs) await this.refresh();
-      if (this.#keys === undefined) return { kind: 'keys_unavailable' };
+      if (!this.ready) return { kind: 'keys_unavailable' };
     }
     let key = this.#lookup(kid, alg);
     if (key === undefined && kid !== undefined) {

@@ -15,11 +15,20 @@ export class Metrics {
   readonly #rejections = new Counter({ name: 'audience_guard_rejections_total', help: 'Failed checks by reason; enforced="false" are Permissive-mode audience failures that were allowed.', labelNames: ['namespace', 'policy', 'reason', 'enforced'] as const, registers: [this.registry] });
   readonly #duration = new Histogram({ name: 'audience_guard_check_duration_seconds', help: 'Time to answer a Check call.', labelNames: ['result'] as const, buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25], registers: [this.registry] });
   readonly #jwksRefreshes = new Counter({ name: 'audience_guard_jwks_refreshes_total', help: 'Issuer key set fetches, by issuer and result.', labelNames: ['issuer', 'result'] as const, registers: [this.registry] });
+  readonly #inFlight = new Gauge({ name: 'audience_guard_checks_in_flight', help: 'Check calls being decided right now (drained on shutdown).', registers: [this.registry] });
   readonly #policies = new Gauge({ name: 'audience_guard_policies', help: 'Policies by state.', labelNames: ['state'] as const, registers: [this.registry] });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'audience_guard_' });
     for (const state of ['accepted', 'rejected', 'conflicted'] as const) this.#policies.set({ state }, 0);
+  }
+
+  checkStarted(): void {
+    this.#inFlight.inc();
+  }
+
+  checkFinished(): void {
+    this.#inFlight.dec();
   }
 
   check(namespace: string, policy: string, result: CheckResult, seconds: number): void {

@@ -24,7 +24,7 @@ function schemaProblem(error: ErrorObject): PolicyProblem {
   const path = error.instancePath === '' ? '/' : error.instancePath;
   switch (error.keyword) {
     case 'additionalProperties':
-      return { path, message: `unknown field "${String((error.params as { additionalProperty: string }).additionalProperty)}"` };
+      return { path, message: `unknown field "${(error.params as { additionalProperty: string }).additionalProperty}"` };
     case 'enum':
     case 'const':
       return { path, message: `${error.message ?? 'invalid'}: ${JSON.stringify(error.params)}` };

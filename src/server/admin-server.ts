@@ -37,8 +37,15 @@ export class AdminServer {
       response.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
-    if (path === '/healthz') return text(200, 'ok\n');
-    if (path === '/readyz') return state.ready() ? text(200, 'ready\n') : text(503, 'not ready\n');
+    if (path === '/healthz') {
+      text(200, 'ok\n');
+      return;
+    }
+    if (path === '/readyz') {
+      if (state.ready()) text(200, 'ready\n');
+      else text(503, 'not ready\n');
+      return;
+    }
     if (path === '/metrics') {
       const body = await metrics.registry.metrics();
       response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(request.method === 'HEAD' ? undefined : body);

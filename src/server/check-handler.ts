@@ -49,6 +49,7 @@ export class CheckHandler {
   async check(request: CheckRequest): Promise<CheckResponse> {
     const started = process.hrtime.bigint();
     this.#inFlight += 1;
+    this.#options.metrics.checkStarted();
     let parsed;
     let decision: Decision;
     try {
@@ -58,6 +59,7 @@ export class CheckHandler {
       decision = { kind: 'deny', reason: 'internal_error', policy: undefined, challengeScopes: [], tokenSHA256: undefined, principal: undefined };
     } finally {
       this.#inFlight -= 1;
+      this.#options.metrics.checkFinished();
       if (this.#inFlight === 0) for (const waiter of this.#drainWaiters.splice(0)) waiter();
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
