@@ -14,9 +14,11 @@ const bearer = (token: string): Record<string, string> => ({ authorization: `Bea
 
 function assertAllowed(response: EnvoyCheckResponse): void {
   assert.equal(response.status?.code ?? 0, 0, `expected allow, got ${JSON.stringify(response.denied_response?.body)}`);
-  assert.deepEqual(response.ok_response?.headers_to_remove, ['authorization']);
-  assert.deepEqual(response.ok_response?.query_parameters_to_remove, ['access_token']);
-  assert.equal(headerValue(response.ok_response?.headers, 'authorization'), undefined);
+  const ok = response.ok_response;
+  assert.ok(ok, 'an allow carries an ok_response');
+  assert.deepEqual(ok.headers_to_remove, ['authorization']);
+  assert.deepEqual(ok.query_parameters_to_remove, ['access_token']);
+  assert.equal(headerValue(ok.headers, 'authorization'), undefined);
 }
 
 function challengeOf(response: EnvoyCheckResponse): string {
