@@ -1,0 +1,217 @@
+/**
+ * Cases derived from the rules beyond RULES.md's starting set, end to end
+ * against the real server and a real oidc-provider: the Bearer header syntax
+ * (RFC 6750 §2.1), the audience rule (SPEC.md 2.2), token typing and claims
+ * (RFC 9068, RFC 8725), scopes (SPEC.md 2.6), policy selection (SPEC.md 1.2),
+ * and security regressions named after the attack they stop.
+ */
+import { strict as assert } from 'node:assert';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { CompactSign, exportJWK } from 'jose';
+import { unsignedToken } from '../support/authorization-server.ts';
+import { headerValue, httpStatus, type EnvoyCheckResponse, type RequestShape } from '../support/envoy-check-client.ts';
+import { recordToken } from '../support/secret-ledger.ts';
+import { MCP_RESOURCE, policyYAML, startHarness, type Harness } from '../support/service-harness.ts';
+
+type Expect = 'allow' | { status: number; reason: string };
+
+const reasonOf = (response: EnvoyCheckResponse): string | undefined => response.dynamic_metadata?.fields?.reason?.stringValue;
+
+function expectOutcome(response: EnvoyCheckResponse, expected: Expect): void {
+  if (expected === 'allow') {
+    assert.equal(response.status?.code ?? 0, 0, `expected allow, got ${String(reasonOf(response))}`);
+    assert.deepEqual(response.ok_response?.headers_to_remove, ['authorization']);
+    return;
+  }
+  assert.notEqual(response.status?.code ?? 0, 0, 'expected a deny');
+  assert.equal(reasonOf(response), expected.reason);
+  assert.equal(httpStatus(response), expected.status);
+  assert.ok((response.denied_response?.body ?? '').startsWith('{"error":'), 'every deny has a JSON body');
+}
+
+describe('derived conformance cases (end to end)', function () {
+  let harness: Harness;
+  let good: string;
+  const now = (): number => Math.floor(Date.now() / 1000);
+  let claims: Record<string, unknown>;
+  const sign = (payload: Record<string, unknown>, header?: Record<string, unknown>): Promise<string> => harness.customToken(payload, header);
+  const check = (token: string, shape: RequestShape = {}): Promise<EnvoyCheckResponse> =>
+    harness.client.check({ ...shape, headers: { authorization: `Bearer ${token}`, ...shape.headers } });
+
+  before(async function () {
+    harness = await startHarness({
+      policies: (issuer) => [
+        policyYAML(issuer, { extra: '  requiredScopes: [mcp:tools]\n  scopeImplications: {mcp:admin: [mcp:tools]}\n' }),
+        policyYAML(issuer, { name: 'legacy', resource: 'https://legacy.example.com/api', issuerExtra: '\n      profile: jwt' }),
+        policyYAML(issuer, { name: 'offline', resource: 'https://offline.example.com/mcp', extra: '  requiredScopes: [mcp:tools, offline_access]\n' }),
+      ].join('---\n'),
+    });
+    good = await harness.token({ resource: MCP_RESOURCE, scope: 'mcp:tools' });
+    claims = { iss: harness.auth.issuer, sub: 'user-1', client_id: 'mcp-client', aud: MCP_RESOURCE, iat: now(), exp: now() + 300, jti: 'j', scope: 'mcp:tools' };
+  });
+  after(async function () {
+    await harness.close();
+  });
+
+  describe('Bearer header syntax (RFC 6750 §2.1)', function () {
+    const cases: [string, (token: string) => string, Expect][] = [
+      ['accepts several spaces between scheme and token', (t) => `Bearer   ${t}`, 'allow'],
+      ['accepts an upper-case scheme', (t) => `BEARER ${t}`, 'allow'],
+      ['answers a tab between scheme and token with 400 invalid_request', (t) => `Bearer\t${t}`, { status: 400, reason: 'invalid_request' }],
+      ['answers two Authorization headers (joined by Envoy with ",") with 400', (t) => `Bearer ${t},Bearer ${t}`, { status: 400, reason: 'invalid_request' }],
+      ['answers a token with characters outside token68 with 400', (t) => `Bearer ${t}!`, { status: 400, reason: 'invalid_request' }],
+      ['answers "Bearer a b" with 400', () => 'Bearer a b', { status: 400, reason: 'invalid_request' }],
+      ['treats an unknown scheme (Token) as no credentials', (t) => `Token ${t}`, { status: 401, reason: 'missing_token' }],
+      ['treats DPoP as no usable credentials (proof not checked)', (t) => `DPoP ${t}`, { status: 401, reason: 'missing_token' }],
+    ];
+    for (const [name, header, expected] of cases) {
+      it(name, async function () {
+        expectOutcome(await harness.client.check({ headers: { authorization: header(good) } }), expected);
+      });
+    }
+  });
+
+  describe('audience rule (SPEC.md 2.2)', function () {
+    const cases: [string, unknown, Expect][] = [
+      ['accepts an explicit default port', 'https://mcp.example.com:443/mcp', 'allow'],
+      ['accepts an upper-case scheme', 'HTTPS://mcp.example.com/mcp', 'allow'],
+      ['must not accept a trailing slash', 'https://mcp.example.com/mcp/', { status: 401, reason: 'audience_mismatch' }],
+      ['must not fold path case', 'https://mcp.example.com/MCP', { status: 401, reason: 'audience_mismatch' }],
+      ['must not percent-decode', 'https://mcp.example.com/%6Dcp', { status: 401, reason: 'audience_mismatch' }],
+      ['must not remove dot segments', 'https://mcp.example.com/x/../mcp', { status: 401, reason: 'audience_mismatch' }],
+      ['must not match a prefix of the resource', 'https://mcp.example.com', { status: 401, reason: 'audience_mismatch' }],
+      ['must not match a longer path', 'https://mcp.example.com/mcp/tools', { status: 401, reason: 'audience_mismatch' }],
+      ['must never match with a fragment', 'https://mcp.example.com/mcp#frag', { status: 401, reason: 'audience_mismatch' }],
+      ['must not accept another port', 'https://mcp.example.com:8443/mcp', { status: 401, reason: 'audience_mismatch' }],
+      ['must not accept http for an https resource', 'http://mcp.example.com/mcp', { status: 401, reason: 'audience_mismatch' }],
+      ['must not accept userinfo', 'https://user@mcp.example.com/mcp', { status: 401, reason: 'audience_mismatch' }],
+      ['rejects an aud that is a number', 42, { status: 401, reason: 'missing_claim' }],
+      ['rejects an empty aud array', [], { status: 401, reason: 'missing_claim' }],
+      ['rejects an aud array holding a non-string', [MCP_RESOURCE, 1], { status: 401, reason: 'missing_claim' }],
+    ];
+    for (const [name, aud, expected] of cases) {
+      it(name, async function () {
+        expectOutcome(await check(await sign({ ...claims, aud })), expected);
+      });
+    }
+  });
+
+  describe('token type, profile and claims (RFC 9068, RFC 8725)', function () {
+    it('accepts typ application/at+jwt and AT+JWT (media type, case-insensitive)', async function () {
+      expectOutcome(await check(await sign(claims, { typ: 'application/at+jwt' })), 'allow');
+      expectOutcome(await check(await sign(claims, { typ: 'AT+JWT' })), 'allow');
+    });
+    it('rejects a token without typ under rfc9068', async function () {
+      expectOutcome(await check(await sign(claims, { typ: undefined })), { status: 401, reason: 'unsupported_token_type' });
+    });
+    it('accepts typ JWT under profile jwt without client_id and jti', async function () {
+      const { client_id: _c, jti: _j, ...rest } = claims;
+      expectOutcome(await check(await sign({ ...rest, aud: 'https://legacy.example.com/api' }, { typ: 'JWT' }), { authority: 'legacy.example.com', path: '/api' }), 'allow');
+    });
+    it('rejects an ID token (nonce) presented as an access token under profile jwt', async function () {
+      expectOutcome(await check(await sign({ ...claims, aud: 'https://legacy.example.com/api', nonce: 'n' }, { typ: 'JWT' }), { authority: 'legacy.example.com', path: '/api' }), { status: 401, reason: 'id_token_presented' });
+    });
+    it('rejects a sender-constrained token (cnf) it cannot verify the binding of', async function () {
+      expectOutcome(await check(await sign({ ...claims, cnf: { jkt: 'abc' } })), { status: 401, reason: 'unsupported_token_type' });
+    });
+    it('rejects exp that is not a number', async function () {
+      expectOutcome(await check(await sign({ ...claims, exp: String(now() + 300) })), { status: 401, reason: 'missing_claim' });
+    });
+    it('rejects iat 10 minutes in the future', async function () {
+      expectOutcome(await check(await sign({ ...claims, iat: now() + 600 })), { status: 401, reason: 'not_yet_valid' });
+    });
+    it('rejects a token larger than the size cap before decoding it', async function () {
+      expectOutcome(await check(await sign({ ...claims, padding: 'x'.repeat(20_000) })), { status: 401, reason: 'token_too_large' });
+    });
+    it('rejects an encrypted (five-segment) token', async function () {
+      expectOutcome(await check(recordToken('eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d')), { status: 401, reason: 'malformed_token' });
+    });
+    it('rejects a tampered payload (signature no longer verifies)', async function () {
+      const [header = '', , signature = ''] = good.split('.');
+      const payload = Buffer.from(JSON.stringify({ ...claims, sub: 'admin' })).toString('base64url');
+      expectOutcome(await check(recordToken(`${header}.${payload}.${signature}`)), { status: 401, reason: 'invalid_signature' });
+    });
+  });
+
+  describe('security regressions, named after the attack', function () {
+    it('stops cross-service replay: a token for another MCP server is refused', async function () {
+      expectOutcome(await check(await sign({ ...claims, aud: 'https://other.example.com/mcp' })), { status: 401, reason: 'audience_mismatch' });
+    });
+    it('stops the unsigned-token attack (alg none, empty signature)', async function () {
+      expectOutcome(await check(recordToken(unsignedToken({ alg: 'none', typ: 'at+jwt' }, claims))), { status: 401, reason: 'disallowed_algorithm' });
+    });
+    it('stops algorithm confusion (HS256 keyed with the public key)', async function () {
+      const forged = recordToken(`${unsignedToken({ alg: 'HS256', typ: 'at+jwt' }, claims)}c2lnbmF0dXJl`);
+      expectOutcome(await check(forged), { status: 401, reason: 'disallowed_algorithm' });
+    });
+    it('stops embedded-key injection (jwk header with the attacker key and the real kid)', async function () {
+      const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const realKid = JSON.parse(Buffer.from(good.split('.')[0] ?? '', 'base64url').toString()) as { kid: string };
+      const jwk = await exportJWK(attacker.publicKey);
+      const forged = recordToken(await new CompactSign(Buffer.from(JSON.stringify(claims)))
+        .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: realKid.kid, jwk })
+        .sign(createPrivateKey(attacker.privateKey.export({ format: 'pem', type: 'pkcs8' }))));
+      expectOutcome(await check(forged), { status: 401, reason: 'invalid_signature' });
+    });
+    it('never fetches a jku header: a token pointing at a foreign key set is verified with the issuer keys only', async function () {
+      let fetched = false;
+      const { createServer } = await import('node:http');
+      const trap = createServer((_request, response) => { fetched = true; response.end('{}'); });
+      await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
+      const address = trap.address() as { port: number };
+      const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const forged = recordToken(await new CompactSign(Buffer.from(JSON.stringify(claims)))
+        .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: 'attacker', jku: `http://127.0.0.1:${address.port}/jwks` })
+        .sign(createPrivateKey(attacker.privateKey.export({ format: 'pem', type: 'pkcs8' }))));
+      const response = await check(forged);
+      await new Promise((resolve) => trap.close(resolve));
+      expectOutcome(response, { status: 401, reason: 'unknown_key' });
+      assert.equal(fetched, false);
+    });
+    it('ignores a token smuggled in the query string when the header carries none', async function () {
+      expectOutcome(await harness.client.check({ path: `/mcp?access_token=${good}` }), { status: 401, reason: 'missing_token' });
+    });
+  });
+
+  describe('scopes (SPEC.md 2.6)', function () {
+    it('honours scope implications (mcp:admin implies mcp:tools)', async function () {
+      expectOutcome(await check(await harness.token({ resource: MCP_RESOURCE, scope: 'mcp:admin' })), 'allow');
+    });
+    it('reads scp as an array', async function () {
+      const { scope: _s, ...rest } = claims;
+      expectOutcome(await check(await sign({ ...rest, scp: ['mcp:tools'] })), 'allow');
+    });
+    it('compares scopes case-sensitively', async function () {
+      expectOutcome(await check(await sign({ ...claims, scope: 'MCP:TOOLS' })), { status: 403, reason: 'insufficient_scope' });
+    });
+    it('never names offline_access in a challenge', async function () {
+      const response = await harness.client.check({ authority: 'offline.example.com' });
+      const challenge = headerValue(response.denied_response?.headers, 'www-authenticate') ?? '';
+      assert.match(challenge, /scope="mcp:tools"/);
+      assert.doesNotMatch(challenge, /offline_access/);
+    });
+  });
+
+  describe('policy selection (SPEC.md 1.2)', function () {
+    it('matches path prefixes at segment boundaries (/mcpx is not /mcp)', async function () {
+      expectOutcome(await check(good, { path: '/mcpx' }), { status: 403, reason: 'no_policy' });
+      expectOutcome(await check(good, { path: '/mcp/tools/call' }), 'allow');
+    });
+    it('ignores the port in :authority', async function () {
+      expectOutcome(await check(good, { authority: 'MCP.example.com:443' }), 'allow');
+    });
+    it('follows an explicit context-extension reference', async function () {
+      expectOutcome(await check(good, { authority: 'anything.example.net', contextExtensions: { 'audienceguard.dev/policy': 'mcp/mcp' } }), 'allow');
+      expectOutcome(await check(good, { contextExtensions: { 'audienceguard.dev/policy': 'mcp/nope' } }), { status: 403, reason: 'no_policy' });
+    });
+    it('answers HEAD on the metadata URL with 200 and no body', async function () {
+      const response = await harness.client.check({ method: 'HEAD', path: '/.well-known/oauth-protected-resource/mcp' });
+      assert.equal(httpStatus(response), 200);
+      assert.equal(response.denied_response?.body ?? '', '');
+    });
+    it('requires a token for POST on the metadata URL', async function () {
+      const response = await harness.client.check({ method: 'POST', path: '/.well-known/oauth-protected-resource/mcp' });
+      expectOutcome(response, { status: 403, reason: 'no_policy' });
+    });
+  });
+});
