@@ -1,5 +1,5 @@
 /**
- * A quick loopback throughput probe (not the full benchmark of bench/README.md):
+ * A quick loopback throughput probe (not a full benchmark against a baseline):
  * starts a local oidc-provider and `audience-guard serve` as a child process,
  * drives Check calls over gRPC with a fixed number of concurrent callers for a
  * bounded count, and prints checks/s per scenario and the server's peak RSS.

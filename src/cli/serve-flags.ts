@@ -20,10 +20,10 @@ export interface ServeFlags {
 
 /** One entry per flag: the documentation, defaults and parsing all come from here. */
 export const SERVE_FLAGS = {
-  'policy-file': { multiple: true, default: undefined, help: 'YAML file or folder of AudiencePolicy documents; hot-reloaded. Without it, policies come from the Kubernetes API.' },
+  'policy-file': { multiple: true, default: undefined, help: 'YAML file or folder of AudiencePolicy documents (repeatable); hot-reloaded. Required until the Kubernetes policy source is available.' },
   'grpc-address': { multiple: false, default: '0.0.0.0:9001', help: 'Envoy ext_authz and grpc.health.v1 listener (HOST:PORT; port 0 = ephemeral).' },
   'admin-address': { multiple: false, default: '0.0.0.0:9090', help: 'HTTP listener for /metrics, /healthz, /readyz and protected-resource metadata.' },
-  'watch-namespace': { multiple: true, default: undefined, help: 'Kubernetes namespace to watch (repeatable); default all.' },
+  'watch-namespace': { multiple: true, default: undefined, help: 'Kubernetes namespace to watch (repeatable); default all. Read by the Kubernetes policy source, which is not available yet.' },
   'log-level': { multiple: false, default: 'info', help: `pino level: ${LOG_LEVELS.join(', ')}.` },
   'check-timeout': { multiple: false, default: '150', help: 'Answer every Check within this many milliseconds (503 timeout otherwise); keep it below Envoy\'s timeout (200 ms default).' },
   'max-token-bytes': { multiple: false, default: '16384', help: 'Larger bearer tokens are refused (token_too_large) before any decoding.' },

@@ -1,7 +1,7 @@
 /**
  * Deny reasons are the error system (SPEC.md 3): one closed union, one table.
  * The metric label `reason`, the log field `reason`, the README table and the
- * HTTP/gRPC mapping all come from here; test/readme-tables.test.ts keeps the
+ * HTTP/gRPC mapping all come from here; test/docs/readme-tables.test.ts keeps the
  * README in step with it.
  */
 

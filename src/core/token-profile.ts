@@ -22,7 +22,7 @@ export function typeAccepted(profile: TokenProfile, typ: unknown): boolean {
     case 'rfc9068':
       return typeof typ === 'string' && mediaType(typ) === 'at+jwt';
     case 'jwt':
-      return typ === undefined || (typeof typ === 'string' && (mediaType(typ) === 'jwt' || mediaType(typ) === 'at+jwt'));
+      return typ === undefined || (typeof typ === 'string' && mediaType(typ) === 'jwt');
   }
 }
 

@@ -42,7 +42,13 @@ export function readPolicyStream(source: string, text: string): PolicyStreamResu
       for (const error of errors) problems.push({ origin, path: '/', message: `YAML: ${error.message.split('\n')[0] ?? 'syntax error'}` });
       return;
     }
-    const value: unknown = yamlDocument.toJS({ maxAliasCount: 50 });
+    let value: unknown;
+    try {
+      value = yamlDocument.toJS({ maxAliasCount: 50 });
+    } catch (error) {
+      problems.push({ origin, path: '/', message: `YAML: ${(error as Error).message}` });
+      return;
+    }
     if (value === null || value === undefined) return; // an empty document (e.g. a trailing `---`)
     const validation = validatePolicy(value);
     if (validation.valid) policies.push({ origin, document: validation.policy });

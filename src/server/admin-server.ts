@@ -57,7 +57,9 @@ export class AdminServer {
       const host = (slash === -1 ? rest : rest.slice(0, slash)).toLowerCase();
       const resourcePath = slash === -1 ? '' : rest.slice(slash);
       const metadataPath = `/.well-known/oauth-protected-resource${resourcePath}`;
-      const policy = store.current().policies.find((candidate) => candidate.metadataPath === metadataPath && candidate.hosts.includes(host));
+      // The same selection Envoy's requests go through, so wildcard hosts resolve alike.
+      const selection = store.current().select({ method: 'GET', host, path: metadataPath, authorization: undefined, policyReference: undefined });
+      const policy = selection?.metadataRequest === true ? selection.policy : undefined;
       if (policy !== undefined) {
         response.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*', 'cache-control': 'max-age=300' })
           .end(request.method === 'HEAD' ? undefined : policy.metadataDocument);

@@ -45,6 +45,11 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
   const keys = new IssuerKeyStore(options.keySetOptions);
   let rejected = 0;
   let stopping = false;
+  const countPolicies = (): void => {
+    const snapshot = store.current();
+    const conflicted = new Set(snapshot.conflicts.map((conflict) => conflict.policy.id)).size;
+    metrics.policies({ accepted: snapshot.policies.length - conflicted, rejected, conflicted });
+  };
 
   keys.onRefresh((refresh) => {
     metrics.jwksRefresh(refresh.issuer, refresh.ok);
@@ -53,8 +58,7 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
   });
   store.onUpdate(({ snapshot }) => {
     keys.sync(snapshot);
-    const conflicted = new Set(snapshot.conflicts.map((conflict) => conflict.policy.id));
-    metrics.policies({ accepted: snapshot.policies.length - conflicted.size, rejected, conflicted: conflicted.size });
+    countPolicies();
     for (const conflict of snapshot.conflicts) {
       logger.warn({ event: 'policy_conflicted', policy: conflict.policy.id, winner: conflict.winner.id, host: conflict.host, path_prefix: conflict.pathPrefix }, 'another policy already claims this host and path prefix');
     }
@@ -62,12 +66,13 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
   });
 
   const source = new FilePolicySource(options.policyFiles, store, {
-    applied: () => { rejected = 0; },
+    applied: () => {
+      rejected = 0;
+      countPolicies();
+    },
     rejected: (problems) => {
       rejected = new Set(problems.map((problem) => problem.origin)).size;
-      const snapshot = store.current();
-      const conflicted = new Set(snapshot.conflicts.map((conflict) => conflict.policy.id)).size;
-      metrics.policies({ accepted: snapshot.policies.length - conflicted, rejected, conflicted });
+      countPolicies();
       for (const problem of problems) {
         logger.error({ event: 'policy_rejected', origin: problem.origin, field: problem.path, problem: problem.message }, 'policy update rejected; the last good policies keep serving');
       }

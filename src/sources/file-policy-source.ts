@@ -86,7 +86,7 @@ function createdAt(policy: ParsedPolicyDocument): number {
 }
 
 export interface FilePolicySourceEvents {
-  /** A reload was applied (or skipped because nothing changed). */
+  /** A valid set was read: called just before it is applied (or when it equals the set in force). */
   applied?(set: PolicyFileSet): void;
   /** A reload found problems and kept the last good snapshot. */
   rejected?(problems: readonly PolicyDocumentProblem[]): void;
@@ -127,6 +127,7 @@ export class FilePolicySource {
         const set = await readPolicyFiles(this.#paths);
         if (set.problems.length > 0) this.#events.rejected?.(set.problems);
         else if (set.fingerprint !== this.#fingerprint) this.#apply(set);
+        else this.#events.applied?.(set); // back to the contents in force: nothing to rebuild
       } catch (error) {
         this.#events.failed?.(error as Error);
       }
@@ -141,8 +142,8 @@ export class FilePolicySource {
 
   #apply(set: PolicyFileSet): void {
     this.#fingerprint = set.fingerprint;
-    this.#store.replace(set.policies.map((policy) => ({ ...policy, createdAt: createdAt(policy) })), 0);
     this.#events.applied?.(set);
+    this.#store.replace(set.policies.map((policy) => ({ ...policy, createdAt: createdAt(policy) })), 0);
   }
 
   async #watch(path: string): Promise<void> {
