@@ -30,7 +30,9 @@ export function canonicalAudience(value: string): string | undefined {
   const scheme = asciiLower(rawScheme);
   let authority = asciiLower(rawAuthority);
   const defaultPort = scheme === 'https' ? ':443' : ':80';
-  if (authority.endsWith(defaultPort)) authority = authority.slice(0, -defaultPort.length);
+  // Only a single port after a host (or an IPv6 literal) is folded, so the form is idempotent.
+  const host = authority.slice(0, -defaultPort.length);
+  if (authority.endsWith(defaultPort) && (host.endsWith(']') || !host.includes(':'))) authority = host;
   const rest = rawRest === '' || rawRest.startsWith('?') ? `/${rawRest}` : rawRest;
   return `${scheme}://${authority}${rest}`;
 }

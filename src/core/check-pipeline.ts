@@ -48,7 +48,7 @@ export async function decide(request: HttpRequestView, snapshot: PolicySnapshot,
 
   // 4. Header (typ per profile, alg allow-list) and 5. issuer (unverified `iss`, exact).
   const issuer = typeof payload.iss === 'string' ? policy.issuers.get(payload.iss) : undefined;
-  const headerVerdict = checkHeader(header, issuer);
+  const headerVerdict = checkHeader(header, issuer === undefined ? policy.issuerList : [issuer]);
   if (headerVerdict !== 'ok') return reject(headerVerdict);
   if (issuer === undefined) return reject('unknown_issuer');
 

@@ -1,24 +1,24 @@
 /**
  * Protected-header rules (SPEC.md 2.1 step 4; RFC 9068 §4 step 1, RFC 8725
- * §3.1 and §3.11). Before the issuer is known (step 5 decides that), `typ`
- * must fit some profile and `alg` some asymmetric algorithm, so the first
- * failing step is still the one reported. `jku`, `x5u`, `jwk` and `x5c` are
+ * §3.1 and §3.11). When the token's issuer is one of the policy's, its own
+ * profile and allow-list apply; otherwise (step 5 will refuse the issuer) `typ`
+ * and `alg` must fit at least one of the policy's issuers, so the first failing
+ * step is still the one reported (ADR 0004). `jku`, `x5u`, `jwk` and `x5c` are
  * not read at all: keys come only from the issuer's configured key set.
  */
-import { isAsymmetricAlgorithm } from './algorithms.ts';
 import type { Reason } from './reasons.ts';
-import { TOKEN_PROFILES, typeAccepted } from './token-profile.ts';
+import { typeAccepted } from './token-profile.ts';
 import type { RuntimeIssuer } from '../policy/runtime-policy.ts';
 
 export type HeaderVerdict = 'ok' | Extract<Reason, 'malformed_token' | 'unsupported_token_type' | 'disallowed_algorithm'>;
 
-export function checkHeader(header: Readonly<Record<string, unknown>>, issuer: RuntimeIssuer | undefined): HeaderVerdict {
+/**
+ * `candidates` is the token's own issuer when the policy trusts it, else every
+ * issuer of the policy. Allow-lists never hold `none` or HMAC algorithms.
+ */
+export function checkHeader(header: Readonly<Record<string, unknown>>, candidates: readonly RuntimeIssuer[]): HeaderVerdict {
   const { alg, typ, kid } = header;
   if (typeof alg !== 'string' || (kid !== undefined && typeof kid !== 'string')) return 'malformed_token';
-  const typeOk = issuer === undefined
-    ? TOKEN_PROFILES.some((profile) => typeAccepted(profile, typ))
-    : typeAccepted(issuer.profile, typ);
-  if (!typeOk) return 'unsupported_token_type';
-  const algOk = issuer === undefined ? isAsymmetricAlgorithm(alg) : issuer.algorithms.includes(alg);
-  return algOk ? 'ok' : 'disallowed_algorithm';
+  if (!candidates.some((issuer) => typeAccepted(issuer.profile, typ))) return 'unsupported_token_type';
+  return candidates.some((issuer) => issuer.algorithms.includes(alg)) ? 'ok' : 'disallowed_algorithm';
 }

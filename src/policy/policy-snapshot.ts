@@ -72,6 +72,7 @@ export class PolicySnapshot {
         for (const prefix of policy.pathPrefixes) {
           const claimKey = `${host} ${prefix}`;
           const winner = claims.get(claimKey);
+          if (winner === policy) continue; // a repeat within one policy is no conflict
           if (winner !== undefined) {
             conflicts.push({ policy, winner, host, pathPrefix: prefix });
             continue;

@@ -33,6 +33,8 @@ export interface RuntimePolicy {
   /** Path prefixes matched at segment boundaries. */
   readonly pathPrefixes: readonly string[];
   readonly issuers: ReadonlyMap<string, RuntimeIssuer>;
+  /** The same issuers as a list, for header checks before the issuer is known. */
+  readonly issuerList: readonly RuntimeIssuer[];
   readonly requiredScopes: readonly string[];
   /** Scope → every scope it implies, closed transitively. */
   readonly scopeImplications: ReadonlyMap<string, readonly string[]>;

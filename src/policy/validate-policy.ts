@@ -17,12 +17,24 @@ export type PolicyValidation =
   | { readonly valid: true; readonly policy: AudiencePolicyDocument }
   | { readonly valid: false; readonly problems: readonly PolicyProblem[] };
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 const validateSchema = ajv.compile<AudiencePolicyDocument>(AudiencePolicySchema);
+
+/** The literal values of a union of `const` branches (TypeBox `Union([Literal…])`), if it is one. */
+function unionLiterals(error: ErrorObject): string[] | undefined {
+  const branches = error.schema;
+  if (!Array.isArray(branches)) return undefined;
+  const values = branches.map((branch: unknown) => (branch as { const?: unknown }).const);
+  return values.every((value) => typeof value === 'string') ? (values) : undefined;
+}
 
 function schemaProblem(error: ErrorObject): PolicyProblem {
   const path = error.instancePath === '' ? '/' : error.instancePath;
   switch (error.keyword) {
+    case 'anyOf': {
+      const literals = unionLiterals(error);
+      return { path, message: literals === undefined ? (error.message ?? 'invalid') : `must be one of: ${literals.join(', ')}` };
+    }
     case 'additionalProperties':
       return { path, message: `unknown field "${(error.params as { additionalProperty: string }).additionalProperty}"` };
     case 'enum':
@@ -33,15 +45,23 @@ function schemaProblem(error: ErrorObject): PolicyProblem {
   }
 }
 
-/** Unions report one error per branch; keep the most useful single line. */
-function dedupe(problems: PolicyProblem[]): PolicyProblem[] {
+/**
+ * A union reports one error per branch and then `anyOf`; keep only the `anyOf`
+ * summary for it, and every other distinct problem.
+ */
+function schemaProblems(errors: readonly ErrorObject[]): PolicyProblem[] {
+  const unionPaths = new Set(errors.filter((error) => error.keyword === 'anyOf').map((error) => error.instancePath));
   const seen = new Set<string>();
-  return problems.filter((problem) => {
-    const key = problem.path;
-    if (seen.has(key)) return false;
+  const problems: PolicyProblem[] = [];
+  for (const error of errors) {
+    if (error.keyword !== 'anyOf' && unionPaths.has(error.instancePath)) continue;
+    const problem = schemaProblem(error);
+    const key = `${problem.path}\u0000${problem.message}`;
+    if (seen.has(key)) continue;
     seen.add(key);
-    return true;
-  });
+    problems.push(problem);
+  }
+  return problems;
 }
 
 function semanticProblems(policy: AudiencePolicyDocument): PolicyProblem[] {
@@ -71,7 +91,7 @@ function semanticProblems(policy: AudiencePolicyDocument): PolicyProblem[] {
 /** Validates one parsed document; never throws. */
 export function validatePolicy(document: unknown): PolicyValidation {
   if (!validateSchema(document)) {
-    return { valid: false, problems: dedupe((validateSchema.errors ?? []).map(schemaProblem)) };
+    return { valid: false, problems: schemaProblems(validateSchema.errors ?? []) };
   }
   const problems = semanticProblems(document);
   return problems.length === 0 ? { valid: true, policy: document } : { valid: false, problems };
