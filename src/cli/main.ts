@@ -5,6 +5,7 @@
  * the flag or file.
  */
 import { createLogger } from '../obs/logger.ts';
+import { audiencePolicyCRDYAML } from '../policy/crd.ts';
 import { startService } from '../server/audience-guard-service.ts';
 import { PolicyFileError } from '../sources/file-policy-source.ts';
 import { parseServeFlags, SERVE_FLAGS, environmentName } from './serve-flags.ts';
@@ -15,6 +16,7 @@ const USAGE = `usage: audience-guard <command>
 commands:
   serve [flags]        run the Envoy ext_authz gRPC server and the admin HTTP server
   validate FILE...     validate AudiencePolicy files (exit 0 valid, 1 invalid, 2 usage)
+  crd                  print the AudiencePolicy CustomResourceDefinition
 
 serve flags (also from the environment as AUDIENCE_GUARD_<FLAG>):
 ${Object.entries(SERVE_FLAGS).map(([name, spec]) => `  --${name.padEnd(18)} ${spec.help}${spec.default === undefined ? '' : ` Default: ${spec.default}.`} [${environmentName(name)}]`).join('\n')}
@@ -63,6 +65,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       return serve(rest);
     case 'validate':
       return runValidate(rest, (line) => process.stdout.write(`${line}\n`), (line) => process.stderr.write(`${line}\n`));
+    case 'crd':
+      if (rest.length > 0) {
+        process.stderr.write('usage: audience-guard crd\n');
+        return 2;
+      }
+      process.stdout.write(audiencePolicyCRDYAML());
+      return 0;
     case '--help':
     case '-h':
     case 'help':

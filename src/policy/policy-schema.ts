@@ -22,7 +22,7 @@ const scopeList = (description: string) => Type.Array(scopeToken, { maxItems: LI
 export const IssuerSchema = Type.Object({
   issuer: uri('Exact `iss` value of tokens from this authorization server: an absolute https URI (http only for loopback hosts), no query, fragment or userinfo.'),
   jwksUri: Type.Optional(uri('JWKS URI of the issuer. When absent it is discovered: RFC 8414 authorization server metadata first, then OpenID Connect discovery.')),
-  algorithms: Type.Optional(Type.Array(Type.Union(ASYMMETRIC_ALGORITHMS.map((alg) => Type.Literal(alg))), {
+  algorithms: Type.Optional(Type.Array(Type.Union(ASYMMETRIC_ALGORITHMS.map((alg) => Type.Literal(alg)), { description: 'A JWS algorithm name from the IANA JOSE registry.' }), {
     minItems: 1, maxItems: ASYMMETRIC_ALGORITHMS.length, uniqueItems: true,
     description: `Accepted JWS algorithms; asymmetric only, never none or HS*. Default: ${DEFAULT_ALGORITHMS.join(', ')}.`,
   })),
@@ -39,13 +39,13 @@ export const ResourceMetadataSchema = Type.Object({
 
 export const PolicySpecSchema = Type.Object({
   resource: uri('Canonical resource identifier (RFC 8707 / RFC 9728 `resource`): an absolute https URI (http only for loopback hosts) without query, fragment or userinfo. Always an accepted audience.'),
-  audiences: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: LIMITS.uriLength }), {
+  audiences: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: LIMITS.uriLength, description: 'An accepted `aud` value.' }), {
     maxItems: LIMITS.audiences, description: 'Further accepted `aud` values, compared by the audience rule (exact, with scheme/host case and default port folded for http(s) URIs).',
   })),
-  hosts: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 253, pattern: '^(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$' }), {
+  hosts: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 253, pattern: '^(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$', description: 'A host name, or `*.` and a domain for any subdomain.' }), {
     minItems: 1, maxItems: LIMITS.hosts, description: 'Request hosts (:authority without port) this policy protects; `*.example.com` matches any subdomain. Default: the host of `resource`.',
   })),
-  pathPrefixes: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 1024, pattern: '^/[^?#]*$' }), {
+  pathPrefixes: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 1024, pattern: '^/[^?#]*$', description: 'An absolute path without query or fragment.' }), {
     minItems: 1, maxItems: LIMITS.pathPrefixes, description: 'Path prefixes matched at segment boundaries (`/mcp` covers `/mcp` and `/mcp/x`, not `/mcpx`). Default: the path of `resource` (`/` when empty).',
   })),
   issuers: Type.Array(IssuerSchema, { minItems: 1, maxItems: LIMITS.issuers, description: 'Authorization servers whose tokens are accepted; a token is verified only with its own issuer\'s keys.' }),

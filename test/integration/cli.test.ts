@@ -96,7 +96,7 @@ describe('audience-guard CLI', function () {
   });
 
   it('validate accepts the shipped example policies', async function () {
-    const result = await run(['validate', new URL('../../examples/policies/', import.meta.url).pathname]);
+    const result = await run(['validate', new URL('../../deploy/examples/', import.meta.url).pathname]);
     assert.equal(result.code, 0, result.stderr);
   });
 });

@@ -1,0 +1,151 @@
+/**
+ * Generates the AudiencePolicy CustomResourceDefinition from the one schema
+ * source (src/policy/policy-schema.ts). The JSON Schema is rewritten into the
+ * structural OpenAPI v3 subset Kubernetes accepts:
+ *   - `additionalProperties: false` dropped (the API server prunes unknown fields);
+ *   - records (`patternProperties`) become `additionalProperties: <schema>`;
+ *   - unions of string literals become `enum`, `const` becomes a one-value enum;
+ *   - `uniqueItems` becomes `x-kubernetes-list-type: set`;
+ *   - metadata is left to the API server.
+ * Defaults, CEL rules, printer columns and the status subresource are added here.
+ * `audience-guard crd` prints it; test/unit/policy/crd.test.ts fails when the
+ * checked-in copy under charts/ drifts from this output.
+ */
+import { stringify } from 'yaml';
+import { API_GROUP, API_VERSION, KIND, PolicySpecSchema } from './policy-schema.ts';
+import { ISSUER_RULES, SPEC_RULES } from './crd-validation-rules.ts';
+
+type JSONSchema = Record<string, unknown>;
+
+const DEFAULTS: Readonly<Record<string, unknown>> = { mode: 'Strict', clockSkewSeconds: 60 };
+const ISSUER_DEFAULTS: Readonly<Record<string, unknown>> = { profile: 'rfc9068' };
+
+function structural(schema: JSONSchema): JSONSchema {
+  const out: JSONSchema = {};
+  for (const [key, value] of Object.entries(schema)) {
+    switch (key) {
+      case 'additionalProperties':
+        if (typeof value === 'object') out.additionalProperties = structural(value as JSONSchema);
+        break;
+      case 'patternProperties': {
+        const [only] = Object.values(value as Record<string, JSONSchema>);
+        if (only !== undefined) out.additionalProperties = structural(only);
+        break;
+      }
+      case 'properties':
+        out.properties = Object.fromEntries(Object.entries(value as Record<string, JSONSchema>).map(([name, child]) => [name, structural(child)]));
+        break;
+      case 'items':
+        out.items = structural(value as JSONSchema);
+        break;
+      case 'anyOf': {
+        const branches = value as JSONSchema[];
+        if (branches.every((branch) => 'const' in branch)) {
+          out.type = 'string';
+          out.enum = branches.map((branch) => branch.const);
+        } else {
+          out.anyOf = branches.map(structural);
+        }
+        break;
+      }
+      case 'const':
+        out.enum = [value];
+        break;
+      case 'uniqueItems':
+        if (value === true) out['x-kubernetes-list-type'] = 'set';
+        break;
+      case '$id':
+        break;
+      default:
+        out[key] = value;
+    }
+  }
+  return out;
+}
+
+const CONDITION_SCHEMA: JSONSchema = {
+  type: 'object',
+  description: 'Standard Kubernetes condition.',
+  required: ['type', 'status', 'lastTransitionTime', 'reason', 'message'],
+  properties: {
+    type: { type: 'string', maxLength: 316, description: 'Accepted, Ready, Conflicted or AudienceOverlap.' },
+    status: { type: 'string', enum: ['True', 'False', 'Unknown'], description: 'Status of the condition.' },
+    observedGeneration: { type: 'integer', format: 'int64', minimum: 0, description: 'Generation the condition was computed for.' },
+    lastTransitionTime: { type: 'string', format: 'date-time', description: 'When the status last changed.' },
+    reason: { type: 'string', maxLength: 1024, description: 'Machine-readable CamelCase reason.' },
+    message: { type: 'string', maxLength: 32768, description: 'What happened and what to do about it.' },
+  },
+};
+
+const STATUS_SCHEMA: JSONSchema = {
+  type: 'object',
+  description: 'What audience-guard made of the policy.',
+  properties: {
+    observedGeneration: { type: 'integer', format: 'int64', description: 'The generation of the spec the status describes.' },
+    conditions: {
+      type: 'array',
+      description: 'Accepted (schema and semantic validation), Ready (issuer keys loaded), Conflicted (another policy claims the same host and path prefix), AudienceOverlap (another policy accepts one of the same audiences).',
+      items: CONDITION_SCHEMA,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['type'],
+    },
+  },
+};
+
+export function audiencePolicySchema(): JSONSchema {
+  const spec = structural(JSON.parse(JSON.stringify(PolicySpecSchema)) as JSONSchema);
+  const specProperties = spec.properties as Record<string, JSONSchema>;
+  for (const [field, value] of Object.entries(DEFAULTS)) {
+    const property = specProperties[field];
+    if (property !== undefined) property.default = value;
+  }
+  const issuerItems = (specProperties.issuers as { items: JSONSchema }).items;
+  for (const [field, value] of Object.entries(ISSUER_DEFAULTS)) {
+    const property = (issuerItems.properties as Record<string, JSONSchema>)[field];
+    if (property !== undefined) property.default = value;
+  }
+  issuerItems['x-kubernetes-validations'] = ISSUER_RULES.map((rule) => ({ ...rule }));
+  spec['x-kubernetes-validations'] = SPEC_RULES.map((rule) => ({ ...rule }));
+  return {
+    type: 'object',
+    description: 'AudiencePolicy binds a protected service to the access tokens issued for it (RFC 8707, RFC 9068).',
+    required: ['spec'],
+    properties: {
+      apiVersion: { type: 'string', description: 'APIVersion of this object.' },
+      kind: { type: 'string', description: 'Kind of this object.' },
+      metadata: { type: 'object' },
+      spec,
+      status: STATUS_SCHEMA,
+    },
+  };
+}
+
+export function audiencePolicyCRD(): JSONSchema {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `audiencepolicies.${API_GROUP}`, labels: { 'app.kubernetes.io/name': 'audience-guard', 'app.kubernetes.io/component': 'crd' } },
+    spec: {
+      group: API_GROUP,
+      scope: 'Namespaced',
+      names: { kind: KIND, listKind: `${KIND}List`, plural: 'audiencepolicies', singular: 'audiencepolicy', shortNames: ['ap'], categories: ['audience-guard'] },
+      versions: [{
+        name: API_VERSION,
+        served: true,
+        storage: true,
+        subresources: { status: {} },
+        additionalPrinterColumns: [
+          { name: 'Resource', type: 'string', jsonPath: '.spec.resource' },
+          { name: 'Mode', type: 'string', jsonPath: '.spec.mode' },
+          { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+          { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+        ],
+        schema: { openAPIV3Schema: audiencePolicySchema() },
+      }],
+    },
+  };
+}
+
+export function audiencePolicyCRDYAML(): string {
+  return `# Generated by \`audience-guard crd\` from src/policy/policy-schema.ts — do not edit.\n${stringify(audiencePolicyCRD(), { lineWidth: 0 })}`;
+}

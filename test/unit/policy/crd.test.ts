@@ -1,0 +1,114 @@
+// The generated CustomResourceDefinition (src/policy/crd.ts): the checked-in
+// copy must not drift, the schema must be structural as Kubernetes requires,
+// it must validate as a CustomResourceDefinition, every shipped example must
+// pass both the schema and the CEL rules, and every invalid fixture must fail
+// with its expected message — in the schema, in CEL, and in the process's own
+// validator alike.
+import { strict as assert } from 'node:assert';
+import { readFileSync, readdirSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition';
+import { parseAllDocuments } from 'yaml';
+import { audiencePolicyCRD, audiencePolicyCRDYAML, audiencePolicySchema } from '../../../src/policy/crd.ts';
+import { validatePolicy } from '../../../src/policy/validate-policy.ts';
+import { celFailures } from '../../support/crd-cel.ts';
+
+const CHECKED_IN = new URL('../../../charts/audience-guard/crds/audiencepolicies.audienceguard.dev.yaml', import.meta.url);
+const EXAMPLES = new URL('../../../deploy/examples/', import.meta.url);
+const INVALID = new URL('../../fixtures/invalid-policies/', import.meta.url);
+
+type Schema = Record<string, unknown>;
+
+function* nodes(schema: Schema, path = '#'): Generator<[string, Schema]> {
+  yield [path, schema];
+  for (const [name, child] of Object.entries((schema.properties ?? {}) as Record<string, Schema>)) yield* nodes(child, `${path}/${name}`);
+  if (schema.items !== undefined) yield* nodes(schema.items as Schema, `${path}[]`);
+  if (typeof schema.additionalProperties === 'object') yield* nodes(schema.additionalProperties as Schema, `${path}{}`);
+}
+
+function documents(url: URL): { file: string; index: number; value: unknown }[] {
+  return readdirSync(url).filter((file) => file.endsWith('.yaml')).flatMap((file) =>
+    parseAllDocuments(readFileSync(new URL(file, url), 'utf8')).map((document, index) => ({ file, index, value: document.toJS() as unknown })));
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+addFormats.default(ajv);
+ajv.addFormat('int64', { type: 'number', validate: Number.isSafeInteger });
+const validateAgainstCRD = ajv.compile(audiencePolicySchema());
+
+describe('AudiencePolicy CustomResourceDefinition', () => {
+  it('must match the checked-in copy (regenerate with `npm run crd`)', () => {
+    assert.equal(readFileSync(CHECKED_IN, 'utf8'), audiencePolicyCRDYAML());
+  });
+
+  it('validates as an apiextensions.k8s.io/v1 CustomResourceDefinition', () => {
+    assert.doesNotThrow(() => { new CustomResourceDefinition(audiencePolicyCRD() as never).validate(); });
+  });
+
+  it('is namespaced, short-named ap, with a status subresource and the printer columns users expect', () => {
+    const crd = audiencePolicyCRD() as { spec: { scope: string; names: { shortNames: string[] }; versions: { subresources: unknown; additionalPrinterColumns: { name: string }[] }[] } };
+    assert.equal(crd.spec.scope, 'Namespaced');
+    assert.deepEqual(crd.spec.names.shortNames, ['ap']);
+    assert.deepEqual(crd.spec.versions[0]?.subresources, { status: {} });
+    assert.deepEqual(crd.spec.versions[0]!.additionalPrinterColumns.map((column) => column.name), ['Resource', 'Mode', 'Ready', 'Age']);
+  });
+
+  it('is structural: every node has a type, and nothing Kubernetes rejects is left', () => {
+    for (const [path, node] of nodes(audiencePolicySchema())) {
+      assert.equal(typeof node.type, 'string', `${path} has no type`);
+      for (const forbidden of ['anyOf', 'oneOf', 'const', 'patternProperties', 'uniqueItems', '$id']) assert.equal(node[forbidden], undefined, `${path} has ${forbidden}`);
+      assert.ok(!(node.properties !== undefined && node.additionalProperties !== undefined), `${path} has properties and additionalProperties`);
+    }
+  });
+
+  it('describes every spec and status field', () => {
+    const schema = audiencePolicySchema() as { properties: Record<string, Schema> };
+    for (const root of ['spec', 'status'] as const) {
+      for (const [path, node] of nodes(schema.properties[root] as Schema, `#/${root}`)) {
+        assert.equal(typeof node.description, 'string', `${path} has no description`);
+      }
+    }
+  });
+
+  it('carries the defaults the process applies (mode Strict, clockSkewSeconds 60, profile rfc9068)', () => {
+    const spec = (audiencePolicySchema().properties as Record<string, Schema>).spec as { properties: Record<string, Schema & { items?: Schema }> };
+    assert.equal(spec.properties.mode?.default, 'Strict');
+    assert.equal(spec.properties.clockSkewSeconds?.default, 60);
+    assert.equal(((spec.properties.issuers?.items as { properties: Record<string, Schema> }).properties.profile)?.default, 'rfc9068');
+  });
+
+  describe('every example under deploy/examples', () => {
+    for (const { file, index, value } of documents(EXAMPLES)) {
+      it(`${file}#${String(index)} passes the schema, the CEL rules and the process validator`, () => {
+        assert.ok(validateAgainstCRD(value), JSON.stringify(validateAgainstCRD.errors));
+        assert.deepEqual(celFailures(audiencePolicySchema(), value), []);
+        assert.equal(validatePolicy(value).valid, true);
+      });
+    }
+  });
+
+  describe('every invalid policy under test/fixtures/invalid-policies', () => {
+    for (const file of readdirSync(INVALID).filter((name) => name.endsWith('.yaml'))) {
+      const text = readFileSync(new URL(file, INVALID), 'utf8');
+      const expected = (key: string): string => (new RegExp(`^# ${key}: (.*)$`, 'm').exec(text)?.[1] ?? '').trim();
+      const value = parseAllDocuments(text)[0]?.toJS() as unknown;
+      it(`${file} fails with its expected messages`, () => {
+        const schemaPath = expected('expect-schema');
+        const celMessage = expected('expect-cel');
+        const processMessage = expected('expect-process');
+        assert.ok(schemaPath !== '' && celMessage !== '' && processMessage !== '', 'the fixture names all three expectations');
+        const schemaOk = validateAgainstCRD(value);
+        if (schemaPath === '(none)') assert.ok(schemaOk, JSON.stringify(validateAgainstCRD.errors));
+        else assert.ok(validateAgainstCRD.errors?.some((error) => error.instancePath === schemaPath), JSON.stringify(validateAgainstCRD.errors));
+        const cel = celFailures(audiencePolicySchema(), value).map((failure) => failure.message);
+        if (celMessage === '(none)') assert.deepEqual(cel, []);
+        else assert.ok(cel.includes(celMessage), JSON.stringify(cel));
+        const validation = validatePolicy(value);
+        const [path = '', message = ''] = processMessage.split(/: (.*)/s);
+        assert.ok(!validation.valid, 'the process validator refuses it too');
+        assert.ok(validation.problems.some((problem) => problem.path === path && problem.message.startsWith(message)), JSON.stringify(validation));
+      });
+    }
+  });
+});
