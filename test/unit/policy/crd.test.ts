@@ -51,7 +51,7 @@ describe('AudiencePolicy CustomResourceDefinition', () => {
     assert.equal(crd.spec.scope, 'Namespaced');
     assert.deepEqual(crd.spec.names.shortNames, ['ap']);
     assert.deepEqual(crd.spec.versions[0]?.subresources, { status: {} });
-    assert.deepEqual(crd.spec.versions[0]!.additionalPrinterColumns.map((column) => column.name), ['Resource', 'Mode', 'Ready', 'Age']);
+    assert.deepEqual(crd.spec.versions[0].additionalPrinterColumns.map((column) => column.name), ['Resource', 'Mode', 'Ready', 'Age']);
   });
 
   it('is structural: every node has a type, and nothing Kubernetes rejects is left', () => {
