@@ -4,9 +4,13 @@
  * errors (bad flags, unreadable or invalid policy files) — with one line naming
  * the flag or file.
  */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { loadKubeConfig } from '../kubernetes/kube-config.ts';
 import { createLogger } from '../obs/logger.ts';
 import { audiencePolicyCRDYAML } from '../policy/crd.ts';
 import { startService } from '../server/audience-guard-service.ts';
+import type { KubernetesOptions } from '../server/kubernetes-policies.ts';
 import { PolicyFileError } from '../sources/file-policy-source.ts';
 import { parseServeFlags, SERVE_FLAGS, environmentName } from './serve-flags.ts';
 import { runValidate } from './validate-command.ts';
@@ -22,6 +26,15 @@ serve flags (also from the environment as AUDIENCE_GUARD_<FLAG>):
 ${Object.entries(SERVE_FLAGS).map(([name, spec]) => `  --${name.padEnd(18)} ${spec.help}${spec.default === undefined ? '' : ` Default: ${spec.default}.`} [${environmentName(name)}]`).join('\n')}
 `;
 
+/** The pod's namespace from its service account, for the status Lease. */
+function ownNamespace(): string {
+  try {
+    return readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim() || 'default';
+  } catch {
+    return 'default';
+  }
+}
+
 async function serve(argv: readonly string[]): Promise<number> {
   const parsed = parseServeFlags(argv, process.env);
   if (!parsed.ok) {
@@ -29,14 +42,23 @@ async function serve(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const { flags } = parsed;
+  let kubernetes: KubernetesOptions | undefined;
   if (flags.policyFiles.length === 0) {
-    process.stderr.write('audience-guard: --policy-file: required; this build has no Kubernetes policy source yet\n');
-    return 2;
+    try {
+      kubernetes = {
+        config: loadKubeConfig(),
+        namespaces: flags.watchNamespaces,
+        lease: { namespace: flags.leaseNamespace ?? ownNamespace(), name: 'audience-guard-status', identity: `${hostname()}-${String(process.pid)}` },
+      };
+    } catch (error) {
+      process.stderr.write(`audience-guard: no --policy-file, and ${(error as Error).message}\n`);
+      return 2;
+    }
   }
   const logger = createLogger(flags.logLevel);
   let service;
   try {
-    service = await startService({ ...flags, maxConnectionAgeMs: 5 * 60_000 }, logger);
+    service = await startService({ ...flags, ...(kubernetes === undefined ? {} : { kubernetes }), maxConnectionAgeMs: 5 * 60_000 }, logger);
   } catch (error) {
     if (error instanceof PolicyFileError) {
       for (const problem of error.problems) process.stderr.write(`${problem.origin} ${problem.path}: ${problem.message}\n`);

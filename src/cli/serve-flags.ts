@@ -12,6 +12,7 @@ export interface ServeFlags {
   readonly grpcAddress: string;
   readonly adminAddress: string;
   readonly watchNamespaces: readonly string[];
+  readonly leaseNamespace: string | undefined;
   readonly logLevel: LogLevel;
   readonly checkTimeoutMs: number;
   readonly maxTokenBytes: number;
@@ -20,10 +21,11 @@ export interface ServeFlags {
 
 /** One entry per flag: the documentation, defaults and parsing all come from here. */
 export const SERVE_FLAGS = {
-  'policy-file': { multiple: true, default: undefined, help: 'YAML file or folder of AudiencePolicy documents (repeatable); hot-reloaded. Required until the Kubernetes policy source is available.' },
+  'policy-file': { multiple: true, default: undefined, help: 'YAML file or folder of AudiencePolicy documents (repeatable); hot-reloaded. Without it, policies come from the Kubernetes API (AudiencePolicy resources).' },
   'grpc-address': { multiple: false, default: '0.0.0.0:9001', help: 'Envoy ext_authz and grpc.health.v1 listener (HOST:PORT; port 0 = ephemeral).' },
   'admin-address': { multiple: false, default: '0.0.0.0:9090', help: 'HTTP listener for /metrics, /healthz, /readyz and protected-resource metadata.' },
-  'watch-namespace': { multiple: true, default: undefined, help: 'Kubernetes namespace to watch (repeatable); default all. Read by the Kubernetes policy source, which is not available yet.' },
+  'watch-namespace': { multiple: true, default: undefined, help: 'Kubernetes namespace to watch for AudiencePolicies (repeatable); default all.' },
+  'lease-namespace': { multiple: false, default: undefined, help: 'Namespace of the Lease that elects the one replica writing policy status (Kubernetes source). Default: the pod\'s own namespace, else default.' },
   'log-level': { multiple: false, default: 'info', help: `pino level: ${LOG_LEVELS.join(', ')}.` },
   'check-timeout': { multiple: false, default: '150', help: 'Answer every Check within this many milliseconds (503 timeout otherwise); keep it below Envoy\'s timeout (200 ms default).' },
   'max-token-bytes': { multiple: false, default: '16384', help: 'Larger bearer tokens are refused (token_too_large) before any decoding.' },
@@ -70,10 +72,18 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
     const fromEnv = env[environmentName(flag)];
     return fromEnv === undefined || fromEnv === '' ? [] : fromEnv.split(',').map((item) => item.trim()).filter((item) => item !== '');
   };
+  const optional = (flag: FlagName): string | undefined => {
+    const given = values[flag];
+    if (typeof given === 'string') return given;
+    const fromEnv = env[environmentName(flag)];
+    return fromEnv === '' ? undefined : fromEnv;
+  };
   const single = (flag: FlagName): string => {
     const given = values[flag];
     if (typeof given === 'string') return given;
-    return env[environmentName(flag)] ?? (SERVE_FLAGS[flag].default as string);
+    const fromEnv = env[environmentName(flag)];
+    // An empty variable (as templating tools often render) means "not set".
+    return fromEnv === undefined || fromEnv === '' ? (SERVE_FLAGS[flag].default as string) : fromEnv;
   };
 
   const grpcAddress = address('grpc-address', single('grpc-address'));
@@ -93,6 +103,7 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
       grpcAddress: grpcAddress as string,
       adminAddress: adminAddress as string,
       watchNamespaces: list('watch-namespace'),
+      leaseNamespace: optional('lease-namespace'),
       logLevel: logLevel as LogLevel,
       checkTimeoutMs: checkTimeoutMs as number,
       maxTokenBytes: maxTokenBytes as number,

@@ -10,8 +10,10 @@ import type { JsonWebKey } from 'node:crypto';
 export type PublicJWK = JsonWebKey & { kid?: string; alg?: string; use?: string; key_ops?: string[] };
 
 function fitsAlgorithm(jwk: PublicJWK, alg: string): boolean {
-  if (alg.startsWith('RS') || alg.startsWith('PS')) return jwk.kty === 'RSA';
   switch (alg) {
+    case 'RS256': case 'RS384': case 'RS512':
+    case 'PS256': case 'PS384': case 'PS512':
+      return jwk.kty === 'RSA';
     case 'ES256': return jwk.kty === 'EC' && jwk.crv === 'P-256';
     case 'ES384': return jwk.kty === 'EC' && jwk.crv === 'P-384';
     case 'ES512': return jwk.kty === 'EC' && jwk.crv === 'P-521';
@@ -44,7 +46,7 @@ export function publicKeys(jwks: Record<string, unknown>, maxKeys: number): Publ
     if (typeof key !== 'object' || key === null) continue;
     const jwk = key as PublicJWK;
     if (typeof jwk.kty !== 'string' || (jwk.kid !== undefined && typeof jwk.kid !== 'string')) continue;
-    const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, k: _k, ...publicPart } = jwk;
+    const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, oth: _oth, k: _k, ...publicPart } = jwk as PublicJWK & { oth?: unknown };
     if (jwk.kty === 'oct') continue; // symmetric keys are never used (RFC 8725 §3.2)
     result.push(publicPart);
   }

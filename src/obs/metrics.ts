@@ -16,6 +16,7 @@ export class Metrics {
   readonly #duration = new Histogram({ name: 'audience_guard_check_duration_seconds', help: 'Time to answer a Check call.', labelNames: ['result'] as const, buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25], registers: [this.registry] });
   readonly #jwksRefreshes = new Counter({ name: 'audience_guard_jwks_refreshes_total', help: 'Issuer key set fetches, by issuer and result.', labelNames: ['issuer', 'result'] as const, registers: [this.registry] });
   readonly #inFlight = new Gauge({ name: 'audience_guard_checks_in_flight', help: 'Check calls being decided right now (drained on shutdown).', registers: [this.registry] });
+  readonly #audienceOverlaps = new Gauge({ name: 'audience_guard_audience_overlaps', help: 'Policies that accept an audience another policy accepts too (cross-service replay between them).', registers: [this.registry] });
   readonly #policies = new Gauge({ name: 'audience_guard_policies', help: 'Policies by state.', labelNames: ['state'] as const, registers: [this.registry] });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
@@ -42,6 +43,10 @@ export class Metrics {
 
   jwksRefresh(issuer: string, ok: boolean): void {
     this.#jwksRefreshes.inc({ issuer, result: ok ? 'success' : 'failure' });
+  }
+
+  audienceOverlaps(policies: number): void {
+    this.#audienceOverlaps.set(policies);
   }
 
   policies(counts: Readonly<Record<PolicyState, number>>): void {

@@ -18,6 +18,17 @@ export interface PolicySelection {
   readonly metadataRequest: boolean;
 }
 
+/**
+ * Two policies that accept the same audience value: a token issued for one is
+ * accepted by the other, which re-opens cross-service replay between them.
+ */
+export interface AudienceOverlap {
+  readonly policy: RuntimePolicy;
+  readonly other: RuntimePolicy;
+  /** The shared accepted audience, in canonical form. */
+  readonly audience: string;
+}
+
 export interface PolicyConflict {
   readonly policy: RuntimePolicy;
   readonly winner: RuntimePolicy;
@@ -48,6 +59,8 @@ export class PolicySnapshot {
   readonly generation: number;
   readonly policies: readonly RuntimePolicy[];
   readonly conflicts: readonly PolicyConflict[];
+  /** Every (policy, other) pair sharing an accepted audience, in both directions. */
+  readonly audienceOverlaps: readonly AudienceOverlap[];
   readonly #byId = new Map<string, RuntimePolicy>();
   readonly #exactHosts = new Map<string, HostRoutes>();
   /** `.example.com` suffixes, longest first. */
@@ -91,6 +104,7 @@ export class PolicySnapshot {
     }
     this.#wildcardHosts.sort((a, b) => b.suffix.length - a.suffix.length);
     this.conflicts = Object.freeze(conflicts);
+    this.audienceOverlaps = Object.freeze(findAudienceOverlaps(this.policies));
     Object.freeze(this);
   }
 
@@ -129,4 +143,23 @@ export class PolicySnapshot {
     }
     return candidates;
   }
+}
+
+function findAudienceOverlaps(policies: readonly RuntimePolicy[]): AudienceOverlap[] {
+  const byAudience = new Map<string, RuntimePolicy[]>();
+  for (const policy of policies) {
+    for (const audience of policy.acceptedAudiences) {
+      const holders = byAudience.get(audience);
+      if (holders === undefined) byAudience.set(audience, [policy]);
+      else holders.push(policy);
+    }
+  }
+  const overlaps: AudienceOverlap[] = [];
+  for (const [audience, holders] of byAudience) {
+    if (holders.length < 2) continue;
+    for (const policy of holders) {
+      for (const other of holders) if (other !== policy) overlaps.push({ policy, other, audience });
+    }
+  }
+  return overlaps;
 }

@@ -1,8 +1,11 @@
 /**
  * Wires the service together (the imperative shell): policy source → store →
  * key store, the check handler, the gRPC and admin listeners, and the ordered
- * shutdown. Nothing listens until the first policy load succeeded, so a bad
- * start leaves nothing half-started.
+ * shutdown. Health is NOT_SERVING until the first complete policy load.
+ *   - Files: the first load happens before anything listens, so a bad start
+ *     (unreadable or invalid file) leaves nothing half-started.
+ *   - Kubernetes: the listeners start at once (probes must answer), and turn
+ *     SERVING after the first complete list of every watched namespace.
  */
 import type { CheckEnvironment } from '../core/check-pipeline.ts';
 import { IssuerKeyStore } from '../keys/issuer-key-store.ts';
@@ -14,9 +17,13 @@ import { FilePolicySource } from '../sources/file-policy-source.ts';
 import { AdminServer } from './admin-server.ts';
 import { CheckHandler } from './check-handler.ts';
 import { AuthorizationGrpcServer } from './grpc-server.ts';
+import { startKubernetesPolicies, type KubernetesOptions, type KubernetesPolicies } from './kubernetes-policies.ts';
 
 export interface ServiceOptions {
+  /** Policy files or folders; used when `kubernetes` is not given. */
   readonly policyFiles: readonly string[];
+  /** Watch AudiencePolicies through the Kubernetes API instead of files. */
+  readonly kubernetes?: KubernetesOptions;
   readonly grpcAddress: string;
   readonly adminAddress: string;
   readonly checkTimeoutMs: number;
@@ -34,7 +41,10 @@ export interface RunningService {
   readonly adminPort: number;
   readonly store: PolicyStore;
   readonly metrics: Metrics;
-  readonly source: FilePolicySource;
+  /** The file source, when policies come from files. */
+  readonly source: FilePolicySource | undefined;
+  /** The Kubernetes side, when policies come from the API. */
+  readonly kubernetes: KubernetesPolicies | undefined;
   /** NOT_SERVING, drain in-flight checks (up to `graceMs`), close listeners. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -45,41 +55,6 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
   const keys = new IssuerKeyStore(options.keySetOptions);
   let rejected = 0;
   let stopping = false;
-  const countPolicies = (): void => {
-    const snapshot = store.current();
-    const conflicted = new Set(snapshot.conflicts.map((conflict) => conflict.policy.id)).size;
-    metrics.policies({ accepted: snapshot.policies.length - conflicted, rejected, conflicted });
-  };
-
-  keys.onRefresh((refresh) => {
-    metrics.jwksRefresh(refresh.issuer, refresh.ok);
-    if (refresh.ok) logger.info({ event: 'jwks_refreshed', issuer: refresh.issuer }, 'issuer keys loaded');
-    else logger.warn({ event: 'jwks_refresh_failed', issuer: refresh.issuer, error: refresh.error }, 'issuer keys could not be fetched');
-  });
-  store.onUpdate(({ snapshot }) => {
-    keys.sync(snapshot);
-    countPolicies();
-    for (const conflict of snapshot.conflicts) {
-      logger.warn({ event: 'policy_conflicted', policy: conflict.policy.id, winner: conflict.winner.id, host: conflict.host, path_prefix: conflict.pathPrefix }, 'another policy already claims this host and path prefix');
-    }
-    logger.info({ event: 'policies_loaded', generation: snapshot.generation, policies: snapshot.policies.length }, 'policy snapshot in force');
-  });
-
-  const source = new FilePolicySource(options.policyFiles, store, {
-    applied: () => {
-      rejected = 0;
-      countPolicies();
-    },
-    rejected: (problems) => {
-      rejected = new Set(problems.map((problem) => problem.origin)).size;
-      countPolicies();
-      for (const problem of problems) {
-        logger.error({ event: 'policy_rejected', origin: problem.origin, field: problem.path, problem: problem.message }, 'policy update rejected; the last good policies keep serving');
-      }
-    },
-    failed: (error) => { logger.error({ event: 'policy_source_failed', error: error.message }, 'policy files unreadable; the last good policies keep serving'); },
-  });
-  await source.start();
 
   const environment: CheckEnvironment = {
     keys,
@@ -94,31 +69,80 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
   });
   const admin = new AdminServer(options.adminAddress, metrics, store, { ready: () => store.loaded() && !stopping });
 
+  const countPolicies = (): void => {
+    const snapshot = store.current();
+    const conflicted = new Set(snapshot.conflicts.map((conflict) => conflict.policy.id)).size;
+    metrics.policies({ accepted: snapshot.policies.length - conflicted, rejected, conflicted });
+    metrics.audienceOverlaps(new Set(snapshot.audienceOverlaps.map((overlap) => overlap.policy.id)).size);
+  };
+  keys.onRefresh((refresh) => {
+    metrics.jwksRefresh(refresh.issuer, refresh.ok);
+    if (refresh.ok) logger.info({ event: 'jwks_refreshed', issuer: refresh.issuer }, 'issuer keys loaded');
+    else logger.warn({ event: 'jwks_refresh_failed', issuer: refresh.issuer, error: refresh.error }, 'issuer keys could not be fetched');
+  });
+  store.onUpdate(({ snapshot, rejected: rejectedNow }) => {
+    if (options.kubernetes !== undefined) rejected = rejectedNow;
+    keys.sync(snapshot);
+    countPolicies();
+    for (const conflict of snapshot.conflicts) {
+      logger.warn({ event: 'policy_conflicted', policy: conflict.policy.id, winner: conflict.winner.id, host: conflict.host, path_prefix: conflict.pathPrefix }, 'another policy already claims this host and path prefix');
+    }
+    for (const overlap of snapshot.audienceOverlaps) {
+      if (overlap.policy.id < overlap.other.id) {
+        logger.warn({ event: 'audience_overlap', policy: overlap.policy.id, other: overlap.other.id, audience: overlap.audience }, 'two policies accept the same audience: tokens for one are accepted by the other');
+      }
+    }
+    logger.info({ event: 'policies_loaded', generation: snapshot.generation, policies: snapshot.policies.length }, 'policy snapshot in force');
+    if (!stopping) grpcServer.setServing(true);
+  });
+
+  let fileSource: FilePolicySource | undefined;
+  if (options.kubernetes === undefined) {
+    fileSource = new FilePolicySource(options.policyFiles, store, {
+      applied: () => {
+        rejected = 0;
+        countPolicies();
+      },
+      rejected: (problems) => {
+        rejected = new Set(problems.map((problem) => problem.origin)).size;
+        countPolicies();
+        for (const problem of problems) {
+          logger.error({ event: 'policy_rejected', origin: problem.origin, field: problem.path, problem: problem.message }, 'policy update rejected; the last good policies keep serving');
+        }
+      },
+      failed: (error) => { logger.error({ event: 'policy_source_failed', error: error.message }, 'policy files unreadable; the last good policies keep serving'); },
+    });
+    await fileSource.start();
+  }
+
   let grpcPort: number;
   let adminPort: number;
   try {
     grpcPort = await grpcServer.listen();
     adminPort = await admin.listen();
   } catch (error) {
-    source.stop();
+    fileSource?.stop();
     keys.close();
     await grpcServer.shutdown(0);
     await admin.close();
     throw error;
   }
-  grpcServer.setServing(store.loaded());
-  logger.info({ event: 'listening', grpc: replacePort(options.grpcAddress, grpcPort), admin: replacePort(options.adminAddress, adminPort) }, 'audience-guard is serving');
+  logger.info({ event: 'listening', grpc: replacePort(options.grpcAddress, grpcPort), admin: replacePort(options.adminAddress, adminPort) }, 'audience-guard is listening');
+
+  const kubernetes = options.kubernetes === undefined ? undefined : startKubernetesPolicies(options.kubernetes, store, keys, logger);
 
   return {
     grpcPort,
     adminPort,
     store,
     metrics,
-    source,
+    source: fileSource,
+    kubernetes,
     async stop(graceMs = 10_000) {
       stopping = true;
       grpcServer.setServing(false);
-      source.stop();
+      fileSource?.stop();
+      await kubernetes?.stop();
       const drained = await Promise.race([handler.drained().then(() => true), delay(graceMs).then(() => false)]);
       await grpcServer.shutdown(drained ? 1_000 : 0);
       await admin.close();

@@ -6,7 +6,10 @@
  * error becomes a deny (503 `timeout`, 500 `internal_error`), so no failure can
  * turn into an allow or an empty Envoy 403.
  */
+import { extractBearer } from '../core/bearer.ts';
 import { decide, type CheckEnvironment } from '../core/check-pipeline.ts';
+import type { HttpRequestView } from '../core/http-request.ts';
+import { tokenSHA256 } from '../core/token-hash.ts';
 import type { Decision } from '../core/decision.ts';
 import { REASON_TABLE, type Reason } from '../core/reasons.ts';
 import { parseCheckRequest, type RequestLogFields } from '../envoy/check-request.ts';
@@ -56,7 +59,7 @@ export class CheckHandler {
       parsed = parseCheckRequest(request);
       decision = await this.#decideWithin(parsed.view);
     } catch {
-      decision = { kind: 'deny', reason: 'internal_error', policy: undefined, challengeScopes: [], tokenSHA256: undefined, principal: undefined };
+      decision = this.#failure('internal_error', parsed?.view);
     } finally {
       this.#inFlight -= 1;
       this.#options.metrics.checkFinished();
@@ -77,7 +80,7 @@ export class CheckHandler {
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
-  async #decideWithin(view: Parameters<typeof decide>[0]): Promise<Decision> {
+  async #decideWithin(view: HttpRequestView): Promise<Decision> {
     const snapshot = this.#options.store.current();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
@@ -86,12 +89,27 @@ export class CheckHandler {
     try {
       const outcome = await Promise.race([decide(view, snapshot, this.#options.environment), timeout]);
       if (outcome !== TIMED_OUT) return outcome;
-      // The policy is looked up again only to fill in the challenge and labels.
-      const selection = snapshot.select(view);
-      return { kind: 'deny', reason: 'timeout', policy: selection?.policy, challengeScopes: [], tokenSHA256: undefined, principal: undefined };
+      return this.#failure('timeout', view);
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * A deny for a check that could not be decided, still attributed to its
+   * policy and carrying the token hash for the log line when that can be had.
+   */
+  #failure(reason: Extract<Reason, 'timeout' | 'internal_error'>, view: HttpRequestView | undefined): Decision {
+    let policy: RuntimePolicy | undefined;
+    let hash: string | undefined;
+    try {
+      policy = view === undefined ? undefined : this.#options.store.current().select(view)?.policy;
+      const credential = extractBearer(view?.authorization);
+      hash = credential.kind === 'token' ? tokenSHA256(credential.token) : undefined;
+    } catch {
+      // Keep the deny even if the lookups themselves fail.
+    }
+    return { kind: 'deny', reason, policy, challengeScopes: policy?.requiredScopes ?? [], tokenSHA256: hash, principal: undefined };
   }
 
   #record(decision: Decision, log: RequestLogFields | undefined, seconds: number): void {

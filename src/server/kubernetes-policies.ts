@@ -1,0 +1,116 @@
+/**
+ * The Kubernetes side of the service: the AudiencePolicy source, the Lease
+ * that picks the one replica allowed to write status, and the status writer
+ * fed with what the service observed (validation, conflicts, audience
+ * overlaps, issuer key state). Status work runs beside the check path and
+ * never blocks it.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { IssuerKeyStore } from '../keys/issuer-key-store.ts';
+import { LeaseLeaderElection } from '../kubernetes/lease-leader-election.ts';
+import { SecretReader } from '../kubernetes/secret-reader.ts';
+import type { Logger } from '../obs/logger.ts';
+import type { PolicySnapshot } from '../policy/policy-snapshot.ts';
+import type { PolicyStore } from '../policy/policy-store.ts';
+import { KubernetesPolicySource, type ObservedPolicy } from '../sources/kubernetes-policy-source.ts';
+import type { IssuerKeyState, PolicyObservation } from '../status/policy-conditions.ts';
+import { StatusWriter, type StatusTarget } from '../status/status-writer.ts';
+
+export interface KubernetesOptions {
+  readonly config: KubeConfig;
+  /** Empty: all namespaces. */
+  readonly namespaces: readonly string[];
+  readonly lease: { readonly namespace: string; readonly name: string; readonly identity: string };
+  readonly leaseDurationSeconds?: number;
+  readonly renewIntervalMs?: number;
+  readonly statusRetryMs?: number;
+  readonly secretTTLMs?: number;
+}
+
+export interface KubernetesPolicies {
+  /** Resolves after the first complete list of every watched namespace. */
+  readonly synced: Promise<void>;
+  readonly secrets: SecretReader;
+  readonly statusWriter: StatusWriter;
+  readonly leader: LeaseLeaderElection;
+  /** Re-evaluates every policy's status (e.g. after issuer keys changed). */
+  reconcileStatus(): void;
+  stop(): Promise<void>;
+}
+
+export function observationsFor(observed: readonly ObservedPolicy[], snapshot: PolicySnapshot, keys: IssuerKeyStore): StatusTarget[] {
+  return observed.map(({ object, id, problems }): StatusTarget => {
+    const policy = snapshot.byId(id);
+    const keyStates: IssuerKeyState[] = policy === undefined ? [] : policy.issuerList.map((issuer) => {
+      const set = keys.keySet(issuer);
+      const state = set?.ready === true ? 'ready' : set?.lastError !== undefined ? 'failed' : 'loading';
+      return { issuer: issuer.issuer, state, error: set?.lastError };
+    });
+    const observation: PolicyObservation = {
+      generation: object.metadata?.generation ?? 0,
+      problems,
+      conflicts: snapshot.conflicts.filter((conflict) => conflict.policy.id === id)
+        .map((conflict) => ({ winner: conflict.winner.id, host: conflict.host, pathPrefix: conflict.pathPrefix })),
+      overlaps: snapshot.audienceOverlaps.filter((overlap) => overlap.policy.id === id)
+        .map((overlap) => ({ other: overlap.other.id, audience: overlap.audience })),
+      keys: keyStates,
+    };
+    return { object, observation };
+  });
+}
+
+export function startKubernetesPolicies(options: KubernetesOptions, store: PolicyStore, keys: IssuerKeyStore, logger: Logger): KubernetesPolicies {
+  let observed: readonly ObservedPolicy[] = [];
+  const loggedProblems = new Map<string, string>();
+  const statusWriter = new StatusWriter(options.config, () => leader.isLeader, {
+    failed: (id, error) => { logger.warn({ event: 'status_write_failed', policy: id, error: error.message }, 'policy status not written; will retry'); },
+  }, options.statusRetryMs);
+  const reconcileStatus = (): void => { statusWriter.reconcile(observationsFor(observed, store.current(), keys)); };
+
+  const leader: LeaseLeaderElection = new LeaseLeaderElection(options.config, {
+    ...options.lease,
+    leaseDurationSeconds: options.leaseDurationSeconds ?? 15,
+    renewIntervalMs: options.renewIntervalMs ?? 5_000,
+  }, (isLeader) => {
+    logger.info({ event: isLeader ? 'leader_elected' : 'leader_lost', identity: options.lease.identity }, isLeader ? 'this replica writes policy status' : 'another replica writes policy status');
+    if (isLeader) reconcileStatus();
+  });
+
+  const source = new KubernetesPolicySource(options.config, store, { namespaces: options.namespaces }, {
+    observed: (policies) => {
+      observed = policies;
+      // Log each object's problems once per change, not on every rebuild.
+      const seen = new Set<string>();
+      for (const policy of policies) {
+        seen.add(policy.id);
+        const fingerprint = `${String(policy.object.metadata?.resourceVersion)} ${String(policy.problems.length)}`;
+        if (policy.problems.length === 0 || loggedProblems.get(policy.id) === fingerprint) continue;
+        loggedProblems.set(policy.id, fingerprint);
+        for (const problem of policy.problems) {
+          logger.error({ event: 'policy_rejected', origin: policy.id, field: problem.path, problem: problem.message }, 'policy rejected; the other policies keep serving');
+        }
+      }
+      for (const id of loggedProblems.keys()) if (!seen.has(id)) loggedProblems.delete(id);
+      reconcileStatus();
+    },
+    failed: (error, phase, namespace) => {
+      logger.warn({ event: 'policy_source_failed', phase, namespace, error: error.message }, 'Kubernetes API call failed; retrying, the last policies keep serving');
+    },
+  });
+  keys.onRefresh(() => { reconcileStatus(); });
+  leader.start();
+  const synced = source.start();
+
+  return {
+    synced,
+    secrets: new SecretReader(options.config, { ttlMs: options.secretTTLMs ?? 30_000 }),
+    statusWriter,
+    leader,
+    reconcileStatus,
+    async stop() {
+      leader.stop();
+      statusWriter.close();
+      await source.stop();
+    },
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * The status a policy should have (SPEC.md 1.2 `status`): pure, from what
+ * the service observed. Conditions follow the Kubernetes conventions: one per
+ * type, `lastTransitionTime` kept while the status does not change, reasons in
+ * CamelCase, messages a user can act on.
+ *
+ *   Accepted         schema and semantic validation passed (or the problems)
+ *   Ready            the trusted issuers' keys are loaded (or the failing issuer)
+ *   Conflicted       another, older policy claims the same host and path prefix
+ *   AudienceOverlap  another policy accepts one of the same audiences: tokens
+ *                    for one are accepted by the other (cross-service replay)
+ */
+
+export type ConditionType = 'Accepted' | 'Ready' | 'Conflicted' | 'AudienceOverlap';
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+export interface Condition {
+  readonly type: ConditionType;
+  readonly status: ConditionStatus;
+  readonly observedGeneration: number;
+  readonly lastTransitionTime: string;
+  readonly reason: string;
+  readonly message: string;
+}
+
+export interface PolicyStatus {
+  readonly observedGeneration: number;
+  readonly conditions: readonly Condition[];
+}
+
+export interface IssuerKeyState {
+  readonly issuer: string;
+  readonly state: 'ready' | 'loading' | 'failed';
+  /** Why the last fetch failed (never secret). */
+  readonly error: string | undefined;
+}
+
+export interface PolicyObservation {
+  readonly generation: number;
+  /** Validation problems; empty when accepted. */
+  readonly problems: readonly { readonly path: string; readonly message: string }[];
+  /** Set when an older policy wins this policy's host and path claims. */
+  readonly conflicts: readonly { readonly winner: string; readonly host: string; readonly pathPrefix: string }[];
+  readonly overlaps: readonly { readonly other: string; readonly audience: string }[];
+  readonly keys: readonly IssuerKeyState[];
+}
+
+const MAX_MESSAGE = 1024;
+
+function clip(message: string): string {
+  return message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 1)}…` : message;
+}
+
+type Draft = Pick<Condition, 'type' | 'status' | 'reason' | 'message'>;
+
+function accepted(observation: PolicyObservation): Draft {
+  if (observation.problems.length === 0) return { type: 'Accepted', status: 'True', reason: 'Valid', message: 'The policy is valid and in force.' };
+  const list = observation.problems.map((problem) => `${problem.path}: ${problem.message}`).join('; ');
+  return { type: 'Accepted', status: 'False', reason: 'Invalid', message: clip(`The policy is not in force: ${list}`) };
+}
+
+function ready(observation: PolicyObservation): Draft {
+  if (observation.problems.length > 0) return { type: 'Ready', status: 'False', reason: 'NotAccepted', message: 'The policy is not accepted; see the Accepted condition.' };
+  const failed = observation.keys.filter((key) => key.state === 'failed');
+  if (failed.length > 0) {
+    const list = failed.map((key) => `${key.issuer}: ${key.error ?? 'unavailable'}`).join('; ');
+    return { type: 'Ready', status: 'False', reason: 'KeysUnavailable', message: clip(`Signing keys could not be loaded, so requests get 503 keys_unavailable: ${list}`) };
+  }
+  const loading = observation.keys.filter((key) => key.state === 'loading');
+  if (loading.length > 0) return { type: 'Ready', status: 'Unknown', reason: 'KeysLoading', message: clip(`Loading signing keys of ${loading.map((key) => key.issuer).join(', ')}.`) };
+  return { type: 'Ready', status: 'True', reason: 'KeysLoaded', message: 'The signing keys of every trusted issuer are loaded.' };
+}
+
+function conflicted(observation: PolicyObservation): Draft {
+  if (observation.conflicts.length === 0) return { type: 'Conflicted', status: 'False', reason: 'NoConflict', message: 'No other policy claims the same host and path prefix.' };
+  const list = observation.conflicts.map((conflict) => `${conflict.winner} already claims host ${conflict.host} path ${conflict.pathPrefix}`).join('; ');
+  return { type: 'Conflicted', status: 'True', reason: 'HostPathClaimed', message: clip(`Requests there are decided by the older policy: ${list}. Change hosts or pathPrefixes, or delete one of the policies.`) };
+}
+
+function overlapping(observation: PolicyObservation): Draft {
+  if (observation.overlaps.length === 0) return { type: 'AudienceOverlap', status: 'False', reason: 'NoOverlap', message: 'No other policy accepts the same audiences.' };
+  const list = observation.overlaps.map((overlap) => `${overlap.other} also accepts ${overlap.audience}`).join('; ');
+  return { type: 'AudienceOverlap', status: 'True', reason: 'SharedAudience', message: clip(`A token issued for one service is accepted by the other (cross-service replay): ${list}. Give each service its own audience.`) };
+}
+
+export function desiredStatus(observation: PolicyObservation, previous: PolicyStatus | undefined, now: Date): PolicyStatus {
+  const drafts = [accepted(observation), ready(observation), conflicted(observation), overlapping(observation)];
+  const conditions = drafts.map((draft): Condition => {
+    const before = previous?.conditions.find((condition) => condition.type === draft.type);
+    const unchanged = before !== undefined && before.status === draft.status;
+    return {
+      ...draft,
+      observedGeneration: observation.generation,
+      lastTransitionTime: unchanged ? before.lastTransitionTime : now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    };
+  });
+  return { observedGeneration: observation.generation, conditions };
+}
+
+/** True when writing `desired` would change nothing the user can see. */
+export function statusEquals(current: unknown, desired: PolicyStatus): boolean {
+  const candidate = current as Partial<PolicyStatus> | undefined;
+  if (candidate?.observedGeneration !== desired.observedGeneration) return false;
+  const conditions = candidate.conditions ?? [];
+  if (conditions.length !== desired.conditions.length) return false;
+  return desired.conditions.every((condition) => {
+    const other = conditions.find((entry) => entry.type === condition.type);
+    return other !== undefined && other.status === condition.status && other.reason === condition.reason
+      && other.message === condition.message && other.observedGeneration === condition.observedGeneration
+      && other.lastTransitionTime === condition.lastTransitionTime;
+  });
+}
