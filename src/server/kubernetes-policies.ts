@@ -83,7 +83,7 @@ export function startKubernetesPolicies(options: KubernetesOptions, store: Polic
       const seen = new Set<string>();
       for (const policy of policies) {
         seen.add(policy.id);
-        const fingerprint = `${String(policy.object.metadata?.resourceVersion)} ${String(policy.problems.length)}`;
+        const fingerprint = `${String(policy.object.metadata?.generation)} ${policy.problems.map((problem) => problem.path + problem.message).join()}`;
         if (policy.problems.length === 0 || loggedProblems.get(policy.id) === fingerprint) continue;
         loggedProblems.set(policy.id, fingerprint);
         for (const problem of policy.problems) {

@@ -34,6 +34,11 @@ export class KubernetesAPIDouble {
   readonly #watchers = new Set<Watcher>();
   readonly leases = new Map<string, Obj>();
   readonly secrets = new Map<string, Obj>();
+  /** Status patches received so far (method PATCH on .../status). */
+  statusPatches(name?: string): RecordedRequest[] {
+    return this.requests.filter((request) => request.method === 'PATCH' && request.path.endsWith('/status') && (name === undefined || request.path.endsWith(`/${name}/status`)));
+  }
+
   /** Every non-GET request, for assertions on status writes. */
   readonly requests: RecordedRequest[] = [];
   #rv = 100;
@@ -45,6 +50,8 @@ export class KubernetesAPIDouble {
   failStatusPatches = 0;
   /** Delay every answer by this many ms. */
   delayMs = 0;
+  /** Hold status patches this long before answering (status writes must not block checks). */
+  statusPatchDelayMs = 0;
   /** While true, every request gets 503 (the API server is down). */
   unavailable = false;
   listCount = 0;
@@ -193,6 +200,7 @@ export class KubernetesAPIDouble {
     }
     match = new RegExp(`^${GROUP_PATH}/namespaces/([^/]+)/audiencepolicies/([^/]+)/status$`).exec(url.pathname);
     if (match !== null && request.method === 'PATCH') {
+      if (this.statusPatchDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.statusPatchDelayMs));
       if (this.failStatusPatches > 0) {
         this.failStatusPatches -= 1;
         sendStatus(response, 500, 'InternalError', 'injected failure'); return;
