@@ -6,6 +6,7 @@
 import { compilePolicy } from './compile-policy.ts';
 import type { ParsedPolicyDocument } from './policy-documents.ts';
 import { PolicySnapshot } from './policy-snapshot.ts';
+import type { RuntimePolicy } from './runtime-policy.ts';
 
 export interface PolicyUpdate {
   readonly snapshot: PolicySnapshot;
@@ -15,10 +16,15 @@ export interface PolicyUpdate {
 
 export type PolicyUpdateListener = (update: PolicyUpdate) => void;
 
+/** A validated document and its place in "the oldest wins" (creation time, then load order). */
+export type AgedPolicyDocument = ParsedPolicyDocument & { readonly createdAt: number; readonly loadOrder?: number };
+
 export class PolicyStore {
   #snapshot = new PolicySnapshot([], 0);
   #loaded = false;
   readonly #listeners: PolicyUpdateListener[] = [];
+  /** Compiled forms by document object: a source that hands over the same object again skips compiling it. */
+  #compiled = new WeakMap<object, { readonly key: string; readonly policy: RuntimePolicy }>();
 
   /** The snapshot in force. */
   current(): PolicySnapshot {
@@ -36,10 +42,19 @@ export class PolicyStore {
 
   /**
    * Replaces every policy with `documents` (already validated). `createdAt`
-   * gives each document's age for conflict resolution; its list position breaks ties.
+   * gives each document's age for conflict resolution; `loadOrder` (default:
+   * its list position) breaks ties, and then the policy id.
    */
-  replace(documents: readonly (ParsedPolicyDocument & { readonly createdAt: number })[], rejected: number): PolicySnapshot {
-    const compiled = documents.map((entry, loadOrder) => compilePolicy(entry.document, { createdAt: entry.createdAt, loadOrder }));
+  replace(documents: readonly AgedPolicyDocument[], rejected: number): PolicySnapshot {
+    const compiled = documents.map((entry, index) => {
+      const context = { createdAt: entry.createdAt, loadOrder: entry.loadOrder ?? index };
+      const key = `${String(context.createdAt)} ${String(context.loadOrder)}`;
+      const cached = this.#compiled.get(entry.document);
+      if (cached?.key === key) return cached.policy;
+      const policy = compilePolicy(entry.document, context);
+      this.#compiled.set(entry.document, { key, policy });
+      return policy;
+    });
     const snapshot = new PolicySnapshot(compiled, this.#snapshot.generation + 1);
     this.#snapshot = snapshot;
     this.#loaded = true;

@@ -65,7 +65,17 @@ export function startKubernetesPolicies(options: KubernetesOptions, store: Polic
   const statusWriter = new StatusWriter(options.config, () => leader.isLeader, {
     failed: (id, error) => { logger.warn({ event: 'status_write_failed', policy: id, error: error.message }, 'policy status not written; will retry'); },
   }, options.statusRetryMs);
-  const reconcileStatus = (): void => { statusWriter.reconcile(observationsFor(observed, store.current(), keys)); };
+  // Status is computed off the event-loop turn that swaps the snapshot, and
+  // bursts are coalesced, so thousands of policies never delay a check.
+  let reconcileTimer: NodeJS.Timeout | undefined;
+  const reconcileStatus = (): void => {
+    if (reconcileTimer !== undefined) return;
+    reconcileTimer = setTimeout(() => {
+      reconcileTimer = undefined;
+      statusWriter.reconcile(observationsFor(observed, store.current(), keys));
+    }, 50);
+    reconcileTimer.unref();
+  };
 
   const leader: LeaseLeaderElection = new LeaseLeaderElection(options.config, {
     ...options.lease,
@@ -108,6 +118,7 @@ export function startKubernetesPolicies(options: KubernetesOptions, store: Polic
     leader,
     reconcileStatus,
     async stop() {
+      clearTimeout(reconcileTimer);
       leader.stop();
       statusWriter.close();
       await source.stop();

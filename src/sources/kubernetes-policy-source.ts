@@ -11,9 +11,8 @@
 import { CustomObjectsApi, Watch, type KubeConfig } from '@kubernetes/client-node';
 import { ListWatch, type ListResult } from '../kubernetes/list-watch.ts';
 import type { KubernetesObject } from '../kubernetes/kubernetes-object.ts';
-import type { ParsedPolicyDocument } from '../policy/policy-documents.ts';
 import { API_GROUP, API_VERSION } from '../policy/policy-schema.ts';
-import type { PolicyStore } from '../policy/policy-store.ts';
+import type { AgedPolicyDocument, PolicyStore } from '../policy/policy-store.ts';
 import { validatePolicy, type PolicyProblem } from '../policy/validate-policy.ts';
 import type { Backoff } from '../kubernetes/backoff.ts';
 
@@ -53,6 +52,8 @@ export class KubernetesPolicySource {
   readonly #rebuildDelayMs: number;
   readonly #loops: { readonly namespace: string | undefined; readonly loop: ListWatch; objects: ReadonlyMap<string, KubernetesObject> }[] = [];
   #timer: NodeJS.Timeout | undefined;
+  /** Validation results by object, reused while its resourceVersion is unchanged. */
+  #validations = new Map<string, { readonly resourceVersion: string | undefined; readonly validation: ReturnType<typeof validatePolicy> }>();
   #firstSync: (() => void) | undefined;
   readonly #synced: Promise<void>;
 
@@ -109,18 +110,25 @@ export class KubernetesPolicySource {
     this.#timer = undefined;
     if (!this.#loops.every(({ loop }) => loop.synced)) return;
     const observed: ObservedPolicy[] = [];
-    const accepted: (ParsedPolicyDocument & { readonly createdAt: number })[] = [];
+    const accepted: AgedPolicyDocument[] = [];
+    const validations = new Map<string, { readonly resourceVersion: string | undefined; readonly validation: ReturnType<typeof validatePolicy> }>();
     for (const { objects } of this.#loops) {
       for (const [id, object] of objects) {
-        const validation = validatePolicy(object);
+        const resourceVersion = object.metadata?.resourceVersion;
+        const cached = this.#validations.get(id);
+        const validation = cached !== undefined && resourceVersion !== undefined && cached.resourceVersion === resourceVersion ? cached.validation : validatePolicy(object);
+        validations.set(id, { resourceVersion, validation });
         if (validation.valid) {
-          accepted.push({ origin: id, document: validation.policy, createdAt: createdAt(object) });
+          // Ties in creation time go to the policy id (no load order here), so an
+          // unchanged object keeps its compiled form across rebuilds.
+          accepted.push({ origin: id, document: validation.policy, createdAt: createdAt(object), loadOrder: 0 });
           observed.push({ object, id, problems: [] });
         } else {
           observed.push({ object, id, problems: validation.problems });
         }
       }
     }
+    this.#validations = validations;
     this.#store.replace(accepted, observed.length - accepted.length);
     this.#events.observed?.(observed);
     this.#firstSync?.();
