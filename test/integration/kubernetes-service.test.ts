@@ -6,6 +6,8 @@
  * never in the way of checks.
  */
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
 import { createLogger } from '../../src/obs/logger.ts';
 import { startService, type RunningService } from '../../src/server/audience-guard-service.ts';
 import type { PolicyStatus } from '../../src/status/policy-conditions.ts';
@@ -136,6 +138,24 @@ describe('serve with policies from the Kubernetes API', function () {
     api.apply(policy('retry', auth.issuer, { resource: 'https://retry.example.com/mcp' }));
     await eventually(() => conditionsOf(api, 'retry').Accepted?.status === 'True', 10_000);
     assert.equal(api.failStatusPatches, 0);
+  });
+
+  it('needs no permission beyond deploy/kubernetes/rbac.yaml, and uses every one it grants', function () {
+    const documents = parseAllDocuments(readFileSync(new URL('../../deploy/kubernetes/rbac.yaml', import.meta.url), 'utf8')).map((document) => document.toJS() as { kind: string; rules?: { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[] });
+    const rules = documents.flatMap((document) => document.rules ?? []);
+    const allows = (access: KubernetesAPIDouble['accesses'][number]): boolean => rules.some((rule) =>
+      rule.apiGroups.includes(access.group) && rule.resources.includes(access.resource) && rule.verbs.includes(access.verb)
+      && (rule.resourceNames === undefined || (access.name !== undefined && rule.resourceNames.includes(access.name))));
+    const denied = api.accesses.filter((access) => !allows(access));
+    assert.deepEqual(denied, []);
+    // Secrets are read only on demand (upstream credentials); everything else must have been used.
+    const used = (group: string, resource: string, verb: string): boolean => api.accesses.some((access) => access.group === group && access.resource === resource && access.verb === verb);
+    for (const rule of rules) {
+      for (const resource of rule.resources) {
+        if (resource === 'secrets') continue;
+        for (const verb of rule.verbs) assert.ok(used(rule.apiGroups[0] ?? '', resource, verb), `granted but never used: ${resource} ${verb}`);
+      }
+    }
   });
 
   it('keeps deciding with the last policies while the API server is down', async function () {

@@ -41,6 +41,8 @@ export class KubernetesAPIDouble {
 
   /** Every non-GET request, for assertions on status writes. */
   readonly requests: RecordedRequest[] = [];
+  /** Every request as Kubernetes authorization sees it: API group, resource, verb, namespace. */
+  readonly accesses: { readonly group: string; readonly resource: string; readonly verb: string; readonly namespace: string | undefined; readonly name: string | undefined }[] = [];
   #rv = 100;
   #compactedBefore = 0;
   #uid = 0;
@@ -181,6 +183,7 @@ export class KubernetesAPIDouble {
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://double');
     const body = await readBody(request);
+    this.accesses.push(accessOf(request.method ?? 'GET', url));
     if (request.method !== 'GET') this.requests.push({ method: request.method ?? '', path: url.pathname, contentType: request.headers['content-type'], body });
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     if (this.unavailable) { sendStatus(response, 503, 'ServiceUnavailable', 'the API server is down'); return; }
@@ -298,4 +301,21 @@ async function readBody(request: IncomingMessage): Promise<unknown> {
   } catch {
     return text;
   }
+}
+
+/** The RBAC attributes of a request (Kubernetes "Authorization Overview": request attributes). */
+function accessOf(method: string, url: URL): KubernetesAPIDouble['accesses'][number] {
+  const parts = url.pathname.split('/').filter((part) => part !== '');
+  // /api/v1/... (core group) or /apis/GROUP/VERSION/...
+  const group = parts[0] === 'api' ? '' : parts[1] ?? '';
+  let rest = parts[0] === 'api' ? parts.slice(2) : parts.slice(3);
+  let namespace: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length > 2) {
+    namespace = rest[1];
+    rest = rest.slice(2);
+  }
+  const [resource = '', name, subresource] = rest;
+  const watch = url.searchParams.get('watch') === 'true';
+  const verb = { GET: name === undefined ? (watch ? 'watch' : 'list') : 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' }[method] ?? method.toLowerCase();
+  return { group, resource: subresource === undefined ? resource : `${resource}/${subresource}`, verb, namespace, name };
 }
