@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import { startAuthorizationServer, type LocalAuthorizationServer } from '../support/authorization-server.ts';
 import { EnvoyCheckClient } from '../support/envoy-check-client.ts';
 import { captureOutput, recordToken } from '../support/secret-ledger.ts';
+import { KubernetesAPIDouble } from '../support/kubernetes-api-double.ts';
 import { MCP_RESOURCE, DEFAULT_RESOURCES, policyYAML, eventually } from '../support/service-harness.ts';
 
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
@@ -111,10 +112,13 @@ describe('audience-guard serve (child process)', function () {
 
   before(async function () {
     auth = await startAuthorizationServer({ resources: DEFAULT_RESOURCES });
-    // A JWKS proxy that holds its answer until the test releases it, so checks are in flight.
+    // A JWKS proxy: the first fetch (at policy load) is answered at once; later ones are
+    // held until the test releases them, so checks that need a refetch stay in flight.
     const held = new Promise<void>((resolve) => { releaseJWKS = resolve; });
+    let fetches = 0;
     slowJWKS = createServer((_request, response) => {
-      void held.then(async () => {
+      fetches += 1;
+      void (fetches === 1 ? Promise.resolve() : held).then(async () => {
         const jwks = await (await fetch(auth.jwksUri)).text();
         response.writeHead(200, { 'content-type': 'application/json' }).end(jwks);
       });
@@ -167,6 +171,8 @@ describe('audience-guard serve (child process)', function () {
 
   it('on SIGTERM turns NOT_SERVING, answers every in-flight check, and exits 0', async function () {
     const { grpc: grpcPort, admin } = ports();
+    // A token under a new key: the service must refetch the (held) JWKS to decide it.
+    await auth.rotateSigningKey();
     const token = recordToken(await auth.issueToken({ resource: MCP_RESOURCE }));
     const client = new EnvoyCheckClient(grpcPort);
     const inFlight = [1, 2, 3].map(() => client.check({ headers: { authorization: `Bearer ${token}` } }, 20_000));
@@ -199,3 +205,52 @@ function healthStatus(port: number, service: string): Promise<string> {
     });
   });
 }
+
+describe('audience-guard serve against a cluster from a kubeconfig (no policy files)', function () {
+  let api: KubernetesAPIDouble;
+  let dir: string;
+
+  before(async function () {
+    api = new KubernetesAPIDouble();
+    await api.start();
+    api.apply({ apiVersion: 'audienceguard.dev/v1alpha1', kind: 'AudiencePolicy', metadata: { name: 'weather', namespace: 'mcp' }, spec: { resource: MCP_RESOURCE, issuers: [{ issuer: 'https://idp.example.com' }] } });
+    dir = await mkdtemp(join(tmpdir(), 'audience-guard-kube-'));
+  });
+  after(async function () {
+    await api.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('exits 2 with one line when there is no kubeconfig at all', async function () {
+    const result = await run(['serve', '--grpc-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0'], { KUBECONFIG: '', HOME: dir, KUBERNETES_SERVICE_HOST: '' });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /no kubeconfig/);
+  });
+
+  it('watches AudiencePolicies through the API, turns ready after the first list, and stops cleanly', async function () {
+    const kubeconfig = join(dir, 'kubeconfig');
+    await writeFile(kubeconfig, `apiVersion: v1
+kind: Config
+clusters: [{name: double, cluster: {server: "http://127.0.0.1:${String(api.port)}", insecure-skip-tls-verify: true}}]
+users: [{name: tester, user: {token: not-a-real-token}}]
+contexts: [{name: double, context: {cluster: double, user: tester}}]
+current-context: double
+`);
+    const child = spawn(process.execPath, [MAIN, 'serve', '--grpc-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0', '--lease-namespace', 'audience-guard'], { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    try {
+      await eventually(() => output.includes('"event":"policies_loaded"'), 10_000);
+      const listening = JSON.parse(output.split('\n').find((line) => line.includes('"event":"listening"')) ?? '{}') as { admin: string };
+      assert.equal((await fetch(`http://127.0.0.1:${listening.admin.split(':').pop() ?? ''}/readyz`)).status, 200);
+      assert.match(output, /"event":"policies_loaded","generation":1,"policies":1/);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      captureOutput(output);
+    }
+  });
+});
