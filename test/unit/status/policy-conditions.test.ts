@@ -1,0 +1,61 @@
+// Policy status conditions (SPEC.md 1.2 status): one per type, reasons a
+// machine can switch on, messages a person can act on, lastTransitionTime kept
+// while a condition's status does not change.
+import { strict as assert } from 'node:assert';
+import { desiredStatus, statusEquals, type PolicyObservation } from '../../../src/status/policy-conditions.ts';
+
+const healthy: PolicyObservation = { generation: 3, problems: [], conflicts: [], overlaps: [], keys: [{ issuer: 'https://idp.example.com', state: 'ready', error: undefined }] };
+const t0 = new Date('2026-11-26T10:00:00.123Z');
+const t1 = new Date('2026-11-26T11:00:00Z');
+const byType = (observation: PolicyObservation, previous?: ReturnType<typeof desiredStatus>, now = t0) =>
+  Object.fromEntries(desiredStatus(observation, previous, now).conditions.map((condition) => [condition.type, condition]));
+
+describe('policy status conditions', () => {
+  it('reports a healthy policy as Accepted, Ready, not Conflicted, no AudienceOverlap, for its generation', () => {
+    const status = desiredStatus(healthy, undefined, t0);
+    assert.equal(status.observedGeneration, 3);
+    assert.deepEqual(status.conditions.map((condition) => [condition.type, condition.status, condition.reason]), [
+      ['Accepted', 'True', 'Valid'], ['Ready', 'True', 'KeysLoaded'], ['Conflicted', 'False', 'NoConflict'], ['AudienceOverlap', 'False', 'NoOverlap'],
+    ]);
+    assert.ok(status.conditions.every((condition) => condition.observedGeneration === 3 && condition.lastTransitionTime === '2026-11-26T10:00:00Z'));
+  });
+
+  it('lists every validation problem with its field, and is then not Ready', () => {
+    const conditions = byType({ ...healthy, problems: [{ path: '/spec/resource', message: 'must use https' }, { path: '/spec/mode', message: 'must be one of: Strict, Permissive' }] });
+    assert.equal(conditions.Accepted?.status, 'False');
+    assert.match(conditions.Accepted?.message ?? '', /\/spec\/resource: must use https; \/spec\/mode: must be one of/);
+    assert.equal(conditions.Ready?.reason, 'NotAccepted');
+  });
+
+  it('names the failing issuer and its error when keys are unavailable, and is Unknown while loading', () => {
+    assert.match(byType({ ...healthy, keys: [{ issuer: 'https://idp.example.com', state: 'failed', error: 'answered HTTP 503' }] }).Ready?.message ?? '', /https:\/\/idp\.example\.com: answered HTTP 503/);
+    assert.equal(byType({ ...healthy, keys: [{ issuer: 'https://idp.example.com', state: 'loading', error: undefined }] }).Ready?.status, 'Unknown');
+  });
+
+  it('names the winning policy, host and prefix of a conflict, and the other policy and audience of an overlap', () => {
+    const conditions = byType({ ...healthy, conflicts: [{ winner: 'mcp/first', host: 'mcp.example.com', pathPrefix: '/mcp' }], overlaps: [{ other: 'mcp/twin', audience: 'https://mcp.example.com/mcp' }] });
+    assert.match(conditions.Conflicted?.message ?? '', /mcp\/first already claims host mcp\.example\.com path \/mcp/);
+    assert.match(conditions.AudienceOverlap?.message ?? '', /mcp\/twin also accepts https:\/\/mcp\.example\.com\/mcp/);
+  });
+
+  it('keeps lastTransitionTime while a status stays the same, and moves it when it changes', () => {
+    const first = desiredStatus(healthy, undefined, t0);
+    const later = byType({ ...healthy, conflicts: [{ winner: 'mcp/first', host: 'h', pathPrefix: '/' }] }, first, t1);
+    assert.equal(later.Accepted?.lastTransitionTime, '2026-11-26T10:00:00Z');
+    assert.equal(later.Conflicted?.lastTransitionTime, '2026-11-26T11:00:00Z');
+  });
+
+  it('clips long messages to a bounded size', () => {
+    const problems = Array.from({ length: 200 }, (_, index) => ({ path: `/spec/hosts/${String(index)}`, message: 'must match pattern' }));
+    assert.ok((byType({ ...healthy, problems }).Accepted?.message.length ?? 0) <= 1024);
+  });
+
+  it('treats an unchanged status as equal (no write) and any visible change as different', () => {
+    const status = desiredStatus(healthy, undefined, t0);
+    assert.equal(statusEquals(JSON.parse(JSON.stringify(status)), status), true);
+    assert.equal(statusEquals(undefined, status), false);
+    assert.equal(statusEquals({ ...status, observedGeneration: 2 }, status), false);
+    const changed = desiredStatus({ ...healthy, problems: [{ path: '/spec', message: 'x' }] }, status, t1);
+    assert.equal(statusEquals(status, changed), false);
+  });
+});
