@@ -23,7 +23,7 @@ describe('policy status conditions', () => {
   it('lists every validation problem with its field, and is then not Ready', () => {
     const conditions = byType({ ...healthy, problems: [{ path: '/spec/resource', message: 'must use https' }, { path: '/spec/mode', message: 'must be one of: Strict, Permissive' }] });
     assert.equal(conditions.Accepted?.status, 'False');
-    assert.match(conditions.Accepted!.message, /\/spec\/resource: must use https; \/spec\/mode: must be one of/);
+    assert.match(conditions.Accepted.message, /\/spec\/resource: must use https; \/spec\/mode: must be one of/);
     assert.equal(conditions.Ready?.reason, 'NotAccepted');
   });
 
