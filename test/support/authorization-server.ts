@@ -1,14 +1,36 @@
 // A real, local OAuth 2.0 authorization server for tests and the demo, built on
 // oidc-provider: it issues RFC 9068 JWT access tokens for RFC 8707 resource
-// indicators through the client_credentials grant, serves discovery and a JWKS
-// on 127.0.0.1, and adds a few knobs tests need (key rotation, a JWKS outage,
-// a JWKS request counter, arbitrary tokens signed with the real key).
+// indicators through the client_credentials grant and through RFC 8693 token
+// exchange (a custom grant registered with the provider), serves discovery and a
+// JWKS on 127.0.0.1, and adds a few knobs tests need (key rotation, JWKS and
+// token endpoint outages, a token endpoint delay, request counters, arbitrary
+// tokens signed with the real key).
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KeyObject } from 'node:crypto';
-import { CompactSign, base64url, calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
-import type { JWK } from 'jose';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  CompactSign,
+  base64url,
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  exportJWK,
+  generateKeyPair,
+  jwtVerify,
+} from 'jose';
+import type { JWK, JWTPayload } from 'jose';
+
+/** RFC 8693 grant type served by the token endpoint. */
+export const TOKEN_EXCHANGE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+/** RFC 8693 token type identifier for access tokens (the only subject/issued token type supported). */
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+/** A confidential client (client_secret_basic) registered at a local authorization server. */
+export interface LocalClient {
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
 
 /** Configuration for {@link startAuthorizationServer}. */
 export interface AuthorizationServerOptions {
@@ -16,6 +38,8 @@ export interface AuthorizationServerOptions {
   resources: { resource: string; scopes: string[] }[];
   /** port on 127.0.0.1, 0 = ephemeral */
   port?: number;
+  /** clients registered in addition to {@link LOCAL_CLIENTS} (client_secret_basic; same grants) */
+  clients?: LocalClient[];
 }
 
 /** A running local authorization server; see {@link startAuthorizationServer}. */
@@ -25,10 +49,23 @@ export interface LocalAuthorizationServer {
   /** the server's jwks_uri as advertised by discovery */
   jwksUri: string;
   /**
+   * the server's token_endpoint as advertised by discovery. Besides client_credentials it serves
+   * RFC 8693 token exchange ({@link TOKEN_EXCHANGE_GRANT_TYPE}) for every registered client:
+   * `subject_token` (a JWT access token from this server, verified against its current and earlier
+   * published keys), `subject_token_type` ({@link ACCESS_TOKEN_TYPE}, else `invalid_request`), exactly one
+   * target in `resource` and/or `audience` (a configured resource, else `invalid_target`) and an
+   * optional `scope` (narrowed to the target's scopes; all of them when absent). The answer is an
+   * RFC 9068 JWT with aud = target, sub = the subject token's sub, client_id = the exchanging client
+   * and `act: { sub: <client_id> }` (the subject token's own `act`, if any, nested inside). A subject
+   * token that is not valid here answers `invalid_grant`.
+   */
+  tokenEndpoint: string;
+  /**
    * client_credentials grant with `resource` (RFC 8707) and `scope`: returns the raw access token
    * (an RFC 9068 JWT, typ at+jwt, aud = resource). `scope` defaults to all scopes configured for the
-   * resource; `clientId` defaults to `mcp-client` (`other-client` is also registered). Rejects with the
-   * token endpoint's error (e.g. `invalid_target` for an unknown resource).
+   * resource; `clientId` defaults to `mcp-client` (`other-client` and any `clients` option entries are
+   * also registered). Rejects with the token endpoint's error (e.g. `invalid_target` for an unknown
+   * resource).
    */
   issueToken(request: { resource: string; scope?: string; clientId?: string }): Promise<string>;
   /**
@@ -47,12 +84,26 @@ export interface LocalAuthorizationServer {
   setJwksAvailable(available: boolean): void;
   /** how many times the JWKS endpoint was requested, including requests answered with 503 */
   jwksRequestCount(): number;
+  /**
+   * make the token endpoint (and only it: discovery and the JWKS keep working) answer 503 (`false`)
+   * or work again (`true`)
+   */
+  setTokenEndpointAvailable(available: boolean): void;
+  /** hold every token endpoint answer (503s included) back by `ms` milliseconds; 0 = no delay */
+  setTokenEndpointDelay(ms: number): void;
+  /**
+   * how many token-exchange requests reached the token endpoint (by their grant_type), whatever the
+   * outcome: errors, client authentication failures and 503s included
+   */
+  tokenExchangeCount(): number;
+  /** how many client_credentials requests reached the token endpoint, counted like {@link tokenExchangeCount} */
+  clientCredentialsCount(): number;
   /** stop listening and drop open connections; the port is free once this resolves */
   close(): Promise<void>;
 }
 
-/** Client registered at every local authorization server: id and client_secret (client_secret_basic). */
-export const LOCAL_CLIENTS: readonly { readonly clientId: string; readonly clientSecret: string }[] = [
+/** Clients registered at every local authorization server: id and client_secret (client_secret_basic). */
+export const LOCAL_CLIENTS: readonly LocalClient[] = [
   { clientId: 'mcp-client', clientSecret: 'mcp-client-secret' },
   { clientId: 'other-client', clientSecret: 'other-client-secret' },
 ];
@@ -72,14 +123,66 @@ export function unsignedToken(header: Record<string, unknown>, payload: Record<s
 
 type KoaContext = object;
 
+/** oidc-provider's Client model, as far as it is used here */
+interface OidcClient {
+  readonly clientId: string;
+}
+
+/** ctx.oidc on the token endpoint once parameters are assembled and the client is authenticated */
+interface TokenEndpointContext {
+  body: unknown;
+  readonly oidc: {
+    readonly params: Readonly<Record<string, unknown>>;
+    readonly client: OidcClient;
+    entity(name: string, value: object): void;
+  };
+}
+
+/** any request passing through the provider's Koa middleware (ctx.oidc exists on its own routes only) */
+interface ProviderRequestContext {
+  readonly method: string;
+  readonly path: string;
+  readonly oidc?: { readonly body?: Readonly<Record<string, unknown>> };
+}
+
+interface OidcAccessToken {
+  scope?: string;
+  /** seconds until expiry, from the ttl configuration */
+  readonly expiration: number;
+  readonly tokenType: string;
+  /** stores the token and returns its value (the signed JWT, for the jwt format) */
+  save(): Promise<string>;
+}
+
 interface OidcProviderInstance {
   readonly issuer: string;
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
+  use(middleware: (ctx: ProviderRequestContext, next: () => Promise<void>) => Promise<void>): unknown;
+  registerGrantType(
+    name: string,
+    handler: (ctx: TokenEndpointContext) => Promise<void>,
+    parameters: readonly string[],
+    allowedDuplicateParameters: readonly string[],
+  ): void;
+  readonly AccessToken: new (fields: {
+    accountId: string;
+    client: OidcClient;
+    resourceServer: object;
+    gty: string;
+  }) => OidcAccessToken;
+  readonly ResourceServer: new (identifier: string, info: ResourceServerInfo) => object;
 }
+
+type OidcErrorConstructor = new (description?: string) => Error;
 
 interface OidcProviderModule {
   default: new (issuer: string, configuration: Record<string, unknown>) => OidcProviderInstance;
-  errors: { InvalidTarget: new (description?: string) => Error };
+  errors: {
+    InvalidTarget: OidcErrorConstructor;
+    InvalidRequest: OidcErrorConstructor;
+    /** an error with any `error` code and a description that is shown to the client (status 400) */
+    CustomOIDCProviderError: new (error: string, description: string) => Error;
+  };
 }
 
 interface ResourceServerInfo {
@@ -114,16 +217,19 @@ interface SigningKey {
   kid: string;
   /** private JWK as handed to oidc-provider (kty, n, e, d, ..., kid, alg, use) */
   jwk: JWK;
+  /** the public half, as the JWKS publishes it; token exchange verifies subject tokens with it */
+  publicJwk: JWK;
   privateKey: KeyObject;
 }
 
 async function generateSigningKey(): Promise<SigningKey> {
-  const { privateKey } = await generateKeyPair('RS256', { extractable: true, modulusLength: 2048 });
+  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true, modulusLength: 2048 });
   const exported = await exportJWK(privateKey);
   const kid = await calculateJwkThumbprint(exported);
   const jwk: JWK = { ...exported, kid, alg: 'RS256', use: 'sig' };
+  const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
   // A KeyObject (unlike the RS256-bound CryptoKey) lets signCustomToken use other RSA algs too.
-  return { kid, jwk, privateKey: KeyObject.from(privateKey) };
+  return { kid, jwk, publicJwk, privateKey: KeyObject.from(privateKey) };
 }
 
 /**
@@ -193,10 +299,35 @@ function listen(server: Server, port: number): Promise<number> {
   });
 }
 
-function basicAuthorization(clientId: string, clientSecret: string): string {
+/** An RFC 6749 client_secret_basic Authorization header value. */
+export function basicAuthorization(clientId: string, clientSecret: string): string {
   // RFC 6749 section 2.3.1: form-urlencode both parts before base64.
   const encode = (value: string): string => new URLSearchParams({ v: value }).toString().slice(2);
   return `Basic ${Buffer.from(`${encode(clientId)}:${encode(clientSecret)}`).toString('base64')}`;
+}
+
+/** Largest body read from a token request answered with 503 (to count its grant_type). */
+const MAX_UNAVAILABLE_BODY_BYTES = 64 * 1024;
+
+async function readSmallBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_UNAVAILABLE_BODY_BYTES) break;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** a parameter allowed to repeat (resource, audience), as a list of its non-empty values */
+function parameterValues(value: unknown): string[] {
+  const values: unknown[] = Array.isArray(value) ? value : [value];
+  return values.filter((item): item is string => typeof item === 'string' && item !== '');
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -211,18 +342,46 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     resources.set(resource, [...scopes]);
   }
   const allScopes = [...new Set(options.resources.flatMap((entry) => entry.scopes))];
+  const clients: LocalClient[] = [...LOCAL_CLIENTS];
+  for (const extra of options.clients ?? []) {
+    if (clients.some((client) => client.clientId === extra.clientId)) {
+      throw new Error(`client ${extra.clientId} is already registered`);
+    }
+    clients.push({ clientId: extra.clientId, clientSecret: extra.clientSecret });
+  }
 
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   let jwksAvailable = true;
   let jwksRequests = 0;
+  let tokenEndpointAvailable = true;
+  let tokenEndpointDelayMs = 0;
+  const grantRequests = new Map<string, number>();
+  const closing = new AbortController();
 
-  const server = createServer((req, res) => {
+  const countGrantRequest = (grantType: unknown): void => {
+    if (typeof grantType === 'string') grantRequests.set(grantType, (grantRequests.get(grantType) ?? 0) + 1);
+  };
+
+  const unavailable = (res: ServerResponse): void => {
+    res.writeHead(503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(JSON.stringify({ error: 'temporarily_unavailable' }));
+  };
+
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path === JWKS_PATH) {
       jwksRequests += 1;
       if (!jwksAvailable) {
-        res.writeHead(503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-        res.end(JSON.stringify({ error: 'temporarily_unavailable' }));
+        unavailable(res);
+        return;
+      }
+    }
+    if (path === TOKEN_PATH) {
+      if (tokenEndpointDelayMs > 0) await sleep(tokenEndpointDelayMs, undefined, { signal: closing.signal });
+      if (!tokenEndpointAvailable) {
+        // Read the form anyway: it is counted, and the keep-alive connection stays usable.
+        countGrantRequest(new URLSearchParams(await readSmallBody(req)).get('grant_type'));
+        unavailable(res);
         return;
       }
     }
@@ -231,6 +390,13 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
       return;
     }
     handler(req, res);
+  };
+
+  const server = createServer((req, res) => {
+    route(req, res).catch(() => {
+      // Only reached when close() cuts a delayed answer short, or the request stream fails.
+      res.destroy();
+    });
   });
 
   const port = await listen(server, options.port ?? 0);
@@ -240,29 +406,52 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
   // Newest first: oidc-provider signs with the first key that fits RS256.
   let keys: SigningKey[] = [await generateSigningKey()];
 
-  const buildProvider = (): OidcProviderInstance => {
-    const getResourceServerInfo = (_ctx: KoaContext, resourceIndicator: string): Promise<ResourceServerInfo> => {
-      const scopes = resources.get(resourceIndicator);
-      if (scopes === undefined) {
-        return Promise.reject(new errors.InvalidTarget(`unknown resource indicator: ${resourceIndicator}`));
-      }
-      return Promise.resolve({
-        scope: scopes.join(' '),
-        accessTokenFormat: 'jwt',
-        audience: resourceIndicator,
-        accessTokenTTL: ACCESS_TOKEN_TTL_SECONDS,
-        jwt: { sign: { alg: 'RS256' } },
-      });
-    };
+  const getResourceServerInfo = (_ctx: KoaContext, resourceIndicator: string): Promise<ResourceServerInfo> => {
+    const scopes = resources.get(resourceIndicator);
+    if (scopes === undefined) {
+      return Promise.reject(new errors.InvalidTarget(`unknown resource indicator: ${resourceIndicator}`));
+    }
+    return Promise.resolve({
+      scope: scopes.join(' '),
+      accessTokenFormat: 'jwt',
+      audience: resourceIndicator,
+      accessTokenTTL: ACCESS_TOKEN_TTL_SECONDS,
+      jwt: { sign: { alg: 'RS256' } },
+    });
+  };
 
+  // Extra claims for tokens this server's token exchange is about to sign (read by extraTokenClaims).
+  const exchangeClaims = new WeakMap<object, Record<string, unknown>>();
+
+  /** The subject token must be an RFC 9068 access token signed by one of the keys published now. */
+  const verifySubjectToken = async (subjectToken: string): Promise<JWTPayload & { sub: string }> => {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(subjectToken, createLocalJWKSet({ keys: keys.map((key) => key.publicJwk) }), {
+        issuer,
+        typ: 'at+jwt',
+        algorithms: ['RS256'],
+        requiredClaims: ['exp', 'sub'],
+      }));
+    } catch (error) {
+      throw new errors.CustomOIDCProviderError('invalid_grant', `subject_token is not valid: ${errorMessage(error)}`);
+    }
+    const { sub } = payload;
+    if (typeof sub !== 'string' || sub === '') {
+      throw new errors.CustomOIDCProviderError('invalid_grant', 'subject_token has no sub');
+    }
+    return { ...payload, sub };
+  };
+
+  const buildProvider = (): OidcProviderInstance => {
     const provider = new Provider(issuer, {
       adapter,
       jwks: { keys: keys.map((key) => key.jwk) },
-      clients: LOCAL_CLIENTS.map(({ clientId, clientSecret }) => ({
+      clients: clients.map(({ clientId, clientSecret }) => ({
         client_id: clientId,
         client_secret: clientSecret,
         token_endpoint_auth_method: 'client_secret_basic',
-        grant_types: ['client_credentials'],
+        grant_types: ['client_credentials', TOKEN_EXCHANGE_GRANT_TYPE],
         response_types: [],
         redirect_uris: [],
       })),
@@ -270,7 +459,10 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
       // Machine clients only: no authorization endpoint flows.
       responseTypes: [],
       routes: { jwks: JWKS_PATH, token: TOKEN_PATH },
-      ttl: { ClientCredentials: ACCESS_TOKEN_TTL_SECONDS },
+      ttl: { ClientCredentials: ACCESS_TOKEN_TTL_SECONDS, AccessToken: ACCESS_TOKEN_TTL_SECONDS },
+      // Called for every AccessToken/ClientCredentials the provider formats; it overwrites whatever
+      // `extra` a token model carries, so this is the only way to get `act` into the JWT.
+      extraTokenClaims: (_ctx: KoaContext, token: object) => Promise.resolve(exchangeClaims.get(token)),
       features: {
         devInteractions: { enabled: false },
         clientCredentials: { enabled: true },
@@ -289,6 +481,84 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
         ctx.body = out;
       },
     });
+
+    // Count token requests by grant_type once the provider has parsed the form, whatever the outcome.
+    provider.use(async (ctx, next) => {
+      try {
+        await next();
+      } finally {
+        if (ctx.method === 'POST' && ctx.path === TOKEN_PATH) countGrantRequest(ctx.oidc?.body?.grant_type);
+      }
+    });
+
+    provider.registerGrantType(
+      TOKEN_EXCHANGE_GRANT_TYPE,
+      async (ctx) => {
+        const { params, client } = ctx.oidc;
+        const subjectToken = params.subject_token;
+        if (typeof subjectToken !== 'string' || subjectToken === '') {
+          throw new errors.InvalidRequest("missing required parameter 'subject_token'");
+        }
+        if (params.subject_token_type !== ACCESS_TOKEN_TYPE) {
+          throw new errors.InvalidRequest(`unsupported subject_token_type, only ${ACCESS_TOKEN_TYPE} is accepted`);
+        }
+        if (params.requested_token_type !== undefined && params.requested_token_type !== ACCESS_TOKEN_TYPE) {
+          throw new errors.InvalidRequest(`unsupported requested_token_type, only ${ACCESS_TOKEN_TYPE} is issued`);
+        }
+        if (params.actor_token !== undefined || params.actor_token_type !== undefined) {
+          throw new errors.InvalidRequest('actor_token is not supported; the authenticated client is the actor');
+        }
+        const targets = new Set([...parameterValues(params.resource), ...parameterValues(params.audience)]);
+        if (targets.size === 0) {
+          throw new errors.InvalidRequest("missing required parameter 'resource' or 'audience'");
+        }
+        const [target] = targets;
+        if (target === undefined || targets.size > 1) {
+          throw new errors.InvalidTarget('exactly one target (resource and/or audience) is supported');
+        }
+        // Rejects with invalid_target for anything not configured.
+        const resourceServer = new provider.ResourceServer(target, await getResourceServerInfo(ctx, target));
+
+        const subject = await verifySubjectToken(subjectToken);
+
+        const targetScopes = resources.get(target) ?? [];
+        const requestedScopes = typeof params.scope === 'string' ? params.scope.split(' ') : targetScopes;
+        const scope = [...new Set(requestedScopes.filter((value) => targetScopes.includes(value)))].join(' ');
+
+        const token = new provider.AccessToken({
+          accountId: subject.sub,
+          client,
+          resourceServer,
+          gty: TOKEN_EXCHANGE_GRANT_TYPE,
+        });
+        if (scope !== '') token.scope = scope;
+        // RFC 8693 section 4.1: the exchanging client is the current actor; earlier actors nest inside.
+        const act: Record<string, unknown> = { sub: client.clientId };
+        if (typeof subject.act === 'object' && subject.act !== null) act.act = subject.act;
+        exchangeClaims.set(token, { act });
+
+        ctx.oidc.entity('AccessToken', token);
+        const accessToken = await token.save();
+        ctx.body = {
+          access_token: accessToken,
+          issued_token_type: ACCESS_TOKEN_TYPE,
+          token_type: token.tokenType,
+          expires_in: token.expiration,
+          ...(scope === '' ? {} : { scope }),
+        };
+      },
+      [
+        'subject_token',
+        'subject_token_type',
+        'requested_token_type',
+        'actor_token',
+        'actor_token_type',
+        'resource',
+        'audience',
+        'scope',
+      ],
+      ['resource', 'audience'],
+    );
     return provider;
   };
 
@@ -308,9 +578,10 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
   return {
     issuer,
     jwksUri: `${issuer}${JWKS_PATH}`,
+    tokenEndpoint: `${issuer}${TOKEN_PATH}`,
 
     async issueToken({ resource, scope, clientId = 'mcp-client' }) {
-      const client = LOCAL_CLIENTS.find((candidate) => candidate.clientId === clientId);
+      const client = clients.find((candidate) => candidate.clientId === clientId);
       const body = new URLSearchParams({ grant_type: 'client_credentials', resource });
       const requestedScope = scope ?? resources.get(resource)?.join(' ');
       if (requestedScope !== undefined && requestedScope !== '') body.set('scope', requestedScope);
@@ -367,7 +638,25 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
       return jwksRequests;
     },
 
+    setTokenEndpointAvailable(available) {
+      tokenEndpointAvailable = available;
+    },
+
+    setTokenEndpointDelay(ms) {
+      if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`token endpoint delay must be >= 0 ms, got ${ms}`);
+      tokenEndpointDelayMs = ms;
+    },
+
+    tokenExchangeCount() {
+      return grantRequests.get(TOKEN_EXCHANGE_GRANT_TYPE) ?? 0;
+    },
+
+    clientCredentialsCount() {
+      return grantRequests.get('client_credentials') ?? 0;
+    },
+
     close() {
+      closing.abort();
       return new Promise<void>((resolve, reject) => {
         server.close((error) => {
           if (error) reject(error);
