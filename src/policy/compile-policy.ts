@@ -5,8 +5,8 @@
  */
 import { canonicalAudience } from '../core/audience.ts';
 import { DEFAULT_ALGORITHMS } from '../core/algorithms.ts';
-import type { AudiencePolicyDocument } from './policy-schema.ts';
-import type { RuntimeIssuer, RuntimePolicy } from './runtime-policy.ts';
+import type { AudiencePolicyDocument, UpstreamSpec } from './policy-schema.ts';
+import type { ClientSecretSource, RuntimeIssuer, RuntimePolicy, RuntimeUpstream } from './runtime-policy.ts';
 import { protectedResourceMetadata } from './protected-resource-metadata.ts';
 
 export const DEFAULT_NAMESPACE = 'default';
@@ -85,6 +85,28 @@ export function compilePolicy(document: AudiencePolicyDocument, context: Compile
     metadataUrl,
     metadataPath,
     metadataDocument: JSON.stringify(protectedResourceMetadata(spec)),
+    upstream: compileUpstream(spec.upstream, namespace),
     age: Object.freeze([context.createdAt, context.loadOrder] as const),
+  });
+}
+
+function compileUpstream(upstream: UpstreamSpec | undefined, namespace: string): RuntimeUpstream | undefined {
+  if (upstream === undefined) return undefined;
+  const exchange = upstream.tokenExchange;
+  const grant = exchange ?? upstream.clientCredentials;
+  if (grant === undefined) return undefined; // validation requires exactly one
+  const clientSecret: ClientSecretSource = grant.clientSecretRef === undefined
+    ? { kind: 'file', path: grant.clientSecretFile ?? '' }
+    : { kind: 'secret', namespace, name: grant.clientSecretRef.name, key: grant.clientSecretRef.key };
+  return Object.freeze({
+    grant: exchange === undefined ? 'client_credentials' : 'token_exchange',
+    tokenEndpoint: grant.tokenEndpoint,
+    issuer: grant.issuer,
+    audience: grant.audience,
+    resource: grant.resource,
+    scopes: Object.freeze([...(grant.scopes ?? [])]),
+    clientId: grant.clientId,
+    clientSecret: Object.freeze(clientSecret),
+    header: (upstream.header ?? 'authorization').toLowerCase(),
   });
 }

@@ -35,3 +35,14 @@ export const ISSUER_RULES: readonly CELRule[] = [
   ...identifierRules('self.issuer', 'issuer', false),
   { rule: "!has(self.jwksUri) || self.jwksUri.startsWith('https://') || self.jwksUri.matches('" + LOOPBACK_HTTP + "')", message: 'jwksUri must be an absolute https URI (http only for loopback hosts)' },
 ];
+
+export const UPSTREAM_RULES: readonly CELRule[] = [
+  { rule: 'has(self.tokenExchange) != has(self.clientCredentials)', message: 'upstream must set exactly one of tokenExchange and clientCredentials' },
+];
+
+export const UPSTREAM_GRANT_RULES: readonly CELRule[] = [
+  { rule: 'has(self.tokenEndpoint) != has(self.issuer)', message: 'must set exactly one of tokenEndpoint and issuer' },
+  { rule: 'has(self.clientSecretRef) != has(self.clientSecretFile)', message: 'must set exactly one of clientSecretRef and clientSecretFile' },
+  { rule: "!has(self.tokenEndpoint) || self.tokenEndpoint.startsWith('https://') || self.tokenEndpoint.matches('" + LOOPBACK_HTTP + "')", message: 'tokenEndpoint must be an absolute https URI (http only for loopback hosts)' },
+  { rule: "!has(self.issuer) || self.issuer.startsWith('https://') || self.issuer.matches('" + LOOPBACK_HTTP + "')", message: 'issuer must be an absolute https URI (http only for loopback hosts)' },
+];

@@ -13,7 +13,7 @@
  */
 import { stringify } from 'yaml';
 import { API_GROUP, API_VERSION, KIND, PolicySpecSchema } from './policy-schema.ts';
-import { ISSUER_RULES, SPEC_RULES } from './crd-validation-rules.ts';
+import { ISSUER_RULES, SPEC_RULES, UPSTREAM_GRANT_RULES, UPSTREAM_RULES } from './crd-validation-rules.ts';
 
 type JSONSchema = Record<string, unknown>;
 
@@ -105,6 +105,14 @@ export function audiencePolicySchema(): JSONSchema {
     if (property !== undefined) property.default = value;
   }
   issuerItems['x-kubernetes-validations'] = ISSUER_RULES.map((rule) => ({ ...rule }));
+  const upstream = specProperties.upstream as JSONSchema & { properties: Record<string, JSONSchema> };
+  upstream['x-kubernetes-validations'] = UPSTREAM_RULES.map((rule) => ({ ...rule }));
+  for (const grant of ['tokenExchange', 'clientCredentials']) {
+    const grantSchema = upstream.properties[grant];
+    if (grantSchema !== undefined) grantSchema['x-kubernetes-validations'] = UPSTREAM_GRANT_RULES.map((rule) => ({ ...rule }));
+  }
+  const header = upstream.properties.header;
+  if (header !== undefined) header.default = 'authorization';
   spec['x-kubernetes-validations'] = SPEC_RULES.map((rule) => ({ ...rule }));
   return {
     type: 'object',

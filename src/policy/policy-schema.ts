@@ -37,6 +37,28 @@ export const ResourceMetadataSchema = Type.Object({
   scopesSupported: Type.Optional(scopeList('RFC 9728 `scopes_supported`; default: the required scopes. `offline_access` is never advertised.')),
 }, { additionalProperties: false, description: 'Extra fields of the RFC 9728 protected resource metadata document.' });
 
+export const SecretKeyReferenceSchema = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$', description: 'Name of a Secret in the policy\'s namespace.' }),
+  key: Type.String({ minLength: 1, maxLength: 253, pattern: '^[-._a-zA-Z0-9]+$', description: 'Key of the client secret in that Secret.' }),
+}, { additionalProperties: false, description: 'A key of a Kubernetes Secret in the policy\'s namespace.' });
+
+export const UpstreamGrantSchema = Type.Object({
+  tokenEndpoint: Type.Optional(uri('Token endpoint of the authorization server that issues upstream tokens: an absolute https URI (http only for loopback hosts). Exactly one of tokenEndpoint and issuer.')),
+  issuer: Type.Optional(uri('Issuer whose token endpoint is discovered (RFC 8414, then OpenID Connect discovery). Exactly one of tokenEndpoint and issuer.')),
+  audience: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.uriLength, description: 'RFC 8693 `audience` of the upstream token.' })),
+  resource: Type.Optional(uri('RFC 8707 `resource` of the upstream token: the upstream API.')),
+  scopes: Type.Optional(scopeList('Scopes requested for the upstream token.')),
+  clientId: Type.String({ minLength: 1, maxLength: 256, description: 'Client identifier of this service at the token endpoint.' }),
+  clientSecretRef: Type.Optional(SecretKeyReferenceSchema),
+  clientSecretFile: Type.Optional(Type.String({ minLength: 2, maxLength: 4096, pattern: '^/', description: 'Absolute path of a file holding the client secret (any secret source). Exactly one of clientSecretRef and clientSecretFile.' })),
+}, { additionalProperties: false, description: 'How to obtain an upstream token, and with which client credentials (client_secret_basic).' });
+
+export const UpstreamSchema = Type.Object({
+  tokenExchange: Type.Optional(Type.Composite([UpstreamGrantSchema], { additionalProperties: false, description: 'RFC 8693 token exchange: the validated client token is the subject_token; the upstream gets a token issued for it.' })),
+  clientCredentials: Type.Optional(Type.Composite([UpstreamGrantSchema], { additionalProperties: false, description: 'RFC 6749 §4.4 client credentials with an RFC 8707 resource: a token for this service itself.' })),
+  header: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[a-z0-9][-a-z0-9_]*$', description: 'Request header that carries `Bearer <upstream token>` to the upstream, set with overwrite. Default: authorization.' })),
+}, { additionalProperties: false, description: 'Gives the upstream its own token instead of nothing; the client\'s token is never passed on. Exactly one of tokenExchange and clientCredentials.' });
+
 export const PolicySpecSchema = Type.Object({
   resource: uri('Canonical resource identifier (RFC 8707 / RFC 9728 `resource`): an absolute https URI (http only for loopback hosts) without query, fragment or userinfo. Always an accepted audience.'),
   audiences: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: LIMITS.uriLength, description: 'An accepted `aud` value.' }), {
@@ -58,6 +80,7 @@ export const PolicySpecSchema = Type.Object({
   })),
   clockSkewSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 300, description: 'Leeway for exp, nbf and iat, in seconds. Default 60.' })),
   resourceMetadata: Type.Optional(ResourceMetadataSchema),
+  upstream: Type.Optional(UpstreamSchema),
 }, { additionalProperties: false, description: 'What the protected service accepts.' });
 
 export const PolicyMetadataSchema = Type.Object({
@@ -78,3 +101,5 @@ export const AudiencePolicySchema = Type.Object({
 export type AudiencePolicyDocument = Static<typeof AudiencePolicySchema>;
 export type AudiencePolicySpec = Static<typeof PolicySpecSchema>;
 export type IssuerSpec = Static<typeof IssuerSchema>;
+export type UpstreamSpec = Static<typeof UpstreamSchema>;
+export type UpstreamGrantSpec = Static<typeof UpstreamGrantSchema>;

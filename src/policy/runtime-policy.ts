@@ -18,6 +18,26 @@ export interface RuntimeIssuer {
   readonly keySetId: string;
 }
 
+/** Where an upstream client secret comes from. */
+export type ClientSecretSource =
+  | { readonly kind: 'secret'; readonly namespace: string; readonly name: string; readonly key: string }
+  | { readonly kind: 'file'; readonly path: string };
+
+/** How the upstream gets its own token (SPEC.md 2.8). */
+export interface RuntimeUpstream {
+  readonly grant: 'token_exchange' | 'client_credentials';
+  /** Either an explicit token endpoint or an issuer to discover it from. */
+  readonly tokenEndpoint: string | undefined;
+  readonly issuer: string | undefined;
+  readonly audience: string | undefined;
+  readonly resource: string | undefined;
+  readonly scopes: readonly string[];
+  readonly clientId: string;
+  readonly clientSecret: ClientSecretSource;
+  /** Lower-case header set (with overwrite) to `Bearer <token>`. */
+  readonly header: string;
+}
+
 export interface RuntimePolicy {
   /** `NAMESPACE/NAME`. */
   readonly id: string;
@@ -46,6 +66,8 @@ export interface RuntimePolicy {
   readonly metadataPath: string;
   /** RFC 9728 document, serialised once. */
   readonly metadataDocument: string;
+  /** Set when the upstream gets a token of its own instead of nothing. */
+  readonly upstream: RuntimeUpstream | undefined;
   /** Sort key for "the oldest policy wins" (creation time, then load order). */
   readonly age: readonly [number, number];
 }

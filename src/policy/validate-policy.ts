@@ -4,7 +4,7 @@
  * structural rules the CRD carries) plus the semantic rules of SPEC.md 1.2.
  */
 import { Ajv, type ErrorObject } from 'ajv';
-import { AudiencePolicySchema, type AudiencePolicyDocument } from './policy-schema.ts';
+import { AudiencePolicySchema, type AudiencePolicyDocument, type UpstreamSpec } from './policy-schema.ts';
 import { identifierURIProblem } from './uri-rules.ts';
 
 export interface PolicyProblem {
@@ -83,8 +83,33 @@ function semanticProblems(policy: AudiencePolicyDocument): PolicyProblem[] {
       problems.push({ path: `/spec/audiences/${index}`, message: 'must not contain a fragment (it could never match)' });
     }
   });
+  if (spec.upstream !== undefined) problems.push(...upstreamProblems(spec.upstream));
   const documentation = spec.resourceMetadata?.resourceDocumentation;
   if (documentation !== undefined) check('/spec/resourceMetadata/resourceDocumentation', identifierURIProblem(documentation, { allowQuery: true }));
+  return problems;
+}
+
+const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'te', 'upgrade']);
+
+function upstreamProblems(upstream: UpstreamSpec): PolicyProblem[] {
+  const problems: PolicyProblem[] = [];
+  const grants = [['tokenExchange', upstream.tokenExchange], ['clientCredentials', upstream.clientCredentials]] as const;
+  const given = grants.filter(([, grant]) => grant !== undefined);
+  if (given.length !== 1) problems.push({ path: '/spec/upstream', message: 'must set exactly one of tokenExchange and clientCredentials' });
+  for (const [name, grant] of given) {
+    if (grant === undefined) continue;
+    const base = `/spec/upstream/${name}`;
+    if ((grant.tokenEndpoint === undefined) === (grant.issuer === undefined)) problems.push({ path: base, message: 'must set exactly one of tokenEndpoint and issuer' });
+    if ((grant.clientSecretRef === undefined) === (grant.clientSecretFile === undefined)) problems.push({ path: base, message: 'must set exactly one of clientSecretRef and clientSecretFile' });
+    for (const field of ['tokenEndpoint', 'issuer', 'resource'] as const) {
+      const value = grant[field];
+      const problem = value === undefined ? undefined : identifierURIProblem(value, { allowQuery: field === 'tokenEndpoint' });
+      if (problem !== undefined) problems.push({ path: `${base}/${field}`, message: problem });
+    }
+  }
+  if (upstream.header !== undefined && RESERVED_HEADERS.has(upstream.header)) {
+    problems.push({ path: '/spec/upstream/header', message: `must not be the connection header "${upstream.header}"` });
+  }
   return problems;
 }
 
