@@ -1,0 +1,95 @@
+/**
+ * The protocol side of upstream tokens, done by openid-client: discovery of
+ * the token endpoint from an issuer (RFC 8414, then OpenID Connect), RFC 8693
+ * token exchange and RFC 6749 §4.4 client credentials with RFC 8707
+ * `resource`, client authentication client_secret_basic, a time limit per
+ * request. Plain http is allowed only for loopback hosts, as for issuers.
+ */
+import * as oauth from 'openid-client';
+import { isLoopbackHost } from '../policy/uri-rules.ts';
+import type { RuntimeUpstream } from '../policy/runtime-policy.ts';
+
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+export interface IssuedToken {
+  readonly accessToken: string;
+  /** Seconds since the epoch; undefined when the server did not say. */
+  readonly expiresAt: number | undefined;
+}
+
+export class TokenEndpointError extends Error {
+  override readonly name = 'TokenEndpointError';
+}
+
+function allowsPlainHTTP(url: string): boolean {
+  const parsed = new URL(url);
+  return parsed.protocol === 'http:' && isLoopbackHost(parsed.hostname);
+}
+
+export class TokenEndpointClient {
+  readonly #timeoutMs: number;
+  readonly #now: () => number;
+  /** Discovered server metadata per issuer. */
+  readonly #servers = new Map<string, Promise<oauth.ServerMetadata>>();
+
+  constructor(options: { readonly timeoutMs: number; readonly now?: () => number }) {
+    this.#timeoutMs = options.timeoutMs;
+    this.#now = options.now ?? (() => Date.now() / 1000);
+  }
+
+  async request(upstream: RuntimeUpstream, clientSecret: string, subjectToken: string | undefined): Promise<IssuedToken> {
+    const config = new oauth.Configuration(await this.#server(upstream), upstream.clientId, undefined, oauth.ClientSecretBasic(clientSecret));
+    config.timeout = this.#timeoutMs / 1000;
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- deprecated only as a warning sign; used for loopback http alone
+    if (allowsPlainHTTP(config.serverMetadata().token_endpoint ?? '')) oauth.allowInsecureRequests(config);
+    const parameters: Record<string, string> = {};
+    if (upstream.resource !== undefined) parameters.resource = upstream.resource;
+    if (upstream.audience !== undefined) parameters.audience = upstream.audience;
+    if (upstream.scopes.length > 0) parameters.scope = upstream.scopes.join(' ');
+    let response;
+    try {
+      if (upstream.grant === 'token_exchange') {
+        if (subjectToken === undefined) throw new TokenEndpointError('token exchange needs the client token');
+        response = await oauth.genericGrantRequest(config, TOKEN_EXCHANGE_GRANT, { ...parameters, subject_token: subjectToken, subject_token_type: ACCESS_TOKEN_TYPE });
+      } else {
+        response = await oauth.clientCredentialsGrant(config, parameters);
+      }
+    } catch (error) {
+      throw new TokenEndpointError(describe(error));
+    }
+    if (typeof response.access_token !== 'string' || response.access_token === '') throw new TokenEndpointError('token endpoint returned no access_token');
+    const expiresIn = response.expiresIn();
+    return { accessToken: response.access_token, expiresAt: expiresIn === undefined ? undefined : this.#now() + expiresIn };
+  }
+
+  #server(upstream: RuntimeUpstream): Promise<oauth.ServerMetadata> {
+    if (upstream.tokenEndpoint !== undefined) {
+      return Promise.resolve({ issuer: upstream.issuer ?? new URL(upstream.tokenEndpoint).origin, token_endpoint: upstream.tokenEndpoint });
+    }
+    const issuer = upstream.issuer ?? '';
+    let server = this.#servers.get(issuer);
+    if (server === undefined) {
+      server = oauth.discovery(new URL(issuer), upstream.clientId, undefined, undefined, {
+        timeout: this.#timeoutMs / 1000,
+        // eslint-disable-next-line @typescript-eslint/no-deprecated -- loopback http only, as above
+        ...(allowsPlainHTTP(issuer) ? { execute: [oauth.allowInsecureRequests] } : {}),
+      }).then((config) => config.serverMetadata(), (error: unknown) => {
+        this.#servers.delete(issuer); // try discovery again next time
+        throw new TokenEndpointError(`discovery of ${issuer} failed: ${describe(error)}`);
+      });
+      this.#servers.set(issuer, server);
+    }
+    return server;
+  }
+}
+
+/** A log-safe description: the OAuth error code or HTTP status, never a body or a token. */
+function describe(error: unknown): string {
+  const candidate = error as { error?: unknown; status?: unknown; code?: unknown; name?: unknown; message?: unknown } | null;
+  if (typeof candidate?.error === 'string') return `${candidate.error}${typeof candidate.status === 'number' ? ` (HTTP ${String(candidate.status)})` : ''}`;
+  if (typeof candidate?.status === 'number') return `HTTP ${String(candidate.status)}`;
+  if (candidate?.name === 'TimeoutError' || candidate?.name === 'AbortError') return 'no answer in time';
+  if (typeof candidate?.code === 'string') return candidate.code;
+  return 'request failed';
+}

@@ -1,0 +1,104 @@
+/**
+ * The `UpstreamTokenSource` the decision core uses (SPEC.md 2.8):
+ *   - token exchange: one token per (policy, client token), cached until
+ *     shortly before the earlier of the two tokens' expiry; the cache key holds
+ *     the client token's SHA-256, never the token;
+ *   - client credentials: one token per policy, until shortly before it expires;
+ *   - concurrent misses for the same key share one token request;
+ *   - any failure (secret, discovery, endpoint, timeout) is `unavailable`:
+ *     the core then denies with 503 upstream_token_unavailable, never passes
+ *     the client's token through.
+ * Entries are bounded in number; a policy change (new generation) starts afresh.
+ */
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { UpstreamTokenResult, UpstreamTokenSource } from '../core/upstream-token-source.ts';
+import type { RuntimePolicy } from '../policy/runtime-policy.ts';
+import type { ClientSecretResolver } from './client-secret-resolver.ts';
+import type { IssuedToken, TokenEndpointClient } from './token-endpoint-client.ts';
+
+export interface UpstreamTokenEvents {
+  /** A token request ended (labels come from the policy and a closed set). */
+  request?(policy: RuntimePolicy, ok: boolean, reason: string | undefined): void;
+  cache?(policy: RuntimePolicy, hit: boolean): void;
+}
+
+export interface UpstreamTokenProviderOptions {
+  readonly maxEntries?: number;
+  /** Seconds before expiry at which a cached token is no longer used (at most 10% of its lifetime). */
+  readonly refreshMarginSeconds?: number;
+  /** Lifetime assumed when the token endpoint gives no `expires_in`. */
+  readonly defaultLifetimeSeconds?: number;
+  readonly now?: () => number;
+}
+
+interface CachedToken {
+  readonly accessToken: string;
+  readonly usableUntil: number;
+}
+
+export class UpstreamTokenProvider implements UpstreamTokenSource {
+  readonly #client: TokenEndpointClient;
+  readonly #secrets: ClientSecretResolver;
+  readonly #events: UpstreamTokenEvents;
+  readonly #cache: LRUCache<string, CachedToken>;
+  readonly #inflight = new Map<string, Promise<CachedToken>>();
+  readonly #margin: number;
+  readonly #defaultLifetime: number;
+  readonly #now: () => number;
+
+  constructor(client: TokenEndpointClient, secrets: ClientSecretResolver, events: UpstreamTokenEvents = {}, options: UpstreamTokenProviderOptions = {}) {
+    this.#client = client;
+    this.#secrets = secrets;
+    this.#events = events;
+    this.#cache = new LRUCache({ max: options.maxEntries ?? 10_000 });
+    this.#margin = options.refreshMarginSeconds ?? 30;
+    this.#defaultLifetime = options.defaultLifetimeSeconds ?? 300;
+    this.#now = options.now ?? (() => Date.now() / 1000);
+  }
+
+  async tokenFor(policy: RuntimePolicy, clientToken: string, clientExpiresAt: number): Promise<UpstreamTokenResult> {
+    const upstream = policy.upstream;
+    if (upstream === undefined) return { kind: 'unavailable' };
+    const exchange = upstream.grant === 'token_exchange';
+    const key = `${policy.id}#${String(policy.generation)}#${exchange ? createHash('sha256').update(clientToken).digest('base64url') : 'service'}`;
+    const now = this.#now();
+    const cached = this.#cache.get(key);
+    if (cached !== undefined && cached.usableUntil > now) {
+      this.#events.cache?.(policy, true);
+      return { kind: 'token', accessToken: cached.accessToken };
+    }
+    this.#events.cache?.(policy, false);
+    let pending = this.#inflight.get(key);
+    if (pending === undefined) {
+      pending = this.#fetch(policy, exchange ? clientToken : undefined, exchange ? clientExpiresAt : Number.POSITIVE_INFINITY)
+        .finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, pending);
+    }
+    try {
+      const token = await pending;
+      if (token.usableUntil > now) this.#cache.set(key, token);
+      return { kind: 'token', accessToken: token.accessToken };
+    } catch {
+      return { kind: 'unavailable' };
+    }
+  }
+
+  async #fetch(policy: RuntimePolicy, subjectToken: string | undefined, clientExpiresAt: number): Promise<CachedToken> {
+    const upstream = policy.upstream;
+    if (upstream === undefined) throw new Error('no upstream');
+    let issued: IssuedToken;
+    try {
+      const secret = await this.#secrets.resolve(upstream.clientSecret);
+      issued = await this.#client.request(upstream, secret, subjectToken);
+    } catch (error) {
+      this.#events.request?.(policy, false, (error as Error).message);
+      throw error;
+    }
+    this.#events.request?.(policy, true, undefined);
+    const now = this.#now();
+    const expiresAt = Math.min(issued.expiresAt ?? now + this.#defaultLifetime, clientExpiresAt);
+    const margin = Math.min(this.#margin, (expiresAt - now) / 10);
+    return { accessToken: issued.accessToken, usableUntil: expiresAt - margin };
+  }
+}
