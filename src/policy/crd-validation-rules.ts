@@ -38,6 +38,7 @@ export const ISSUER_RULES: readonly CELRule[] = [
 
 export const UPSTREAM_RULES: readonly CELRule[] = [
   { rule: 'has(self.tokenExchange) != has(self.clientCredentials)', message: 'upstream must set exactly one of tokenExchange and clientCredentials' },
+  { rule: "!has(self.header) || !(self.header in ['host', 'content-length', 'transfer-encoding', 'connection', 'te', 'upgrade'])", message: 'upstream header must not be a connection header' },
 ];
 
 export const UPSTREAM_GRANT_RULES: readonly CELRule[] = [
