@@ -55,7 +55,7 @@ export async function decide(request: HttpRequestView, snapshot: PolicySnapshot,
   // 6. Signature, with a key from this issuer's own key set chosen by `kid`.
   const lookup = await env.keys.resolve(issuer, { kid: header.kid as string | undefined, alg: header.alg as string });
   if (lookup.kind !== 'key') return reject(lookup.kind);
-  if (!(await signatureVerifies(token, lookup.key, issuer.algorithms))) return reject('invalid_signature');
+  if (!signatureVerifies(token, header, lookup.key, issuer.algorithms)) return reject('invalid_signature');
 
   // 7. Claims: exp/nbf/iat with skew, required claims per profile.
   const claimsVerdict = checkClaims(payload, issuer.profile, env.now(), policy.clockSkewSeconds);

@@ -1,20 +1,95 @@
 /**
- * Signature verification (SPEC.md 2.1 step 6) with `jose`, restricted to the
- * issuer's algorithm allow-list. jose also refuses unknown `crit` headers and a
- * key whose type does not fit the algorithm (RFC 8725 §3.1: one key, one
- * algorithm family).
+ * Signature verification (SPEC.md 2.1 step 6; RFC 7515 §5.2, RFC 7518 §3,
+ * RFC 8037 §3.1) with node:crypto, synchronously. jose.compactVerify did this
+ * before; its WebCrypto path cost ~100 µs more per token than the ~30 µs of
+ * the signature itself (bench/README.md, ADR 0005).
+ *
+ * One table maps each allowed `alg` to its hash, padding and the only key
+ * types it may be used with (RFC 8725 §3.1: one key, one algorithm family).
+ * The algorithm is checked against the issuer's allow-list again here, RSA
+ * keys must have at least 2048 bits, ECDSA signatures must be exactly R||S
+ * of the curve's size, and a token with a `crit` header is refused: this
+ * service understands no JWS extension (RFC 7515 §4.1.11).
  */
-import { compactVerify } from 'jose';
-import type { KeyObject } from 'node:crypto';
+import { constants, verify, type KeyObject } from 'node:crypto';
 
-export async function signatureVerifies(
+interface AlgorithmSpec {
+  /** Digest for node:crypto, or null for EdDSA (the hash is part of the scheme). */
+  readonly hash: string | null;
+  /** `KeyObject.asymmetricKeyType` values this algorithm may be used with. */
+  readonly keyTypes: readonly string[];
+  readonly curve?: string;
+  /** ECDSA: bytes of the JWS signature (R||S, RFC 7518 §3.4). */
+  readonly signatureBytes?: number;
+  readonly pss?: true;
+}
+
+const RSA: readonly string[] = ['rsa'];
+const RSA_PSS: readonly string[] = ['rsa', 'rsa-pss'];
+
+const ALGORITHMS: Readonly<Record<string, AlgorithmSpec>> = {
+  RS256: { hash: 'sha256', keyTypes: RSA },
+  RS384: { hash: 'sha384', keyTypes: RSA },
+  RS512: { hash: 'sha512', keyTypes: RSA },
+  PS256: { hash: 'sha256', keyTypes: RSA_PSS, pss: true },
+  PS384: { hash: 'sha384', keyTypes: RSA_PSS, pss: true },
+  PS512: { hash: 'sha512', keyTypes: RSA_PSS, pss: true },
+  ES256: { hash: 'sha256', keyTypes: ['ec'], curve: 'prime256v1', signatureBytes: 64 },
+  ES384: { hash: 'sha384', keyTypes: ['ec'], curve: 'secp384r1', signatureBytes: 96 },
+  ES512: { hash: 'sha512', keyTypes: ['ec'], curve: 'secp521r1', signatureBytes: 132 },
+  EdDSA: { hash: null, keyTypes: ['ed25519', 'ed448'] },
+  Ed25519: { hash: null, keyTypes: ['ed25519'] },
+};
+
+const MIN_RSA_BITS = 2048;
+
+/** Key properties read once per KeyObject (reading them from OpenSSL allocates each time). */
+const keyFacts = new WeakMap<KeyObject, { readonly type: string | undefined; readonly curve: string | undefined; readonly bits: number | undefined }>();
+
+function factsOf(key: KeyObject): { readonly type: string | undefined; readonly curve: string | undefined; readonly bits: number | undefined } {
+  let facts = keyFacts.get(key);
+  if (facts === undefined) {
+    const details = key.asymmetricKeyDetails;
+    facts = { type: key.asymmetricKeyType, curve: details?.namedCurve, bits: details?.modulusLength };
+    keyFacts.set(key, facts);
+  }
+  return facts;
+}
+
+function keyFits(spec: AlgorithmSpec, key: KeyObject): boolean {
+  if (key.type !== 'public') return false;
+  const facts = factsOf(key);
+  if (facts.type === undefined || !spec.keyTypes.includes(facts.type)) return false;
+  if (spec.curve !== undefined && facts.curve !== spec.curve) return false;
+  if (facts.type.startsWith('rsa') && (facts.bits ?? 0) < MIN_RSA_BITS) return false;
+  return true;
+}
+
+/**
+ * True when the compact JWS `token` carries a valid signature by `key` under
+ * the header's `alg`, and that `alg` is in `algorithms`. Never throws.
+ */
+export function signatureVerifies(
   token: string,
+  header: Readonly<Record<string, unknown>>,
   key: KeyObject | Uint8Array,
   algorithms: readonly string[],
-): Promise<boolean> {
+): boolean {
+  const { alg } = header;
+  if (typeof alg !== 'string' || !algorithms.includes(alg) || header.crit !== undefined) return false;
+  const spec = Object.hasOwn(ALGORITHMS, alg) ? ALGORITHMS[alg] : undefined;
+  // A symmetric key (Uint8Array) is never acceptable: only asymmetric algorithms are configured.
+  if (spec === undefined || key instanceof Uint8Array || !keyFits(spec, key)) return false;
+  const dot = token.lastIndexOf('.');
+  const signingInput = Buffer.from(token.slice(0, dot), 'latin1');
+  const signature = Buffer.from(token.slice(dot + 1), 'base64url');
+  if (spec.signatureBytes !== undefined && signature.length !== spec.signatureBytes) return false;
   try {
-    await compactVerify(token, key, { algorithms: [...algorithms] });
-    return true;
+    if (spec.pss === true) {
+      return verify(spec.hash, signingInput, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, signature);
+    }
+    if (spec.signatureBytes !== undefined) return verify(spec.hash, signingInput, { key, dsaEncoding: 'ieee-p1363' }, signature);
+    return verify(spec.hash, signingInput, key, signature);
   } catch {
     return false;
   }
