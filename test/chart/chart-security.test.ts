@@ -1,0 +1,92 @@
+// What matters to security in every render of the chart: the restricted Pod Security
+// settings, gRPC health probes, RBAC exactly as deploy/kubernetes/rbac.yaml (nothing
+// more, no wildcard, none at all in file mode), and environment that `serve` accepts.
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseServeFlags } from '../../src/cli/serve-flags.ts';
+import { chartCases, findManifest, parseManifests, renderedChart, RELEASE_NAMESPACE } from '../support/chart-render.ts';
+import { REPO_ROOT } from '../support/helm.ts';
+import type { Manifest } from '../support/manifest-schemas.ts';
+import { assertGRPCHealthProbes, assertRestrictedPod, podSpec } from '../support/pod-assertions.ts';
+
+type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
+
+function rbacRules(manifests: readonly Manifest[], kind: 'ClusterRole' | 'Role'): Rule[] {
+  const role = findManifest(manifests, kind);
+  assert.ok(role, `a ${kind}`);
+  return role.rules as Rule[];
+}
+
+const PLAIN_RBAC = parseManifests(readFileSync(join(REPO_ROOT, 'deploy', 'kubernetes', 'rbac.yaml'), 'utf8'));
+
+function envOf(deployment: Manifest): Record<string, string> {
+  return Object.fromEntries((podSpec(deployment).containers[0]!.env ?? []).flatMap((variable) => (variable.value === undefined ? [] : [[variable.name, variable.value]])));
+}
+
+describe('Helm chart security', function () {
+  this.timeout(30_000);
+
+  for (const chartCase of chartCases()) {
+    describe(`values: ${chartCase.name}`, () => {
+      const manifests = (): Manifest[] => parseManifests(renderedChart(chartCase));
+      const deployment = (): Manifest => findManifest(manifests(), 'Deployment')!;
+      const kubernetesMode = (): boolean => envOf(deployment()).AUDIENCE_GUARD_POLICY_FILE === undefined;
+
+      it('must run the pod under the restricted Pod Security profile', () => {
+        assertRestrictedPod(deployment());
+      });
+
+      it('must probe startup, liveness and readiness on the gRPC health service ""', () => {
+        assertGRPCHealthProbes(deployment());
+      });
+
+      it('must expose the gRPC port as `grpc` with appProtocol grpc, and the admin port as http-metrics', () => {
+        const service = findManifest(manifests(), 'Service')!;
+        const ports = (service.spec as { ports: { name: string; appProtocol?: string; targetPort: string }[] }).ports;
+        assert.deepEqual(ports.map((port) => [port.name, port.appProtocol, port.targetPort]), [['grpc', 'grpc', 'grpc'], ['http-metrics', 'http', 'http-admin']]);
+      });
+
+      it('must pass environment that `serve` accepts, with the lease in the release namespace', () => {
+        const env = envOf(deployment());
+        const parsed = parseServeFlags([], env);
+        assert.ok(parsed.ok, parsed.ok ? '' : parsed.error);
+        if (kubernetesMode()) assert.equal(parsed.flags.leaseNamespace, RELEASE_NAMESPACE);
+        else assert.deepEqual(parsed.flags.policyFiles, ['/etc/audience-guard/policies']);
+      });
+
+      it('must grant exactly the RBAC of deploy/kubernetes/rbac.yaml in Kubernetes mode, and none in file mode', () => {
+        const all = manifests();
+        const rbacKinds = ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'];
+        if (!kubernetesMode()) {
+          assert.deepEqual(all.filter((manifest) => rbacKinds.includes(manifest.kind)), [], 'file mode needs no Kubernetes API access');
+          assert.equal(podSpec(deployment()).automountServiceAccountToken, false, 'file mode must not mount a service account token');
+          return;
+        }
+        assert.equal(podSpec(deployment()).automountServiceAccountToken, true);
+        assert.deepEqual(rbacRules(all, 'ClusterRole'), rbacRules(PLAIN_RBAC, 'ClusterRole'));
+        assert.deepEqual(rbacRules(all, 'Role'), rbacRules(PLAIN_RBAC, 'Role'));
+        const leaseRole = findManifest(all, 'Role')!;
+        assert.equal(leaseRole.metadata.namespace, RELEASE_NAMESPACE, 'the Lease Role lives where --lease-namespace points');
+        for (const manifest of all.filter((candidate) => candidate.kind === 'Role' || candidate.kind === 'ClusterRole')) {
+          for (const rule of manifest.rules as Rule[]) {
+            for (const field of [rule.apiGroups, rule.resources, rule.verbs, rule.resourceNames ?? []]) assert.ok(!field.includes('*'), `${manifest.kind} must not use a wildcard`);
+            for (const verb of rule.verbs) assert.ok(['get', 'list', 'watch', 'patch', 'create', 'update'].includes(verb), `unexpected verb ${verb}`);
+          }
+        }
+        const bindings = all.filter((manifest) => manifest.kind === 'ClusterRoleBinding' || manifest.kind === 'RoleBinding');
+        for (const binding of bindings) {
+          assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'audience-guard', namespace: RELEASE_NAMESPACE }]);
+        }
+      });
+    });
+  }
+
+  it('must bind the ClusterRole only in the watched namespaces when rbac.clusterWide is false', () => {
+    const manifests = parseManifests(renderedChart({ name: 'kubernetes-policies', valuesFile: join('charts', 'audience-guard', 'examples', 'kubernetes-policies.yaml') }));
+    assert.equal(findManifest(manifests, 'ClusterRoleBinding'), undefined);
+    const bindings = manifests.filter((manifest) => manifest.kind === 'RoleBinding' && (manifest.roleRef as { kind: string }).kind === 'ClusterRole');
+    assert.deepEqual(bindings.map((binding) => binding.metadata.namespace), ['mcp']);
+    assert.equal(envOf(findManifest(manifests, 'Deployment')!).AUDIENCE_GUARD_WATCH_NAMESPACE, 'mcp');
+  });
+});
