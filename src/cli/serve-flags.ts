@@ -17,6 +17,7 @@ export interface ServeFlags {
   readonly checkTimeoutMs: number;
   readonly maxTokenBytes: number;
   readonly maxRequestBytes: number;
+  readonly tokenCacheSize: number;
 }
 
 /** One entry per flag: the documentation, defaults and parsing all come from here. */
@@ -30,6 +31,7 @@ export const SERVE_FLAGS = {
   'check-timeout': { multiple: false, default: '150', help: 'Answer every Check within this many milliseconds (503 timeout otherwise); keep it below Envoy\'s timeout (200 ms default).' },
   'max-token-bytes': { multiple: false, default: '16384', help: 'Larger bearer tokens are refused (token_too_large) before any decoding.' },
   'max-request-bytes': { multiple: false, default: '1048576', help: 'Largest CheckRequest accepted by the gRPC server.' },
+  'token-cache-size': { multiple: false, default: '10000', help: 'Verified tokens remembered (by SHA-256, until exp) so a repeated token skips signature verification; 0 turns the cache off.' },
 } as const;
 
 type FlagName = keyof typeof SERVE_FLAGS;
@@ -91,8 +93,9 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
   const checkTimeoutMs = integer('check-timeout', single('check-timeout'), 1, 60_000);
   const maxTokenBytes = integer('max-token-bytes', single('max-token-bytes'), 256, 1_048_576);
   const maxRequestBytes = integer('max-request-bytes', single('max-request-bytes'), 4096, 64 * 1_048_576);
+  const tokenCacheSize = integer('token-cache-size', single('token-cache-size'), 0, 10_000_000);
   const logLevel = single('log-level');
-  for (const value of [grpcAddress, adminAddress, checkTimeoutMs, maxTokenBytes, maxRequestBytes]) {
+  for (const value of [grpcAddress, adminAddress, checkTimeoutMs, maxTokenBytes, maxRequestBytes, tokenCacheSize]) {
     if (typeof value === 'object') return { ok: false, error: value.error };
   }
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) return { ok: false, error: `--log-level: expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"` };
@@ -108,6 +111,7 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
       checkTimeoutMs: checkTimeoutMs as number,
       maxTokenBytes: maxTokenBytes as number,
       maxRequestBytes: maxRequestBytes as number,
+      tokenCacheSize: tokenCacheSize as number,
     },
   };
 }

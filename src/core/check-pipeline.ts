@@ -14,7 +14,8 @@ import type { KeyResolver } from './key-resolver.ts';
 import type { Reason } from './reasons.ts';
 import { grantedScopes, missingScopes } from './scopes.ts';
 import { signatureVerifies } from './signature.ts';
-import { tokenSHA256 } from './token-hash.ts';
+import { digestLogId, tokenDigest } from './token-hash.ts';
+import type { VerifiedTokenCache } from './verified-token-cache.ts';
 import type { PolicySnapshot } from '../policy/policy-snapshot.ts';
 import type { RuntimePolicy } from '../policy/runtime-policy.ts';
 
@@ -24,6 +25,8 @@ export interface CheckEnvironment {
   now(): number;
   /** Tokens longer than this are refused before any decoding (SPEC.md 2.1 step 3). */
   readonly maxTokenBytes: number;
+  /** Tokens that verified earlier (src/core/verified-token-cache.ts); absent: every token is verified in full. */
+  readonly verifiedTokens?: VerifiedTokenCache | undefined;
 }
 
 export async function decide(request: HttpRequestView, snapshot: PolicySnapshot, env: CheckEnvironment): Promise<Decision> {
@@ -38,10 +41,13 @@ export async function decide(request: HttpRequestView, snapshot: PolicySnapshot,
   if (credential.kind === 'missing') return deny('missing_token', policy, undefined);
   if (credential.kind === 'malformed') return deny('invalid_request', policy, undefined);
   const { token } = credential;
-  const reject = (reason: Reason, principal?: VerifiedPrincipal): Decision => deny(reason, policy, token, principal);
+  const digest = tokenDigest(token); // the log's token_sha256 and the cache key; never the token
+  const reject = (reason: Reason, principal?: VerifiedPrincipal): Decision => deny(reason, policy, digest, principal);
 
-  // 3. Token: compact JWS, size cap.
-  const decoded = decodeCompactJWS(token, env.maxTokenBytes);
+  // 3. Token: compact JWS within the size cap — or what was decoded when this
+  //    very token verified earlier under this snapshot.
+  const remembered = token.length <= env.maxTokenBytes ? env.verifiedTokens?.lookup(digest, snapshot.generation) : undefined;
+  const decoded = remembered?.hit === undefined ? decodeCompactJWS(token, env.maxTokenBytes) : { kind: 'decoded', jws: remembered.hit } as const;
   if (decoded.kind === 'too_large') return reject('token_too_large');
   if (decoded.kind === 'malformed') return reject('malformed_token');
   const { header, payload } = decoded.jws;
@@ -52,14 +58,19 @@ export async function decide(request: HttpRequestView, snapshot: PolicySnapshot,
   if (headerVerdict !== 'ok') return reject(headerVerdict);
   if (issuer === undefined) return reject('unknown_issuer');
 
-  // 6. Signature, with a key from this issuer's own key set chosen by `kid`.
-  const lookup = await env.keys.resolve(issuer, { kid: header.kid as string | undefined, alg: header.alg as string });
-  if (lookup.kind !== 'key') return reject(lookup.kind);
-  if (!signatureVerifies(token, header, lookup.key, issuer.algorithms)) return reject('invalid_signature');
+  // 6. Signature, with a key from this issuer's own key set chosen by `kid` —
+  //    not again for a remembered token that this same key set verified.
+  const verifiedBefore = remembered?.hit?.keySetId === issuer.keySetId;
+  if (!verifiedBefore) {
+    const lookup = await env.keys.resolve(issuer, { kid: header.kid as string | undefined, alg: header.alg as string });
+    if (lookup.kind !== 'key') return reject(lookup.kind);
+    if (!signatureVerifies(token, header, lookup.key, issuer.algorithms)) return reject('invalid_signature');
+  }
 
-  // 7. Claims: exp/nbf/iat with skew, required claims per profile.
+  // 7. Claims: exp/nbf/iat with skew against the current time, required claims per profile.
   const claimsVerdict = checkClaims(payload, issuer.profile, env.now(), policy.clockSkewSeconds);
   if (claimsVerdict !== 'ok') return reject(claimsVerdict);
+  if (!verifiedBefore) remembered?.remember({ header, payload, keySetId: issuer.keySetId }, payload.exp as number);
   const audiences = audienceValues(payload.aud);
   if (audiences === undefined) return reject('missing_claim');
   const principal = principalOf(issuer.issuer, payload, audiences);
@@ -80,11 +91,11 @@ export async function decide(request: HttpRequestView, snapshot: PolicySnapshot,
     policy,
     principal,
     notEnforced: audienceOk ? undefined : 'audience_mismatch',
-    tokenSHA256: audienceOk ? undefined : tokenSHA256(token),
+    tokenSHA256: audienceOk ? undefined : digestLogId(digest),
   };
 }
 
-function deny(reason: Reason, policy: RuntimePolicy | undefined, token: string | undefined, principal?: VerifiedPrincipal): Decision {
+function deny(reason: Reason, policy: RuntimePolicy | undefined, digest: Buffer | undefined, principal?: VerifiedPrincipal): Decision {
   return {
     kind: 'deny',
     reason,
@@ -92,7 +103,7 @@ function deny(reason: Reason, policy: RuntimePolicy | undefined, token: string |
     // The challenge names every scope the resource needs, not only the missing
     // ones, so a client's step-up request keeps what it had (ADR 0002).
     challengeScopes: policy?.requiredScopes ?? [],
-    tokenSHA256: token === undefined ? undefined : tokenSHA256(token),
+    tokenSHA256: digest === undefined ? undefined : digestLogId(digest),
     principal,
   };
 }

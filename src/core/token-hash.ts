@@ -1,10 +1,21 @@
 /**
- * The only form in which a token may leave the core: the first 16 hex digits of
- * its SHA-256 (SPEC.md 3, `token_sha256`), enough to correlate log lines, far
- * too little to replay or reconstruct anything.
+ * The only forms in which a token may leave the core: its SHA-256. The first
+ * 16 hex digits are the log field `token_sha256` (SPEC.md 3), enough to
+ * correlate log lines, far too little to replay or reconstruct anything; the
+ * whole digest keys the verified-token cache (never the token itself).
  */
 import { createHash } from 'node:crypto';
 
+/** SHA-256 of the token's UTF-8 bytes (for token68, its ASCII bytes). */
+export function tokenDigest(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
+
+/** `token_sha256`: the first 16 hex digits of a token digest. */
+export function digestLogId(digest: Buffer): string {
+  return digest.toString('hex', 0, 8);
+}
+
 export function tokenSHA256(token: string): string {
-  return createHash('sha256').update(token).digest('hex').slice(0, 16);
+  return digestLogId(tokenDigest(token));
 }

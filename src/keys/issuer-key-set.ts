@@ -25,7 +25,8 @@ export interface KeySetOptions {
   now(): number;
 }
 
-export type KeySetRefresh = { readonly issuer: string; readonly ok: true } | { readonly issuer: string; readonly ok: false; readonly error: string };
+/** `changed`: the loaded keys differ from the ones before (the first load counts); caches of verified tokens must go. */
+export type KeySetRefresh = { readonly issuer: string; readonly ok: true; readonly changed: boolean } | { readonly issuer: string; readonly ok: false; readonly error: string };
 
 export class IssuerKeySet {
   readonly issuer: string;
@@ -121,11 +122,12 @@ export class IssuerKeySet {
       const document = await fetchJSONObject(this.#jwksUri, this.#options.fetchLimits);
       const keys = publicKeys(document, this.#options.maxKeys);
       if (this.#closed) return;
+      const changed = this.#keys === undefined || JSON.stringify(keys) !== JSON.stringify(this.#keys);
       this.#keys = keys;
       this.#imported.clear();
       this.#lastError = undefined;
       this.#failures = 0;
-      this.#onRefresh({ issuer: this.issuer, ok: true });
+      this.#onRefresh({ issuer: this.issuer, ok: true, changed });
       this.#schedule(this.#options.refreshIntervalMs);
     } catch (error) {
       if (this.#closed) return;

@@ -18,6 +18,14 @@ export class Metrics {
   readonly #inFlight = new Gauge({ name: 'audience_guard_checks_in_flight', help: 'Check calls being decided right now (drained on shutdown).', registers: [this.registry] });
   readonly #audienceOverlaps = new Gauge({ name: 'audience_guard_audience_overlaps', help: 'Policies that accept an audience another policy accepts too (cross-service replay between them).', registers: [this.registry] });
   readonly #policies = new Gauge({ name: 'audience_guard_policies', help: 'Policies by state.', labelNames: ['state'] as const, registers: [this.registry] });
+  readonly #tokenCacheLookups = new Counter({ name: 'audience_guard_token_cache_lookups_total', help: 'Verified-token cache lookups, by result (hit: decoding and signature skipped).', labelNames: ['result'] as const, registers: [this.registry] });
+  readonly #tokenCacheHits = this.#tokenCacheLookups.labels('hit');
+  readonly #tokenCacheMisses = this.#tokenCacheLookups.labels('miss');
+  #tokenCacheSize: () => number = () => 0;
+  readonly #tokenCacheEntries = new Gauge({
+    name: 'audience_guard_token_cache_entries', help: 'Tokens held in the verified-token cache.', registers: [this.registry],
+    collect: () => { this.#tokenCacheEntries.set(this.#tokenCacheSize()); },
+  });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'audience_guard_' });
@@ -47,6 +55,15 @@ export class Metrics {
 
   audienceOverlaps(policies: number): void {
     this.#audienceOverlaps.set(policies);
+  }
+
+  tokenCacheLookup(hit: boolean): void {
+    (hit ? this.#tokenCacheHits : this.#tokenCacheMisses).inc();
+  }
+
+  /** Where `audience_guard_token_cache_entries` reads the cache's size at scrape time. */
+  tokenCacheSize(read: () => number): void {
+    this.#tokenCacheSize = read;
   }
 
   policies(counts: Readonly<Record<PolicyState, number>>): void {

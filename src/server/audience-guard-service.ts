@@ -7,6 +7,7 @@
  *   - Kubernetes: the listeners start at once (probes must answer), and turn
  *     SERVING after the first complete list of every watched namespace.
  */
+import { serviceTokenCache } from '../cache/service-token-cache.ts';
 import type { CheckEnvironment } from '../core/check-pipeline.ts';
 import { IssuerKeyStore } from '../keys/issuer-key-store.ts';
 import type { KeySetOptions } from '../keys/issuer-key-set.ts';
@@ -34,6 +35,8 @@ export interface ServiceOptions {
   readonly keySetOptions?: Partial<KeySetOptions>;
   /** Seconds clock for token time checks (tests move time). */
   readonly now?: () => number;
+  /** Verified tokens remembered (`--token-cache-size`); 0 = none. Default 10,000. */
+  readonly tokenCacheSize?: number;
 }
 
 export interface RunningService {
@@ -56,11 +59,9 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
   let rejected = 0;
   let stopping = false;
 
-  const environment: CheckEnvironment = {
-    keys,
-    now: options.now ?? (() => Date.now() / 1000),
-    maxTokenBytes: options.maxTokenBytes,
-  };
+  const now = options.now ?? (() => Date.now() / 1000);
+  const verifiedTokens = serviceTokenCache(options.tokenCacheSize ?? 10_000, { store, keys, metrics, now });
+  const environment: CheckEnvironment = { keys, now, maxTokenBytes: options.maxTokenBytes, verifiedTokens };
   const handler = new CheckHandler({ store, environment, metrics, logger, checkTimeoutMs: options.checkTimeoutMs });
   const grpcServer = new AuthorizationGrpcServer(handler, {
     address: options.grpcAddress,

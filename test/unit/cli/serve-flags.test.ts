@@ -30,6 +30,7 @@ const SINGLE_FLAGS = [
   { flag: 'check-timeout', value: '120', field: 'checkTimeoutMs', expected: 120 },
   { flag: 'max-token-bytes', value: '8192', field: 'maxTokenBytes', expected: 8192 },
   { flag: 'max-request-bytes', value: '65536', field: 'maxRequestBytes', expected: 65536 },
+  { flag: 'token-cache-size', value: '0', field: 'tokenCacheSize', expected: 0 },
 ] as const;
 
 describe('serve flags', () => {
@@ -45,6 +46,7 @@ describe('serve flags', () => {
         checkTimeoutMs: 150,
         maxTokenBytes: 16384,
         maxRequestBytes: 1048576,
+        tokenCacheSize: 10000,
       });
     });
 
@@ -128,7 +130,7 @@ describe('serve flags', () => {
   describe('the command line wins over the environment', () => {
     for (const { flag, value, field, expected } of SINGLE_FLAGS) {
       it(`--${flag}`, () => {
-        const other = { 'grpc-address': '10.0.0.1:1', 'admin-address': '10.0.0.1:2', 'log-level': 'error', 'check-timeout': '99', 'max-token-bytes': '4096', 'max-request-bytes': '8192' }[flag];
+        const other = { 'grpc-address': '10.0.0.1:1', 'admin-address': '10.0.0.1:2', 'log-level': 'error', 'check-timeout': '99', 'max-token-bytes': '4096', 'max-request-bytes': '8192', 'token-cache-size': '5' }[flag];
         assert.equal(parsed([`--${flag}`, value], { [environmentName(flag)]: other })[field], expected);
       });
     }
@@ -165,7 +167,7 @@ describe('serve flags', () => {
       assert.match(failure(['--check-timeout', '-5']), /check-timeout/);
     });
 
-    for (const [flag, bad] of [['max-token-bytes', '255'], ['max-token-bytes', '1048577'], ['max-request-bytes', '4095'], ['max-request-bytes', 'lots']] as const) {
+    for (const [flag, bad] of [['max-token-bytes', '255'], ['max-token-bytes', '1048577'], ['max-request-bytes', '4095'], ['max-request-bytes', 'lots'], ['token-cache-size', '-1'], ['token-cache-size', '10000001'], ['token-cache-size', 'many']] as const) {
       it(`--${flag} ${bad} is refused, naming the flag`, () => {
         assert.match(failure([`--${flag}`, bad]), new RegExp(`--${flag}`));
       });

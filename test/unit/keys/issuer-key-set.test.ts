@@ -327,11 +327,22 @@ describe('IssuerKeySet', () => {
       state.status = 500;
       await set.refresh();
       assert.equal(events.length, 2);
-      assert.deepEqual(events[0], { issuer: ISSUER, ok: true });
+      assert.deepEqual(events[0], { issuer: ISSUER, ok: true, changed: true });
       const failed = events[1]!;
       assert.equal(failed.issuer, ISSUER);
       assert.equal(failed.ok, false);
       assert.match(failed.error, /HTTP 500/);
+    });
+
+    it('says whether the keys changed, so verified-token caches can be emptied', async () => {
+      const set = keySet();
+      await set.refresh();
+      await set.refresh();
+      state.keys = [rotatedJWK, rsaJWK, ecJWK];
+      await set.refresh();
+      state.keys = [rotatedJWK];
+      await set.refresh();
+      assert.deepEqual(events.map((event) => event.ok && event.changed), [true, false, true, true]);
     });
 
     it('reports nothing and keeps nothing from a fetch that ends after close', async () => {

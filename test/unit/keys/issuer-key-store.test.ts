@@ -128,7 +128,7 @@ describe('IssuerKeyStore', () => {
     const first = policy('first', [{ issuer: ISSUER_A, jwksPath: '/a' }]);
     store.sync(new PolicySnapshot([first], 1));
     await eventually(() => seen.length === 1, 'the first refresh event');
-    assert.deepEqual(seen[0], { issuer: ISSUER_A, ok: true });
+    assert.deepEqual(seen[0], { issuer: ISSUER_A, ok: true, changed: true });
     status = 502;
     await store.keySet(issuerOf(first, ISSUER_A))!.refresh();
     assert.equal(seen.length, 2);

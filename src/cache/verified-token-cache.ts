@@ -1,0 +1,110 @@
+/**
+ * The verified-token cache (the `VerifiedTokenCache` of src/core) on
+ * lru-cache: least recently used tokens go first when either bound is hit.
+ *
+ *   - Key: snapshot generation + base64 SHA-256 of the token. The token, or
+ *     any part of it, is never a key and never stored; entries hold only the
+ *     decoded header and claims, which the core re-checks on every hit.
+ *   - Expiry: an entry is refused from the moment its `exp` is reached on this
+ *     cache's clock (the checks' clock), and never stored when already there.
+ *     No timers: expired entries are dropped when read or pushed out.
+ *   - Bounds: `maxEntries`, and `maxBytes` of estimated memory per entry.
+ *   - `invalidate()` empties the cache and moves to a new epoch, so a check
+ *     that started before cannot store what it verified with the old keys or
+ *     policies.
+ */
+import { LRUCache } from 'lru-cache';
+import type { VerifiedToken, VerifiedTokenCache, VerifiedTokenLookup } from '../core/verified-token-cache.ts';
+
+export interface TokenCacheOptions {
+  /** Most tokens held at once. */
+  readonly maxEntries: number;
+  /** Bound on the estimated memory of all entries, bytes (see `estimatedEntryBytes`). */
+  readonly maxBytes: number;
+  /** Seconds since the epoch; the same clock as the checks' (tests inject one). */
+  readonly now?: () => number;
+  /** Told about every lookup (metrics). */
+  readonly onLookup?: (hit: boolean) => void;
+}
+
+interface Entry {
+  readonly token: VerifiedToken;
+  /** The token's `exp`, seconds. */
+  readonly expiresAt: number;
+}
+
+/**
+ * Fixed cost of one entry (key string, entry objects, lru-cache's slots),
+ * measured with 100,000 oidc-provider tokens on Node 24 (bench/README.md).
+ */
+const ENTRY_OVERHEAD_BYTES = 400;
+
+/** Rough heap size of a remembered token: fixed overhead plus the characters of its claim and header values. */
+export function estimatedEntryBytes(token: VerifiedToken): number {
+  let bytes = ENTRY_OVERHEAD_BYTES;
+  for (const part of [token.header, token.payload]) {
+    for (const [name, value] of Object.entries(part)) {
+      bytes += 16 + name.length;
+      if (typeof value === 'string') bytes += value.length;
+      else if (Array.isArray(value)) for (const item of value as unknown[]) bytes += 16 + (typeof item === 'string' ? item.length : 16);
+      else if (typeof value === 'object' && value !== null) bytes += 64 + JSON.stringify(value).length;
+    }
+  }
+  return bytes;
+}
+
+export class LRUVerifiedTokenCache implements VerifiedTokenCache {
+  readonly #entries: LRUCache<string, Entry>;
+  readonly #now: () => number;
+  readonly #onLookup: ((hit: boolean) => void) | undefined;
+  #epoch = 0;
+
+  constructor(options: TokenCacheOptions) {
+    this.#entries = new LRUCache<string, Entry>({
+      max: options.maxEntries,
+      maxSize: options.maxBytes,
+      sizeCalculation: (entry) => estimatedEntryBytes(entry.token),
+    });
+    this.#now = options.now ?? (() => Date.now() / 1000);
+    this.#onLookup = options.onLookup;
+  }
+
+  /** Tokens held now (expired ones not yet dropped included). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Estimated bytes held now. */
+  get estimatedBytes(): number {
+    return this.#entries.calculatedSize;
+  }
+
+  lookup(digest: Buffer, generation: number): VerifiedTokenLookup {
+    const key = `${String(generation)}:${digest.toString('base64')}`;
+    const epoch = this.#epoch;
+    let entry = this.#entries.get(key);
+    if (entry !== undefined && entry.expiresAt <= this.#now()) {
+      this.#entries.delete(key);
+      entry = undefined;
+    }
+    this.#onLookup?.(entry !== undefined);
+    return {
+      hit: entry?.token,
+      remember: (token, expiresAt) => {
+        if (epoch !== this.#epoch || !(expiresAt > this.#now())) return;
+        this.#entries.set(key, { token, expiresAt });
+      },
+    };
+  }
+
+  /** The keys held now (tests check that no token is in them). */
+  keys(): string[] {
+    return [...this.#entries.keys()];
+  }
+
+  /** Forgets every token: the policies or an issuer's keys changed. */
+  invalidate(): void {
+    this.#epoch += 1;
+    this.#entries.clear();
+  }
+}
