@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseServeFlags } from '../../src/cli/serve-flags.ts';
+import { environmentName, parseServeFlags, SERVE_FLAGS } from '../../src/cli/serve-flags.ts';
 import { chartCases, findManifest, parseManifests, renderedChart, RELEASE_NAMESPACE } from '../support/chart-render.ts';
 import { REPO_ROOT } from '../support/helm.ts';
 import type { Manifest } from '../support/manifest-schemas.ts';
@@ -81,6 +81,12 @@ describe('Helm chart security', function () {
       });
     });
   }
+
+  it('must let every `serve` flag be set through the chart (in one of the examples at least)', () => {
+    const set = new Set(chartCases().flatMap((chartCase) => Object.keys(envOf(findManifest(parseManifests(renderedChart(chartCase)), 'Deployment')!))));
+    const missing = Object.keys(SERVE_FLAGS).map(environmentName).filter((name) => !set.has(name));
+    assert.deepEqual(missing, [], 'wire new flags into charts/audience-guard (values.yaml, deployment.yaml, README.md)');
+  });
 
   it('must bind the ClusterRole only in the watched namespaces when rbac.clusterWide is false', () => {
     const manifests = parseManifests(renderedChart({ name: 'kubernetes-policies', valuesFile: join('charts', 'audience-guard', 'examples', 'kubernetes-policies.yaml') }));
