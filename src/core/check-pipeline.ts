@@ -7,7 +7,7 @@ import { audienceMatches, audienceValues } from './audience.ts';
 import { extractBearer } from './bearer.ts';
 import { checkClaims } from './claims.ts';
 import { decodeCompactJWS } from './compact-jws.ts';
-import type { Decision, VerifiedPrincipal } from './decision.ts';
+import type { Decision, UpstreamCredential, VerifiedPrincipal } from './decision.ts';
 import type { HttpRequestView } from './http-request.ts';
 import { checkHeader } from './jws-header.ts';
 import type { KeyResolver } from './key-resolver.ts';
@@ -15,6 +15,7 @@ import type { Reason } from './reasons.ts';
 import { grantedScopes, missingScopes } from './scopes.ts';
 import { signatureVerifies } from './signature.ts';
 import { digestLogId, tokenDigest } from './token-hash.ts';
+import type { UpstreamTokenSource } from './upstream-token-source.ts';
 import type { VerifiedTokenCache } from './verified-token-cache.ts';
 import type { PolicySnapshot } from '../policy/policy-snapshot.ts';
 import type { RuntimePolicy } from '../policy/runtime-policy.ts';
@@ -27,6 +28,8 @@ export interface CheckEnvironment {
   readonly maxTokenBytes: number;
   /** Tokens that verified earlier (src/core/verified-token-cache.ts); absent: every token is verified in full. */
   readonly verifiedTokens?: VerifiedTokenCache | undefined;
+  /** Upstream tokens for policies with `spec.upstream`; absent: such policies deny (fail closed). */
+  readonly upstreamTokens?: UpstreamTokenSource | undefined;
 }
 
 export async function decide(request: HttpRequestView, snapshot: PolicySnapshot, env: CheckEnvironment): Promise<Decision> {
@@ -86,10 +89,22 @@ export async function decide(request: HttpRequestView, snapshot: PolicySnapshot,
     return reject('insufficient_scope', principal);
   }
 
+  // 10. The upstream's own token, when the policy gives it one (SPEC.md 2.8):
+  //     never the client's token, and never a fallback to passthrough.
+  let upstreamCredential: UpstreamCredential | undefined;
+  if (policy.upstream !== undefined) {
+    const upstream = env.upstreamTokens === undefined
+      ? { kind: 'unavailable' as const }
+      : await env.upstreamTokens.tokenFor(policy, token, payload.exp as number);
+    if (upstream.kind !== 'token') return reject('upstream_token_unavailable', principal);
+    upstreamCredential = { header: policy.upstream.header, value: `Bearer ${upstream.accessToken}` };
+  }
+
   return {
     kind: 'allow',
     policy,
     principal,
+    upstreamCredential,
     notEnforced: audienceOk ? undefined : 'audience_mismatch',
     tokenSHA256: audienceOk ? undefined : digestLogId(digest),
   };

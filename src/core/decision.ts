@@ -13,11 +13,19 @@ export interface VerifiedPrincipal {
   readonly audiences: readonly string[];
 }
 
+/** A header the upstream request gets instead of the client's token. A secret: never logged. */
+export interface UpstreamCredential {
+  readonly header: string;
+  readonly value: string;
+}
+
 export type Decision =
   | {
       readonly kind: 'allow';
       readonly policy: RuntimePolicy;
       readonly principal: VerifiedPrincipal;
+      /** Set (with overwrite) on the upstream request when the policy has `spec.upstream`. */
+      readonly upstreamCredential: UpstreamCredential | undefined;
       /** Permissive mode: the audience check failed and was not enforced (SPEC.md 2.4). */
       readonly notEnforced: Extract<Reason, 'audience_mismatch'> | undefined;
       /** Set when `notEnforced` is, for the audit log line. */

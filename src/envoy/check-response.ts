@@ -10,10 +10,10 @@
  *   - the RFC 9728 document is answered as a local 200 reply.
  */
 import { wwwAuthenticate } from '../core/challenge.ts';
-import type { Decision } from '../core/decision.ts';
+import type { Decision, UpstreamCredential } from '../core/decision.ts';
 import { REASON_TABLE, type Reason } from '../core/reasons.ts';
 import type { RuntimePolicy } from '../policy/runtime-policy.ts';
-import type { CheckResponse, HeaderValueOption, Struct } from './proto.ts';
+import type { CheckResponse, HeaderValueOption, OkHttpResponse, Struct } from './proto.ts';
 
 const OK = 0;
 const PERMISSION_DENIED = 7;
@@ -76,6 +76,21 @@ function metadataDocumentResponse(policy: RuntimePolicy, method: string): CheckR
   };
 }
 
+/**
+ * The client's token never reaches the upstream. Envoy applies header sets
+ * before removals, so replacing `authorization` must be an overwrite only
+ * (removing it as well would delete the new value); any other upstream header
+ * is set and `authorization` removed.
+ */
+function okResponse(upstream: UpstreamCredential | undefined): OkHttpResponse {
+  if (upstream === undefined) return { headers_to_remove: ['authorization'], query_parameters_to_remove: ['access_token'] };
+  return {
+    headers: [header(upstream.header, upstream.value)],
+    headers_to_remove: upstream.header === 'authorization' ? [] : ['authorization'],
+    query_parameters_to_remove: ['access_token'],
+  };
+}
+
 export function checkResponseFor(decision: Decision, method: string): CheckResponse {
   switch (decision.kind) {
     case 'metadata':
@@ -85,10 +100,7 @@ export function checkResponseFor(decision: Decision, method: string): CheckRespo
     case 'allow':
       return {
         status: { code: OK },
-        ok_response: {
-          headers_to_remove: ['authorization'],
-          query_parameters_to_remove: ['access_token'],
-        },
+        ok_response: okResponse(decision.upstreamCredential),
         dynamic_metadata: metadata({
           policy: decision.policy.id,
           decision: decision.notEnforced === undefined ? 'allowed' : 'allowed_not_enforced',

@@ -16,8 +16,13 @@ export class Metrics {
   readonly #duration = new Histogram({ name: 'audience_guard_check_duration_seconds', help: 'Time to answer a Check call.', labelNames: ['result'] as const, buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25], registers: [this.registry] });
   readonly #jwksRefreshes = new Counter({ name: 'audience_guard_jwks_refreshes_total', help: 'Issuer key set fetches, by issuer and result.', labelNames: ['issuer', 'result'] as const, registers: [this.registry] });
   readonly #inFlight = new Gauge({ name: 'audience_guard_checks_in_flight', help: 'Check calls being decided right now (drained on shutdown).', registers: [this.registry] });
+  readonly #upstreamRequests = new Counter({ name: 'audience_guard_upstream_token_requests_total', help: 'Upstream token requests (token exchange or client credentials), by policy, grant and result.', labelNames: ['namespace', 'policy', 'grant', 'result'] as const, registers: [this.registry] });
+  readonly #upstreamCache = new Counter({ name: 'audience_guard_upstream_token_cache_total', help: 'Upstream token cache lookups, by policy and result (hit, miss).', labelNames: ['namespace', 'policy', 'result'] as const, registers: [this.registry] });
   readonly #audienceOverlaps = new Gauge({ name: 'audience_guard_audience_overlaps', help: 'Policies that accept an audience another policy accepts too (cross-service replay between them).', registers: [this.registry] });
   readonly #policies = new Gauge({ name: 'audience_guard_policies', help: 'Policies by state.', labelNames: ['state'] as const, registers: [this.registry] });
+  readonly #checkChildren = new Map<string, Counter.Internal>();
+  readonly #rejectionChildren = new Map<string, Counter.Internal>();
+  readonly #durationByResult = { allowed: this.#duration.labels('allowed'), denied: this.#duration.labels('denied'), error: this.#duration.labels('error') };
   readonly #tokenCacheLookups = new Counter({ name: 'audience_guard_token_cache_lookups_total', help: 'Verified-token cache lookups, by result (hit: decoding and signature skipped).', labelNames: ['result'] as const, registers: [this.registry] });
   readonly #tokenCacheHits = this.#tokenCacheLookups.labels('hit');
   readonly #tokenCacheMisses = this.#tokenCacheLookups.labels('miss');
@@ -41,16 +46,39 @@ export class Metrics {
   }
 
   check(namespace: string, policy: string, result: CheckResult, seconds: number): void {
-    this.#checks.inc({ namespace, policy, result });
-    this.#duration.observe({ result }, seconds);
+    this.#labelled(this.#checks, this.#checkChildren, `${namespace}\u0000${policy}\u0000${result}`, { namespace, policy, result }).inc();
+    this.#durationByResult[result].observe(seconds);
   }
 
   rejection(namespace: string, policy: string, reason: Reason, enforced: boolean): void {
-    this.#rejections.inc({ namespace, policy, reason, enforced: enforced ? 'true' : 'false' });
+    const labels = { namespace, policy, reason, enforced: enforced ? 'true' : 'false' } as const;
+    this.#labelled(this.#rejections, this.#rejectionChildren, `${namespace}\u0000${policy}\u0000${reason}\u0000${labels.enforced}`, labels).inc();
+  }
+
+  /**
+   * The counter child for these labels, bound once: prom-client hashes a
+   * label object on every inc(), which showed in the check path's profile.
+   * Keys come from configuration and closed sets, so the map stays small.
+   */
+  #labelled<T extends string>(counter: Counter<T>, children: Map<string, Counter.Internal>, key: string, labels: Readonly<Record<T, string>>): Counter.Internal {
+    let child = children.get(key);
+    if (child === undefined) {
+      child = counter.labels(labels);
+      children.set(key, child);
+    }
+    return child;
   }
 
   jwksRefresh(issuer: string, ok: boolean): void {
     this.#jwksRefreshes.inc({ issuer, result: ok ? 'success' : 'failure' });
+  }
+
+  upstreamTokenRequest(namespace: string, policy: string, grant: 'token_exchange' | 'client_credentials', ok: boolean): void {
+    this.#upstreamRequests.inc({ namespace, policy, grant, result: ok ? 'success' : 'failure' });
+  }
+
+  upstreamTokenCache(namespace: string, policy: string, hit: boolean): void {
+    this.#upstreamCache.inc({ namespace, policy, result: hit ? 'hit' : 'miss' });
   }
 
   audienceOverlaps(policies: number): void {

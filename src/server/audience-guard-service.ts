@@ -8,6 +8,8 @@
  *     SERVING after the first complete list of every watched namespace.
  */
 import { serviceTokenCache } from '../cache/service-token-cache.ts';
+import { SecretReader } from '../kubernetes/secret-reader.ts';
+import { createUpstreamTokens } from './upstream-tokens.ts';
 import type { CheckEnvironment } from '../core/check-pipeline.ts';
 import { IssuerKeyStore } from '../keys/issuer-key-store.ts';
 import type { KeySetOptions } from '../keys/issuer-key-set.ts';
@@ -61,7 +63,9 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
 
   const now = options.now ?? (() => Date.now() / 1000);
   const verifiedTokens = serviceTokenCache(options.tokenCacheSize ?? 10_000, { store, keys, metrics, now });
-  const environment: CheckEnvironment = { keys, now, maxTokenBytes: options.maxTokenBytes, verifiedTokens };
+  const secrets = options.kubernetes === undefined ? undefined : new SecretReader(options.kubernetes.config, { ttlMs: options.kubernetes.secretTTLMs ?? 30_000 });
+  const upstreamTokens = createUpstreamTokens(options, secrets, metrics, logger);
+  const environment: CheckEnvironment = { keys, now, maxTokenBytes: options.maxTokenBytes, verifiedTokens, upstreamTokens };
   const handler = new CheckHandler({ store, environment, metrics, logger, checkTimeoutMs: options.checkTimeoutMs });
   const grpcServer = new AuthorizationGrpcServer(handler, {
     address: options.grpcAddress,

@@ -8,7 +8,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { IssuerKeyStore } from '../keys/issuer-key-store.ts';
 import { LeaseLeaderElection } from '../kubernetes/lease-leader-election.ts';
-import { SecretReader } from '../kubernetes/secret-reader.ts';
 import type { Logger } from '../obs/logger.ts';
 import type { PolicySnapshot } from '../policy/policy-snapshot.ts';
 import type { PolicyStore } from '../policy/policy-store.ts';
@@ -30,7 +29,6 @@ export interface KubernetesOptions {
 export interface KubernetesPolicies {
   /** Resolves after the first complete list of every watched namespace. */
   readonly synced: Promise<void>;
-  readonly secrets: SecretReader;
   readonly statusWriter: StatusWriter;
   readonly leader: LeaseLeaderElection;
   /** Re-evaluates every policy's status (e.g. after issuer keys changed). */
@@ -113,7 +111,6 @@ export function startKubernetesPolicies(options: KubernetesOptions, store: Polic
 
   return {
     synced,
-    secrets: new SecretReader(options.config, { ttlMs: options.secretTTLMs ?? 30_000 }),
     statusWriter,
     leader,
     reconcileStatus,

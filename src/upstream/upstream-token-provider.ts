@@ -29,6 +29,12 @@ export interface UpstreamTokenProviderOptions {
   readonly refreshMarginSeconds?: number;
   /** Lifetime assumed when the token endpoint gives no `expires_in`. */
   readonly defaultLifetimeSeconds?: number;
+  /**
+   * How long one check waits for a token request (keep it below the check
+   * timeout, so the answer is `upstream_token_unavailable`, not `timeout`). The
+   * request itself goes on and its token is cached for the next checks.
+   */
+  readonly maxWaitMs?: number;
   readonly now?: () => number;
 }
 
@@ -46,6 +52,7 @@ export class UpstreamTokenProvider implements UpstreamTokenSource {
   readonly #margin: number;
   readonly #defaultLifetime: number;
   readonly #now: () => number;
+  readonly #maxWaitMs: number;
 
   constructor(client: TokenEndpointClient, secrets: ClientSecretResolver, events: UpstreamTokenEvents = {}, options: UpstreamTokenProviderOptions = {}) {
     this.#client = client;
@@ -55,6 +62,7 @@ export class UpstreamTokenProvider implements UpstreamTokenSource {
     this.#margin = options.refreshMarginSeconds ?? 30;
     this.#defaultLifetime = options.defaultLifetimeSeconds ?? 300;
     this.#now = options.now ?? (() => Date.now() / 1000);
+    this.#maxWaitMs = options.maxWaitMs ?? Number.POSITIVE_INFINITY;
   }
 
   async tokenFor(policy: RuntimePolicy, clientToken: string, clientExpiresAt: number): Promise<UpstreamTokenResult> {
@@ -72,16 +80,28 @@ export class UpstreamTokenProvider implements UpstreamTokenSource {
     let pending = this.#inflight.get(key);
     if (pending === undefined) {
       pending = this.#fetch(policy, exchange ? clientToken : undefined, exchange ? clientExpiresAt : Number.POSITIVE_INFINITY)
+        .then((token) => {
+          if (token.usableUntil > this.#now()) this.#cache.set(key, token);
+          return token;
+        })
         .finally(() => this.#inflight.delete(key));
+      pending.catch(() => undefined); // a failure is reported to the waiting checks, never unhandled
       this.#inflight.set(key, pending);
     }
     try {
-      const token = await pending;
-      if (token.usableUntil > now) this.#cache.set(key, token);
-      return { kind: 'token', accessToken: token.accessToken };
+      const token = await this.#within(pending);
+      return token === undefined ? { kind: 'unavailable' } : { kind: 'token', accessToken: token.accessToken };
     } catch {
       return { kind: 'unavailable' };
     }
+  }
+
+  /** The token, or undefined when it is not there within maxWaitMs. */
+  #within(pending: Promise<CachedToken>): Promise<CachedToken | undefined> {
+    if (!Number.isFinite(this.#maxWaitMs)) return pending;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => { timer = setTimeout(() => { resolve(undefined); }, this.#maxWaitMs); });
+    return Promise.race([pending, timeout]).finally(() => { clearTimeout(timer); });
   }
 
   async #fetch(policy: RuntimePolicy, subjectToken: string | undefined, clientExpiresAt: number): Promise<CachedToken> {

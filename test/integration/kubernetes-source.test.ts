@@ -95,6 +95,7 @@ describe('Kubernetes policy source (real client, API double)', function () {
   it('relists after 410 Gone without ever dropping the policies it had', async function () {
     api.apply(policyObject('weather', 'mcp'));
     await startSource();
+    await eventually(() => api.openWatches() > 0); // the 410 must reach an open watch
     const lists = api.listCount;
     api.expireWatches();
     api.apply(policyObject('calendar', 'mcp'));

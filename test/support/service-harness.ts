@@ -16,6 +16,8 @@ import { capturingDestination, recordToken } from './secret-ledger.ts';
 
 export interface HarnessOptions {
   readonly resources?: { resource: string; scopes: string[] }[];
+  /** Extra clients of the authorization server (e.g. the service's own, for upstream tokens). */
+  readonly clients?: { clientId: string; clientSecret: string }[];
   /** Policy YAML, given the live issuer URL. */
   readonly policies: (issuer: string) => string;
   readonly service?: Partial<ServiceOptions>;
@@ -54,7 +56,7 @@ ${overrides.extra ?? ''}`;
 }
 
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
-  const auth = await startAuthorizationServer({ resources: options.resources ?? DEFAULT_RESOURCES });
+  const auth = await startAuthorizationServer({ resources: options.resources ?? DEFAULT_RESOURCES, ...(options.clients === undefined ? {} : { clients: options.clients }) });
   const dir = await mkdtemp(join(tmpdir(), 'audience-guard-test-'));
   const policyFile = join(dir, 'policies.yaml');
   await writeFile(policyFile, options.policies(auth.issuer));

@@ -16,8 +16,8 @@ function deny(reason: Reason, principal?: VerifiedPrincipal): Decision {
   return { kind: 'deny', reason, policy: reason === 'no_policy' ? undefined : POLICY, challengeScopes: POLICY.requiredScopes, tokenSHA256: '0123456789abcdef', principal };
 }
 
-function allow(notEnforced?: 'audience_mismatch'): Decision {
-  return { kind: 'allow', policy: POLICY, principal: PRINCIPAL, notEnforced, tokenSHA256: notEnforced === undefined ? undefined : '0123456789abcdef' };
+function allow(notEnforced?: 'audience_mismatch', upstreamCredential?: { header: string; value: string }): Decision {
+  return { kind: 'allow', policy: POLICY, principal: PRINCIPAL, upstreamCredential, notEnforced, tokenSHA256: notEnforced === undefined ? undefined : '0123456789abcdef' };
 }
 
 function headerValue(headers: readonly HeaderValueOption[] | undefined, name: string): string | undefined {
@@ -157,12 +157,29 @@ describe('CheckResponse mapping', () => {
       assert.deepEqual(fields.client_id, { stringValue: 'client-1' });
     });
 
+    it('replaces authorization with the upstream token by overwrite only, never also removing it (Envoy removes after it sets)', () => {
+      const ok = checkResponseFor(allow(undefined, { header: 'authorization', value: 'Bearer upstream-token' }), 'POST').ok_response;
+      assert.ok(ok !== undefined, 'an allow carries an ok_response');
+      assert.equal(headerValue(ok.headers, 'authorization'), 'Bearer upstream-token');
+      const [option] = ok.headers ?? [];
+      assert.deepEqual(option?.append, { value: false });
+      assert.equal(option.append_action, 'OVERWRITE_IF_EXISTS_OR_ADD');
+      assert.deepEqual(ok.headers_to_remove, []);
+      assert.deepEqual(ok.query_parameters_to_remove, ['access_token']);
+    });
+
+    it('sets another upstream header and still removes the client authorization', () => {
+      const ok = checkResponseFor(allow(undefined, { header: 'x-upstream-authorization', value: 'Bearer upstream-token' }), 'POST').ok_response;
+      assert.equal(headerValue(ok?.headers, 'x-upstream-authorization'), 'Bearer upstream-token');
+      assert.deepEqual(ok?.headers_to_remove, ['authorization']);
+    });
+
     it('marks a Permissive allow as not enforced in dynamic metadata', () => {
       assert.deepEqual(checkResponseFor(allow('audience_mismatch'), 'POST').dynamic_metadata?.fields?.decision, { stringValue: 'allowed_not_enforced' });
     });
 
     it('leaves out claims that are absent instead of sending empty values', () => {
-      const decision: Decision = { kind: 'allow', policy: POLICY, principal: { ...PRINCIPAL, subject: undefined, clientId: undefined }, notEnforced: undefined, tokenSHA256: undefined };
+      const decision: Decision = { kind: 'allow', policy: POLICY, principal: { ...PRINCIPAL, subject: undefined, clientId: undefined }, upstreamCredential: undefined, notEnforced: undefined, tokenSHA256: undefined };
       const fields = checkResponseFor(decision, 'POST').dynamic_metadata?.fields ?? {};
       assert.equal('sub' in fields, false);
       assert.equal('client_id' in fields, false);
