@@ -14,7 +14,7 @@ export const TOKEN_CACHE_BYTES_PER_ENTRY = 2048;
 export interface ServiceTokenCacheParts {
   readonly store: Pick<PolicyStore, 'onUpdate'>;
   readonly keys: Pick<IssuerKeyStore, 'onRefresh'>;
-  readonly metrics: Pick<Metrics, 'tokenCacheLookup' | 'tokenCacheSize'>;
+  readonly metrics: Pick<Metrics, 'tokenCacheLookup' | 'tokenCacheSize' | 'limitHit'>;
   /** Seconds clock of the checks. */
   readonly now: () => number;
 }
@@ -26,6 +26,7 @@ export function serviceTokenCache(maxEntries: number, parts: ServiceTokenCachePa
     maxBytes: maxEntries * TOKEN_CACHE_BYTES_PER_ENTRY,
     now: parts.now,
     onLookup: (hit) => { parts.metrics.tokenCacheLookup(hit); },
+    onEvict: () => { parts.metrics.limitHit('token_cache'); },
   });
   parts.store.onUpdate(() => { cache.invalidate(); });
   parts.keys.onRefresh((refresh) => { if (refresh.ok && refresh.changed) cache.invalidate(); });

@@ -25,6 +25,8 @@ export interface TokenCacheOptions {
   readonly now?: () => number;
   /** Told about every lookup (metrics). */
   readonly onLookup?: (hit: boolean) => void;
+  /** A live entry was pushed out because the cache was full (a limit hit). */
+  readonly onEvict?: () => void;
 }
 
 interface Entry {
@@ -64,6 +66,7 @@ export class LRUVerifiedTokenCache implements VerifiedTokenCache {
       max: options.maxEntries,
       maxSize: options.maxBytes,
       sizeCalculation: (entry) => estimatedEntryBytes(entry.token),
+      ...(options.onEvict === undefined ? {} : { dispose: (_entry: Entry, _key: string, reason: LRUCache.DisposeReason) => { if (reason === 'evict') options.onEvict?.(); } }),
     });
     this.#now = options.now ?? (() => Date.now() / 1000);
     this.#onLookup = options.onLookup;

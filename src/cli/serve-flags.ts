@@ -18,6 +18,10 @@ export interface ServeFlags {
   readonly maxTokenBytes: number;
   readonly maxRequestBytes: number;
   readonly tokenCacheSize: number;
+  readonly upstreamTokenCacheSize: number;
+  readonly maxPolicies: number;
+  readonly maxJWKSBytes: number;
+  readonly maxJWKSKeys: number;
 }
 
 /** One entry per flag: the documentation, defaults and parsing all come from here. */
@@ -32,6 +36,10 @@ export const SERVE_FLAGS = {
   'max-token-bytes': { multiple: false, default: '16384', help: 'Larger bearer tokens are refused (token_too_large) before any decoding.' },
   'max-request-bytes': { multiple: false, default: '1048576', help: 'Largest CheckRequest accepted by the gRPC server.' },
   'token-cache-size': { multiple: false, default: '10000', help: 'Verified tokens remembered (by SHA-256, until exp) so a repeated token skips signature verification; 0 turns the cache off.' },
+  'upstream-token-cache-size': { multiple: false, default: '10000', help: 'Upstream tokens cached at most (per policy and client token for token exchange); the least recently used go first.' },
+  'max-policies': { multiple: false, default: '10000', help: 'Policies in force at most; beyond it the youngest are left out (logged, counted, and Accepted=False in Kubernetes).' },
+  'max-jwks-bytes': { multiple: false, default: '524288', help: 'Largest JWKS or discovery document accepted from an issuer; a larger answer is refused and cached keys keep serving.' },
+  'max-jwks-keys': { multiple: false, default: '100', help: 'Most keys accepted in one JWKS; a larger key set is refused and cached keys keep serving.' },
 } as const;
 
 type FlagName = keyof typeof SERVE_FLAGS;
@@ -94,8 +102,12 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
   const maxTokenBytes = integer('max-token-bytes', single('max-token-bytes'), 256, 1_048_576);
   const maxRequestBytes = integer('max-request-bytes', single('max-request-bytes'), 4096, 64 * 1_048_576);
   const tokenCacheSize = integer('token-cache-size', single('token-cache-size'), 0, 10_000_000);
+  const upstreamTokenCacheSize = integer('upstream-token-cache-size', single('upstream-token-cache-size'), 1, 10_000_000);
+  const maxPolicies = integer('max-policies', single('max-policies'), 1, 1_000_000);
+  const maxJWKSBytes = integer('max-jwks-bytes', single('max-jwks-bytes'), 1024, 16 * 1_048_576);
+  const maxJWKSKeys = integer('max-jwks-keys', single('max-jwks-keys'), 1, 10_000);
   const logLevel = single('log-level');
-  for (const value of [grpcAddress, adminAddress, checkTimeoutMs, maxTokenBytes, maxRequestBytes, tokenCacheSize]) {
+  for (const value of [grpcAddress, adminAddress, checkTimeoutMs, maxTokenBytes, maxRequestBytes, tokenCacheSize, upstreamTokenCacheSize, maxPolicies, maxJWKSBytes, maxJWKSKeys]) {
     if (typeof value === 'object') return { ok: false, error: value.error };
   }
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) return { ok: false, error: `--log-level: expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"` };
@@ -112,6 +124,10 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
       maxTokenBytes: maxTokenBytes as number,
       maxRequestBytes: maxRequestBytes as number,
       tokenCacheSize: tokenCacheSize as number,
+      upstreamTokenCacheSize: upstreamTokenCacheSize as number,
+      maxPolicies: maxPolicies as number,
+      maxJWKSBytes: maxJWKSBytes as number,
+      maxJWKSKeys: maxJWKSKeys as number,
     },
   };
 }

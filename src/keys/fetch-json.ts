@@ -13,17 +13,23 @@ export interface FetchLimits {
 
 export class FetchJSONError extends Error {
   override readonly name = 'FetchJSONError';
+  /** Set when the answer broke the size limit. */
+  readonly limit: 'size' | undefined;
+  constructor(message: string, limit?: 'size') {
+    super(message);
+    this.limit = limit;
+  }
 }
 
 async function readCapped(response: Response, maxBytes: number): Promise<string> {
   const declared = Number(response.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) throw new FetchJSONError(`response larger than ${maxBytes} bytes`);
+  if (Number.isFinite(declared) && declared > maxBytes) throw new FetchJSONError(`response larger than ${maxBytes} bytes`, 'size');
   if (response.body === null) return '';
   const chunks: Uint8Array[] = [];
   let total = 0;
   for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
     total += chunk.byteLength;
-    if (total > maxBytes) throw new FetchJSONError(`response larger than ${maxBytes} bytes`);
+    if (total > maxBytes) throw new FetchJSONError(`response larger than ${maxBytes} bytes`, 'size');
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');

@@ -8,8 +8,8 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { KeyLookup } from '../core/key-resolver.ts';
 import { discoverJWKSUri } from './discovery.ts';
-import { fetchJSONObject, type FetchLimits } from './fetch-json.ts';
-import { publicKeys, selectJWK, type PublicJWK } from './jwk-selection.ts';
+import { FetchJSONError, fetchJSONObject, type FetchLimits } from './fetch-json.ts';
+import { publicKeys, selectJWK, TooManyKeysError, type PublicJWK } from './jwk-selection.ts';
 
 export interface KeySetOptions {
   readonly fetchLimits: FetchLimits;
@@ -26,7 +26,10 @@ export interface KeySetOptions {
 }
 
 /** `changed`: the loaded keys differ from the ones before (the first load counts); caches of verified tokens must go. */
-export type KeySetRefresh = { readonly issuer: string; readonly ok: true; readonly changed: boolean } | { readonly issuer: string; readonly ok: false; readonly error: string };
+export type KeySetRefresh =
+  | { readonly issuer: string; readonly ok: true; readonly changed: boolean }
+  /** `limit` names the limit a refused answer broke (the key set size or its number of keys). */
+  | { readonly issuer: string; readonly ok: false; readonly error: string; readonly limit: 'jwks_size' | 'jwks_keys' | undefined };
 
 export class IssuerKeySet {
   readonly issuer: string;
@@ -135,7 +138,8 @@ export class IssuerKeySet {
       this.#jwksUri = this.#configuredJWKSUri;
       this.#lastError = (error as Error).message;
       this.#failures += 1;
-      this.#onRefresh({ issuer: this.issuer, ok: false, error: this.#lastError });
+      const limit = error instanceof FetchJSONError && error.limit === 'size' ? 'jwks_size' : error instanceof TooManyKeysError ? 'jwks_keys' : undefined;
+      this.#onRefresh({ issuer: this.issuer, ok: false, error: this.#lastError, limit });
       const backoff = Math.min(this.#options.retryMaxMs, this.#options.retryMinMs * 2 ** (this.#failures - 1));
       this.#schedule(this.#keys === undefined ? backoff : Math.min(backoff, this.#options.refreshIntervalMs));
     }

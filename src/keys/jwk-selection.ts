@@ -36,11 +36,15 @@ export function selectJWK(keys: readonly PublicJWK[], kid: string | undefined, a
   return candidates[0];
 }
 
+export class TooManyKeysError extends Error {
+  override readonly name = 'TooManyKeysError';
+}
+
 /** The usable public keys of a JWKS document; private members are never kept. */
 export function publicKeys(jwks: Record<string, unknown>, maxKeys: number): PublicJWK[] {
   const { keys } = jwks;
   if (!Array.isArray(keys)) throw new Error('JWKS has no "keys" array');
-  if (keys.length > maxKeys) throw new Error(`JWKS has more than ${maxKeys} keys`);
+  if (keys.length > maxKeys) throw new TooManyKeysError(`JWKS has more than ${String(maxKeys)} keys`);
   const result: PublicJWK[] = [];
   for (const key of keys as unknown[]) {
     if (typeof key !== 'object' || key === null) continue;

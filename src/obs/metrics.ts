@@ -7,6 +7,10 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Reason } from '../core/reasons.ts';
 
 export type CheckResult = 'allowed' | 'denied' | 'error';
+
+/** Limits whose hits are counted (README "Limits"). */
+export const LIMITS = ['token_size', 'jwks_size', 'jwks_keys', 'policies', 'token_cache', 'upstream_token_cache'] as const;
+export type Limit = (typeof LIMITS)[number];
 export type PolicyState = 'accepted' | 'rejected' | 'conflicted';
 
 export class Metrics {
@@ -16,6 +20,7 @@ export class Metrics {
   readonly #duration = new Histogram({ name: 'audience_guard_check_duration_seconds', help: 'Time to answer a Check call.', labelNames: ['result'] as const, buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25], registers: [this.registry] });
   readonly #jwksRefreshes = new Counter({ name: 'audience_guard_jwks_refreshes_total', help: 'Issuer key set fetches, by issuer and result.', labelNames: ['issuer', 'result'] as const, registers: [this.registry] });
   readonly #inFlight = new Gauge({ name: 'audience_guard_checks_in_flight', help: 'Check calls being decided right now (drained on shutdown).', registers: [this.registry] });
+  readonly #limitHits = new Counter({ name: 'audience_guard_limit_hits_total', help: 'Times a configured limit was reached (oversized token or key set, too many keys or policies, a full cache evicting).', labelNames: ['limit'] as const, registers: [this.registry] });
   readonly #upstreamRequests = new Counter({ name: 'audience_guard_upstream_token_requests_total', help: 'Upstream token requests (token exchange or client credentials), by policy, grant and result.', labelNames: ['namespace', 'policy', 'grant', 'result'] as const, registers: [this.registry] });
   readonly #upstreamCache = new Counter({ name: 'audience_guard_upstream_token_cache_total', help: 'Upstream token cache lookups, by policy and result (hit, miss).', labelNames: ['namespace', 'policy', 'result'] as const, registers: [this.registry] });
   readonly #audienceOverlaps = new Gauge({ name: 'audience_guard_audience_overlaps', help: 'Policies that accept an audience another policy accepts too (cross-service replay between them).', registers: [this.registry] });
@@ -35,6 +40,7 @@ export class Metrics {
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'audience_guard_' });
     for (const state of ['accepted', 'rejected', 'conflicted'] as const) this.#policies.set({ state }, 0);
+    for (const limit of LIMITS) this.#limitHits.inc({ limit }, 0);
   }
 
   checkStarted(): void {
@@ -53,6 +59,7 @@ export class Metrics {
   rejection(namespace: string, policy: string, reason: Reason, enforced: boolean): void {
     const labels = { namespace, policy, reason, enforced: enforced ? 'true' : 'false' } as const;
     this.#labelled(this.#rejections, this.#rejectionChildren, `${namespace}\u0000${policy}\u0000${reason}\u0000${labels.enforced}`, labels).inc();
+    if (reason === 'token_too_large') this.#limitHits.inc({ limit: 'token_size' });
   }
 
   /**
@@ -71,6 +78,10 @@ export class Metrics {
 
   jwksRefresh(issuer: string, ok: boolean): void {
     this.#jwksRefreshes.inc({ issuer, result: ok ? 'success' : 'failure' });
+  }
+
+  limitHit(limit: Limit): void {
+    this.#limitHits.inc({ limit });
   }
 
   upstreamTokenRequest(namespace: string, policy: string, grant: 'token_exchange' | 'client_credentials', ok: boolean): void {

@@ -12,6 +12,8 @@ export interface PolicyUpdate {
   readonly snapshot: PolicySnapshot;
   /** Documents the source had to reject in this round (they are not in the snapshot). */
   readonly rejected: number;
+  /** Origins of valid documents left out because there were more than `maxPolicies` (the youngest go). */
+  readonly overLimit: readonly string[];
 }
 
 export type PolicyUpdateListener = (update: PolicyUpdate) => void;
@@ -20,11 +22,17 @@ export type PolicyUpdateListener = (update: PolicyUpdate) => void;
 export type AgedPolicyDocument = ParsedPolicyDocument & { readonly createdAt: number; readonly loadOrder?: number };
 
 export class PolicyStore {
+  readonly #maxPolicies: number;
   #snapshot = new PolicySnapshot([], 0);
   #loaded = false;
   readonly #listeners: PolicyUpdateListener[] = [];
   /** Compiled forms by document object: a source that hands over the same object again skips compiling it. */
   #compiled = new WeakMap<object, { readonly key: string; readonly policy: RuntimePolicy }>();
+
+  /** `maxPolicies` bounds the snapshot (`--max-policies`): memory and rebuild time stay bounded. */
+  constructor(options: { readonly maxPolicies?: number } = {}) {
+    this.#maxPolicies = options.maxPolicies ?? Number.POSITIVE_INFINITY;
+  }
 
   /** The snapshot in force. */
   current(): PolicySnapshot {
@@ -45,9 +53,17 @@ export class PolicyStore {
    * gives each document's age for conflict resolution; `loadOrder` (default:
    * its list position) breaks ties, and then the policy id.
    */
-  replace(documents: readonly AgedPolicyDocument[], rejected: number): PolicySnapshot {
-    const compiled = documents.map((entry, index) => {
-      const context = { createdAt: entry.createdAt, loadOrder: entry.loadOrder ?? index };
+  replace(documents: readonly AgedPolicyDocument[], rejected: number): PolicyUpdate {
+    const aged = documents.map((entry, index) => ({ entry, context: { createdAt: entry.createdAt, loadOrder: entry.loadOrder ?? index } }));
+    let kept = aged;
+    let overLimit: string[] = [];
+    if (aged.length > this.#maxPolicies) {
+      // The oldest policies stay in force; the youngest beyond the limit are left out.
+      const ordered = [...aged].sort((a, b) => a.context.createdAt - b.context.createdAt || a.context.loadOrder - b.context.loadOrder || (a.entry.origin < b.entry.origin ? -1 : 1));
+      kept = ordered.slice(0, this.#maxPolicies);
+      overLimit = ordered.slice(this.#maxPolicies).map(({ entry }) => entry.origin);
+    }
+    const compiled = kept.map(({ entry, context }) => {
       const key = `${String(context.createdAt)} ${String(context.loadOrder)}`;
       const cached = this.#compiled.get(entry.document);
       if (cached?.key === key) return cached.policy;
@@ -58,7 +74,8 @@ export class PolicyStore {
     const snapshot = new PolicySnapshot(compiled, this.#snapshot.generation + 1);
     this.#snapshot = snapshot;
     this.#loaded = true;
-    for (const listener of this.#listeners) listener({ snapshot, rejected });
-    return snapshot;
+    const update: PolicyUpdate = { snapshot, rejected: rejected + overLimit.length, overLimit };
+    for (const listener of this.#listeners) listener(update);
+    return update;
   }
 }

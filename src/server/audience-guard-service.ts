@@ -11,7 +11,7 @@ import { serviceTokenCache } from '../cache/service-token-cache.ts';
 import { SecretReader } from '../kubernetes/secret-reader.ts';
 import { createUpstreamTokens } from './upstream-tokens.ts';
 import type { CheckEnvironment } from '../core/check-pipeline.ts';
-import { IssuerKeyStore } from '../keys/issuer-key-store.ts';
+import { DEFAULT_KEY_SET_OPTIONS, IssuerKeyStore } from '../keys/issuer-key-store.ts';
 import type { KeySetOptions } from '../keys/issuer-key-set.ts';
 import type { Logger } from '../obs/logger.ts';
 import { Metrics } from '../obs/metrics.ts';
@@ -33,6 +33,14 @@ export interface ServiceOptions {
   readonly maxTokenBytes: number;
   readonly maxRequestBytes: number;
   readonly maxConnectionAgeMs: number;
+  /** Policies in force at most (`--max-policies`); the youngest beyond it are left out. */
+  readonly maxPolicies?: number;
+  /** Largest JWKS or discovery document accepted (`--max-jwks-bytes`). */
+  readonly maxJWKSBytes?: number;
+  /** Most keys accepted in one JWKS (`--max-jwks-keys`). */
+  readonly maxJWKSKeys?: number;
+  /** Upstream tokens cached at most (`--upstream-token-cache-size`). */
+  readonly upstreamTokenCacheSize?: number;
   /** Overrides for key fetching (tests shorten cooldowns). */
   readonly keySetOptions?: Partial<KeySetOptions>;
   /** Seconds clock for token time checks (tests move time). */
@@ -56,8 +64,12 @@ export interface RunningService {
 
 export async function startService(options: ServiceOptions, logger: Logger): Promise<RunningService> {
   const metrics = new Metrics();
-  const store = new PolicyStore();
-  const keys = new IssuerKeyStore(options.keySetOptions);
+  const store = new PolicyStore(options.maxPolicies === undefined ? {} : { maxPolicies: options.maxPolicies });
+  const keys = new IssuerKeyStore({
+    ...(options.maxJWKSBytes === undefined ? {} : { fetchLimits: { timeoutMs: DEFAULT_KEY_SET_OPTIONS.fetchLimits.timeoutMs, maxBytes: options.maxJWKSBytes } }),
+    ...(options.maxJWKSKeys === undefined ? {} : { maxKeys: options.maxJWKSKeys }),
+    ...options.keySetOptions,
+  });
   let rejected = 0;
   let stopping = false;
 
@@ -81,11 +93,16 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
     metrics.audienceOverlaps(new Set(snapshot.audienceOverlaps.map((overlap) => overlap.policy.id)).size);
   };
   keys.onRefresh((refresh) => {
+    if (!refresh.ok && refresh.limit !== undefined) metrics.limitHit(refresh.limit);
     metrics.jwksRefresh(refresh.issuer, refresh.ok);
     if (refresh.ok) logger.info({ event: 'jwks_refreshed', issuer: refresh.issuer }, 'issuer keys loaded');
     else logger.warn({ event: 'jwks_refresh_failed', issuer: refresh.issuer, error: refresh.error }, 'issuer keys could not be fetched');
   });
-  store.onUpdate(({ snapshot, rejected: rejectedNow }) => {
+  store.onUpdate(({ snapshot, rejected: rejectedNow, overLimit }) => {
+    if (overLimit.length > 0) {
+      metrics.limitHit('policies');
+      logger.warn({ event: 'limit_reached', limit: 'policies', max: options.maxPolicies, left_out: overLimit.length, first: overLimit.slice(0, 5) }, 'more policies than --max-policies: the youngest are left out');
+    }
     if (options.kubernetes !== undefined) rejected = rejectedNow;
     keys.sync(snapshot);
     countPolicies();

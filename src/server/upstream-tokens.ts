@@ -17,7 +17,7 @@ const TOKEN_REQUEST_TIMEOUT_MS = 5_000;
 /** Left for answering after the wait, out of the check timeout. */
 const ANSWER_MARGIN_MS = 20;
 
-export function createUpstreamTokens(options: { readonly checkTimeoutMs: number }, secrets: SecretReader | undefined, metrics: Metrics, logger: Logger): UpstreamTokenProvider {
+export function createUpstreamTokens(options: { readonly checkTimeoutMs: number; readonly upstreamTokenCacheSize?: number }, secrets: SecretReader | undefined, metrics: Metrics, logger: Logger): UpstreamTokenProvider {
   return new UpstreamTokenProvider(
     new TokenEndpointClient({ timeoutMs: TOKEN_REQUEST_TIMEOUT_MS }),
     new ClientSecretResolver(secrets),
@@ -28,7 +28,8 @@ export function createUpstreamTokens(options: { readonly checkTimeoutMs: number 
         if (!ok) logger.warn({ event: 'upstream_token_failed', policy: policy.id, grant: policy.upstream?.grant, error: reason }, 'upstream token could not be obtained');
       },
       cache: (policy, hit) => { metrics.upstreamTokenCache(policy.namespace, policy.name, hit); },
+      evicted: () => { metrics.limitHit('upstream_token_cache'); },
     },
-    { maxWaitMs: Math.max(1, options.checkTimeoutMs - ANSWER_MARGIN_MS) },
+    { maxWaitMs: Math.max(1, options.checkTimeoutMs - ANSWER_MARGIN_MS), ...(options.upstreamTokenCacheSize === undefined ? {} : { maxEntries: options.upstreamTokenCacheSize }) },
   );
 }

@@ -129,8 +129,11 @@ export class KubernetesPolicySource {
       }
     }
     this.#validations = validations;
-    this.#store.replace(accepted, observed.length - accepted.length);
-    this.#events.observed?.(observed);
+    const { overLimit } = this.#store.replace(accepted, observed.length - accepted.length);
+    const left = new Set(overLimit);
+    this.#events.observed?.(left.size === 0 ? observed : observed.map((entry) => left.has(entry.id)
+      ? { ...entry, problems: [{ path: '/', message: 'not loaded: there are more policies than --max-policies allows (the oldest are kept)' }] }
+      : entry));
     this.#firstSync?.();
     this.#firstSync = undefined;
   }

@@ -21,6 +21,8 @@ export interface UpstreamTokenEvents {
   /** A token request ended (labels come from the policy and a closed set). */
   request?(policy: RuntimePolicy, ok: boolean, reason: string | undefined): void;
   cache?(policy: RuntimePolicy, hit: boolean): void;
+  /** A live token was pushed out because the cache was full (a limit hit). */
+  evicted?(): void;
 }
 
 export interface UpstreamTokenProviderOptions {
@@ -58,7 +60,10 @@ export class UpstreamTokenProvider implements UpstreamTokenSource {
     this.#client = client;
     this.#secrets = secrets;
     this.#events = events;
-    this.#cache = new LRUCache({ max: options.maxEntries ?? 10_000 });
+    this.#cache = new LRUCache<string, CachedToken>({
+      max: options.maxEntries ?? 10_000,
+      dispose: (_token, _key, reason) => { if (reason === 'evict') events.evicted?.(); },
+    });
     this.#margin = options.refreshMarginSeconds ?? 30;
     this.#defaultLifetime = options.defaultLifetimeSeconds ?? 300;
     this.#now = options.now ?? (() => Date.now() / 1000);

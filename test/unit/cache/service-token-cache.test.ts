@@ -53,7 +53,7 @@ describe('the service\'s verified-token cache', () => {
   it('keeps its tokens through a refresh that found the same keys, and through a failed one', () => {
     const cache = filled();
     refresh({ issuer: 'https://idp.example.com', ok: true, changed: false });
-    refresh({ issuer: 'https://idp.example.com', ok: false, error: 'answered HTTP 503' });
+    refresh({ issuer: 'https://idp.example.com', ok: false, error: 'answered HTTP 503', limit: undefined });
     assert.equal(cache.size, 1);
   });
 

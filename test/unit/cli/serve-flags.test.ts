@@ -47,6 +47,10 @@ describe('serve flags', () => {
         maxTokenBytes: 16384,
         maxRequestBytes: 1048576,
         tokenCacheSize: 10000,
+        upstreamTokenCacheSize: 10000,
+        maxPolicies: 10000,
+        maxJWKSBytes: 524288,
+        maxJWKSKeys: 100,
       });
     });
 
