@@ -4,9 +4,6 @@
 // must exist in Envoy's files with the same names, numbers, types, rules and
 // oneofs, and messages must survive a round trip between the two.
 import { strict as assert } from 'node:assert';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, isAbsolute, join } from 'node:path';
 import { loadSync } from '@grpc/proto-loader';
 import type { MethodDefinition } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
@@ -19,39 +16,10 @@ import {
   loadAuthorizationService,
 } from '../../src/envoy/proto.ts';
 import type { CheckRequest, CheckResponse } from '../../src/envoy/proto.ts';
-
-/** Include roots of Envoy's real protos as vendored by @grpc/grpc-js-xds. */
-function envoyIncludeDirs(): string[] {
-  // resolve() only locates the package entry point; nothing is executed.
-  let dir = dirname(createRequire(import.meta.url).resolve('@grpc/grpc-js-xds'));
-  while (!existsSync(join(dir, 'deps', 'envoy-api'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('@grpc/grpc-js-xds deps/ not found');
-    dir = parent;
-  }
-  const deps = join(dir, 'deps');
-  return ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((name) => join(deps, name));
-}
+import { envoyIncludeDirs, loadProtoRoot } from '../support/envoy-protos.ts';
 
 const ENVOY_INCLUDE_DIRS = envoyIncludeDirs();
-
-/** Loads a .proto file into a resolved protobufjs Root, keeping snake_case field names. */
-function loadRoot(file: string, includeDirs: readonly string[]): Root {
-  const root = new protobuf.Root();
-  // google/protobuf/* imports are served from protobufjs' bundled definitions
-  // before resolvePath is consulted.
-  root.resolvePath = (_origin: string, target: string): string => {
-    if (isAbsolute(target)) return target;
-    for (const dir of includeDirs) {
-      const candidate = join(dir, target);
-      if (existsSync(candidate)) return candidate;
-    }
-    throw new Error(`${target} not found in ${includeDirs.join(', ')}`);
-  };
-  root.loadSync(file, { keepCase: true });
-  root.resolveAll();
-  return root;
-}
+const loadRoot = loadProtoRoot;
 
 function* walk(ns: NamespaceBase): Generator<ReflectionObject> {
   for (const nested of ns.nestedArray) {

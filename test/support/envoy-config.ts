@@ -7,12 +7,11 @@
  * enum value, two members of one oneof, or a missing `(validate.rules).message.required`
  * field is an error naming its path, so a misspelt field fails.
  */
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname } from 'node:path';
 import protobuf from 'protobufjs';
 import type { Field, Root, Type } from 'protobufjs';
-import { envoyIncludeDirs } from './envoy-protos.ts';
+import { envoyIncludeDirs, loadProtoRoot } from './envoy-protos.ts';
 
 /** The proto files a static bootstrap with HTTP ext_authz needs (Any payloads must be loaded to resolve). */
 export const ENVOY_CONFIG_PROTOS = [
@@ -31,19 +30,8 @@ export function envoyConfigRoot(): Root {
   // the other well-known types are bundled in protobufjs itself.
   const protobufjsDir = dirname(createRequire(import.meta.url).resolve('protobufjs/package.json'));
   const includeDirs = [...envoyIncludeDirs(), protobufjsDir];
-  const root = new protobuf.Root();
-  root.resolvePath = (_origin: string, target: string): string => {
-    if (isAbsolute(target)) return target;
-    for (const dir of includeDirs) {
-      const candidate = join(dir, target);
-      if (existsSync(candidate)) return candidate;
-    }
-    throw new Error(`${target} not found in ${includeDirs.join(', ')}`);
-  };
-  root.loadSync([...ENVOY_CONFIG_PROTOS], { keepCase: true });
-  root.resolveAll();
-  cachedRoot = root;
-  return root;
+  cachedRoot = loadProtoRoot(ENVOY_CONFIG_PROTOS, includeDirs);
+  return cachedRoot;
 }
 
 export class EnvoyConfigError extends Error {}

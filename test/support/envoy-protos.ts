@@ -5,7 +5,9 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
+import protobuf from 'protobufjs';
+import type { Root } from 'protobufjs';
 
 /** Include roots of Envoy's real protos. */
 export function envoyIncludeDirs(): string[] {
@@ -18,4 +20,24 @@ export function envoyIncludeDirs(): string[] {
   }
   const deps = join(dir, 'deps');
   return ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((name) => join(deps, name));
+}
+
+/**
+ * Loads .proto files into a resolved protobufjs Root, keeping snake_case field
+ * names; imports are looked up in `includeDirs` (google/protobuf/* well-known
+ * types come from protobufjs' bundled definitions first).
+ */
+export function loadProtoRoot(files: string | readonly string[], includeDirs: readonly string[]): Root {
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin: string, target: string): string => {
+    if (isAbsolute(target)) return target;
+    for (const dir of includeDirs) {
+      const candidate = join(dir, target);
+      if (existsSync(candidate)) return candidate;
+    }
+    throw new Error(`${target} not found in ${includeDirs.join(', ')}`);
+  };
+  root.loadSync(typeof files === 'string' ? files : [...files], { keepCase: true });
+  root.resolveAll();
+  return root;
 }
