@@ -32,6 +32,8 @@ export class FuzzStats {
   /** Violations beyond this many are counted, not kept. */
   readonly keep: number;
   violationCount = 0;
+  /** Cases run through `runCases` (each may feed several targets). */
+  cases = 0;
   /** Prefixed to each violation: which run and case it came from, so it can be replayed alone. */
   context = '';
 
@@ -78,6 +80,7 @@ export class FuzzStats {
       else mine.count += entry.count;
     }
     this.violationCount += other.violationCount;
+    this.cases += other.cases;
     for (const violation of other.violations) if (this.violations.length < this.keep) this.violations.push(violation);
   }
 
@@ -117,6 +120,7 @@ export async function runCases(
       const stats = new FuzzStats();
       stats.context = `seed ${seed} case ${index}`;
       await run(new MutationFuzzer(caseSeed(seed, index)), stats);
+      stats.cases = 1;
       total.merge(stats);
     }
   };
