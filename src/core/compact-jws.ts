@@ -19,11 +19,22 @@ export type JWSDecoding =
   | { readonly kind: 'malformed' };
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
+// Claims and header must be UTF-8 (RFC 7519 §7.2 step 10): invalid bytes are an error, not U+FFFD.
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * base64url without padding (RFC 7515 §2, RFC 4648 §5): a length of 4n+1 is
+ * not an encoding at all (Node's decoder would silently drop the last
+ * character, giving one signature many accepted spellings).
+ */
+function isBase64url(segment: string): boolean {
+  return segment.length % 4 !== 1 && BASE64URL.test(segment);
+}
 
 function decodeJSONObject(segment: string): Record<string, unknown> | undefined {
-  if (!BASE64URL.test(segment)) return undefined;
+  if (!isBase64url(segment)) return undefined;
   try {
-    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    const value: unknown = JSON.parse(UTF8.decode(Buffer.from(segment, 'base64url')));
     return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
@@ -37,7 +48,7 @@ export function decodeCompactJWS(token: string, maxBytes: number): JWSDecoding {
   if (segments.length !== 3) return { kind: 'malformed' };
   const [headerSegment = '', payloadSegment = '', signatureSegment = ''] = segments;
   // An empty signature is structurally valid (an unsecured JWS); step 4 refuses its `alg`.
-  if (signatureSegment !== '' && !BASE64URL.test(signatureSegment)) return { kind: 'malformed' };
+  if (signatureSegment !== '' && !isBase64url(signatureSegment)) return { kind: 'malformed' };
   const header = decodeJSONObject(headerSegment);
   const payload = decodeJSONObject(payloadSegment);
   if (header === undefined || payload === undefined || 'enc' in header) return { kind: 'malformed' };

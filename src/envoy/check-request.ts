@@ -24,9 +24,15 @@ export interface ParsedCheckRequest {
   readonly log: RequestLogFields;
 }
 
-/** Host of an `:authority` without port, lower-cased (`[::1]:8080` → `[::1]`). */
+const ASCII_UPPER = /[A-Z]+/g;
+
+/**
+ * Host of an `:authority` without port, lower-cased in ASCII only (RFC 3986
+ * §6.2.2.1): String#toLowerCase would fold some non-ASCII letters onto ASCII
+ * (U+212A KELVIN SIGN → "k") and select another host's policy.
+ */
 export function hostOfAuthority(authority: string): string {
-  const lower = authority.toLowerCase();
+  const lower = authority.replace(ASCII_UPPER, (letters) => letters.toLowerCase());
   if (lower.startsWith('[')) {
     const end = lower.indexOf(']');
     return end === -1 ? lower : lower.slice(0, end + 1);

@@ -17,16 +17,19 @@ function normalisePrefix(prefix: string): string {
   return prefix.length > 1 && prefix.endsWith('/') ? prefix.replace(/\/+$/, '') || '/' : prefix;
 }
 
-function closeImplications(direct: Readonly<Record<string, readonly string[]>>): Map<string, readonly string[]> {
+function closeImplications(record: Readonly<Record<string, readonly string[]>>): Map<string, readonly string[]> {
+  // A Map, not the plain object: scope names such as "constructor" or "__proto__"
+  // are valid scope-tokens and must not reach Object.prototype.
+  const direct = new Map(Object.entries(record));
   const closed = new Map<string, readonly string[]>();
-  for (const scope of Object.keys(direct)) {
+  for (const [scope, implied] of direct) {
     const reached = new Set<string>();
-    const pending = [...(direct[scope] ?? [])];
+    const pending = [...implied];
     while (pending.length > 0) {
       const next = pending.pop() as string;
       if (reached.has(next)) continue;
       reached.add(next);
-      pending.push(...(direct[next] ?? []));
+      pending.push(...(direct.get(next) ?? []));
     }
     closed.set(scope, Object.freeze([...reached]));
   }

@@ -14,6 +14,8 @@ export interface PolicyUpdate {
   readonly rejected: number;
   /** Origins of valid documents left out because there were more than `maxPolicies` (the youngest go). */
   readonly overLimit: readonly string[];
+  /** Valid documents that still failed to compile, left out alone (a defect guard: never expected). */
+  readonly uncompilable: readonly { readonly origin: string; readonly error: string }[];
 }
 
 export type PolicyUpdateListener = (update: PolicyUpdate) => void;
@@ -63,18 +65,28 @@ export class PolicyStore {
       kept = ordered.slice(0, this.#maxPolicies);
       overLimit = ordered.slice(this.#maxPolicies).map(({ entry }) => entry.origin);
     }
-    const compiled = kept.map(({ entry, context }) => {
+    const uncompilable: { origin: string; error: string }[] = [];
+    const compiled: RuntimePolicy[] = [];
+    for (const { entry, context } of kept) {
       const key = `${String(context.createdAt)} ${String(context.loadOrder)}`;
       const cached = this.#compiled.get(entry.document);
-      if (cached?.key === key) return cached.policy;
-      const policy = compilePolicy(entry.document, context);
-      this.#compiled.set(entry.document, { key, policy });
-      return policy;
-    });
+      if (cached?.key === key) {
+        compiled.push(cached.policy);
+        continue;
+      }
+      try {
+        const policy = compilePolicy(entry.document, context);
+        this.#compiled.set(entry.document, { key, policy });
+        compiled.push(policy);
+      } catch (error) {
+        // One policy must never take the others down with it.
+        uncompilable.push({ origin: entry.origin, error: (error as Error).message });
+      }
+    }
     const snapshot = new PolicySnapshot(compiled, this.#snapshot.generation + 1);
     this.#snapshot = snapshot;
     this.#loaded = true;
-    const update: PolicyUpdate = { snapshot, rejected: rejected + overLimit.length, overLimit };
+    const update: PolicyUpdate = { snapshot, rejected: rejected + overLimit.length + uncompilable.length, overLimit, uncompilable };
     for (const listener of this.#listeners) listener(update);
     return update;
   }

@@ -98,7 +98,10 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
     if (refresh.ok) logger.info({ event: 'jwks_refreshed', issuer: refresh.issuer }, 'issuer keys loaded');
     else logger.warn({ event: 'jwks_refresh_failed', issuer: refresh.issuer, error: refresh.error }, 'issuer keys could not be fetched');
   });
-  store.onUpdate(({ snapshot, rejected: rejectedNow, overLimit }) => {
+  store.onUpdate(({ snapshot, rejected: rejectedNow, overLimit, uncompilable }) => {
+    for (const { origin, error } of uncompilable) {
+      logger.error({ event: 'policy_rejected', origin, field: '/', problem: `could not be compiled: ${error}` }, 'policy left out; the other policies keep serving');
+    }
     if (overLimit.length > 0) {
       metrics.limitHit('policies');
       logger.warn({ event: 'limit_reached', limit: 'policies', max: options.maxPolicies, left_out: overLimit.length, first: overLimit.slice(0, 5) }, 'more policies than --max-policies: the youngest are left out');

@@ -129,11 +129,13 @@ export class KubernetesPolicySource {
       }
     }
     this.#validations = validations;
-    const { overLimit } = this.#store.replace(accepted, observed.length - accepted.length);
-    const left = new Set(overLimit);
-    this.#events.observed?.(left.size === 0 ? observed : observed.map((entry) => left.has(entry.id)
-      ? { ...entry, problems: [{ path: '/', message: 'not loaded: there are more policies than --max-policies allows (the oldest are kept)' }] }
-      : entry));
+    const { overLimit, uncompilable } = this.#store.replace(accepted, observed.length - accepted.length);
+    const left = new Map<string, string>(overLimit.map((id) => [id, 'not loaded: there are more policies than --max-policies allows (the oldest are kept)']));
+    for (const { origin, error } of uncompilable) left.set(origin, `not loaded: could not be compiled (${error})`);
+    this.#events.observed?.(left.size === 0 ? observed : observed.map((entry) => {
+      const message = left.get(entry.id);
+      return message === undefined ? entry : { ...entry, problems: [{ path: '/', message }] };
+    }));
     this.#firstSync?.();
     this.#firstSync = undefined;
   }

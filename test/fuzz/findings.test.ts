@@ -1,8 +1,7 @@
 /**
- * What the fuzzers found, each reduced to one precise case. Open bugs are
- * `it.skip` with a `// BUG:` note: remove the `.skip` with the fix (and the
- * matching entry of KNOWN_FINDINGS in test/fuzz/fuzz-stats.ts, so the fuzz
- * run treats any recurrence as a violation again).
+ * What the fuzzers found, each reduced to one precise case, all fixed: these
+ * tests keep them fixed (and the fuzz run fails on any recurrence, see
+ * KNOWN_FINDINGS in test/fuzz/fuzz-stats.ts).
  */
 import { strict as assert } from 'node:assert';
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
@@ -55,7 +54,7 @@ describe('fuzz findings', function () {
     assert.equal(decision.kind, 'allow');
   });
 
-  // BUG: F1 — src/core/compact-jws.ts checks only the alphabet of the signature
+  // Fixed: F1 — src/core/compact-jws.ts checks only the alphabet of the signature
   // segment, and src/core/signature.ts decodes it with Buffer.from(…, 'base64url'),
   // which drops a lone trailing character. A segment of 4n+1 characters is not
   // base64url at all (RFC 7515 §2, RFC 4648 §5), yet an ES384 signature (96 bytes,
@@ -63,7 +62,7 @@ describe('fuzz findings', function () {
   // appended still verifies: one signed token gets 64 accepted spellings, each
   // with its own token_sha256 and verified-token cache entry (log correlation
   // and cache bounds see different tokens). jose refuses such a token.
-  it.skip('refuses a signature segment of 4n+1 characters (not base64url) instead of dropping its last character', async function () {
+  it('refuses a signature segment of 4n+1 characters (not base64url) instead of dropping its last character', async function () {
     const snapshot = new PolicySnapshot([runtimePolicy({ issuers: [{ issuer: ISSUER, algorithms: ['ES384'] }] })], 1);
     const token = `${signed(p384.privateKey, 'ES384', CLAIMS)}A`;
     assert.equal(token.split('.')[2]!.length % 4, 1);
@@ -71,13 +70,13 @@ describe('fuzz findings', function () {
     assert.equal(decision.kind, 'deny');
   });
 
-  // BUG: F2 — src/core/compact-jws.ts decodes the claims with
+  // Fixed: F2 — src/core/compact-jws.ts decodes the claims with
   // Buffer#toString('utf8'), which replaces invalid UTF-8 with U+FFFD, so a
   // claims set that is not UTF-8 is accepted; RFC 7519 §7.2 step 10 requires
   // refusing it (jose does, with a fatal TextDecoder). Distinct byte strings in
   // `sub` or `client_id` collapse to the same text before they reach the
   // dynamic metadata and logs. Needs the issuer's signature, so low severity.
-  it.skip('refuses a signed claims set that is not valid UTF-8 (RFC 7519 §7.2)', async function () {
+  it('refuses a signed claims set that is not valid UTF-8 (RFC 7519 §7.2)', async function () {
     const snapshot = new PolicySnapshot([runtimePolicy({ issuers: [{ issuer: ISSUER, algorithms: ['ES256'] }] })], 1);
     const payload = Buffer.from(CLAIMS.replace('"user-1"', '"user-\u0001"'));
     payload[payload.indexOf(0x01)] = 0xff;
@@ -85,14 +84,14 @@ describe('fuzz findings', function () {
     assert.equal(decision.kind === 'deny' && decision.reason, 'malformed_token');
   });
 
-  // BUG: F3 — with the verified-token cache on (the service default), decide()
+  // Fixed: F3 — with the verified-token cache on (the service default), decide()
   // rejects with "RangeError: Maximum call stack size exceeded" for a validly
   // signed token whose claims hold an object with ~5,000 nested arrays (13 KiB,
   // under the 16 KiB cap): src/cache/verified-token-cache.ts estimatedEntryBytes
   // runs JSON.stringify over object claims. The check handler turns the
   // rejection into a 500 internal_error deny, so it fails closed, but a valid
   // token is refused and decide() breaks its never-rejects contract.
-  it.skip('decides a valid token with a deeply nested object claim when the verified-token cache is on', async function () {
+  it('decides a valid token with a deeply nested object claim when the verified-token cache is on', async function () {
     const snapshot = new PolicySnapshot([runtimePolicy({ issuers: [{ issuer: ISSUER, algorithms: ['ES256'] }] })], 1);
     const depth = 5_000;
     const payload = `${CLAIMS.slice(0, -1)},"x":{"a":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
@@ -101,14 +100,14 @@ describe('fuzz findings', function () {
     assert.equal(decision.kind, 'allow');
   });
 
-  // BUG: F4 — src/envoy/check-request.ts lower-cases `:authority` with
+  // Fixed: F4 — src/envoy/check-request.ts lower-cases `:authority` with
   // String#toLowerCase, which maps some non-ASCII letters onto ASCII (U+212A
   // KELVIN SIGN → "k"). An authority no policy names then selects the policy of
   // kiwi.example.com (and its tokens are accepted) instead of `no_policy`; host
   // names compare case-insensitively in ASCII only (RFC 3986 §3.2.2, §6.2.2.1).
   // Reachable only if the proxy forwards such an authority and routes it to a
   // protected upstream without a per-route policy reference.
-  it.skip('lower-cases :authority in ASCII only: a KELVIN SIGN does not turn into "k"', function () {
+  it('lower-cases :authority in ASCII only: a KELVIN SIGN does not turn into "k"', function () {
     const parsed = parseCheckRequest({ attributes: { request: { http: { headers: { ':authority': '\u212aiwi.example.com', ':path': '/mcp' } } } } });
     assert.notEqual(parsed.view.host, 'kiwi.example.com');
     const snapshot = new PolicySnapshot([runtimePolicy({ resource: 'https://kiwi.example.com/mcp' })], 1);
@@ -121,7 +120,7 @@ describe('fuzz findings', function () {
     assert.equal(validatePolicy(constructorScope).valid, true);
   });
 
-  // BUG: F5 — src/policy/compile-policy.ts closeImplications reads
+  // Fixed: F5 — src/policy/compile-policy.ts closeImplications reads
   // `direct[next]` from a plain object, so a scope named like an
   // Object.prototype member (constructor, toString, valueOf, hasOwnProperty,
   // __proto__, …) that appears as an implied scope yields a function, and
@@ -134,13 +133,13 @@ describe('fuzz findings', function () {
   //     ends the process; the object stays, so every replica crash-loops. Anyone
   //     who may create an AudiencePolicy in one watched namespace takes down the
   //     check for every protected service (Envoy then denies everything).
-  it.skip('compiles every policy the validator accepts, including scope names like "constructor"', function () {
+  it('compiles every policy the validator accepts, including scope names like "constructor"', function () {
     assert.doesNotThrow(() => compilePolicy(constructorScope, { createdAt: 0, loadOrder: 0 }));
     assert.doesNotThrow(() => new PolicyStore().replace([{ origin: 'x#0', document: constructorScope, createdAt: 0 }], 0));
   });
 
-  // BUG: F5 end to end (see above): the service must keep serving the other policies.
-  it.skip('keeps serving when another namespace holds a policy whose scopeImplications name "constructor"', async function () {
+  // Fixed: F5 end to end (see above): the service must keep serving the other policies.
+  it('keeps serving when another namespace holds a policy whose scopeImplications name "constructor"', async function () {
     this.timeout(20_000);
     const api = new KubernetesAPIDouble();
     await api.start();

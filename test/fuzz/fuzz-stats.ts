@@ -8,10 +8,10 @@ import { caseSeed, MutationFuzzer } from '../support/mutation-fuzzer.ts';
 
 
 /**
- * Findings already reported, each pinned by an `it.skip` test marked `// BUG:`
- * in test/fuzz/findings.test.ts. A violation that one of these explains
- * exactly is counted under its id instead of failing the run, so the fuzz
- * suite stays green while the bug is open and keeps checking everything else.
+ * Findings reported by the fuzzers, each pinned by a test in
+ * test/fuzz/findings.test.ts. All of them are fixed, so a recurrence is
+ * counted under its id AND fails the run as a violation (the id says which
+ * regression it is).
  */
 export const KNOWN_FINDINGS = {
   'F1-jws-signature-not-base64url': 'a signature segment of length 4n+1 (not base64url) is accepted: the lone last character is dropped by Buffer\'s decoder',
@@ -62,6 +62,7 @@ export class FuzzStats {
     const entry = this.known.get(id);
     if (entry === undefined) this.known.set(id, { count: 1, example: this.context === '' ? example : `${this.context}: ${example}` });
     else entry.count += 1;
+    this.violation(`regression ${id}`, example);
   }
 
   total(): number {
