@@ -4,11 +4,11 @@
  * correlate log lines, far too little to replay or reconstruct anything; the
  * whole digest keys the verified-token cache (never the token itself).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
-/** SHA-256 of the token's UTF-8 bytes (for token68, its ASCII bytes). */
+/** SHA-256 of the token's UTF-8 bytes (for token68, its ASCII bytes); one-shot, no Hash object per call. */
 export function tokenDigest(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
+  return hash('sha256', token, 'buffer');
 }
 
 /** `token_sha256`: the first 16 hex digits of a token digest. */

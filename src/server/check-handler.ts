@@ -17,6 +17,7 @@ import { checkResponseFor, denyResponse } from '../envoy/check-response.ts';
 import type { CheckRequest, CheckResponse } from '../envoy/proto.ts';
 import type { Logger } from '../obs/logger.ts';
 import type { CheckResult, Metrics } from '../obs/metrics.ts';
+import { RejectionLog } from '../obs/rejection-log.ts';
 import type { PolicyStore } from '../policy/policy-store.ts';
 import type { RuntimePolicy } from '../policy/runtime-policy.ts';
 
@@ -29,8 +30,6 @@ export interface CheckHandlerOptions {
   readonly checkTimeoutMs: number;
 }
 
-const TIMED_OUT = Symbol('timed out');
-
 function resultOf(decision: Decision): CheckResult {
   if (decision.kind !== 'deny') return 'allowed';
   return REASON_TABLE[decision.reason].httpStatus >= 500 ? 'error' : 'denied';
@@ -38,11 +37,13 @@ function resultOf(decision: Decision): CheckResult {
 
 export class CheckHandler {
   readonly #options: CheckHandlerOptions;
+  readonly #rejectionLog: RejectionLog;
   #inFlight = 0;
   #drainWaiters: (() => void)[] = [];
 
   constructor(options: CheckHandlerOptions) {
     this.#options = options;
+    this.#rejectionLog = new RejectionLog(options.logger);
   }
 
   get inFlight(): number {
@@ -50,7 +51,7 @@ export class CheckHandler {
   }
 
   async check(request: CheckRequest): Promise<CheckResponse> {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     this.#inFlight += 1;
     this.#options.metrics.checkStarted();
     let parsed;
@@ -65,7 +66,7 @@ export class CheckHandler {
       this.#options.metrics.checkFinished();
       if (this.#inFlight === 0) for (const waiter of this.#drainWaiters.splice(0)) waiter();
     }
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const seconds = (performance.now() - started) / 1000;
     try {
       this.#record(decision, parsed?.log, seconds);
       return checkResponseFor(decision, parsed?.view.method ?? '');
@@ -80,19 +81,16 @@ export class CheckHandler {
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
-  async #decideWithin(view: HttpRequestView): Promise<Decision> {
+  /** The decision, or a `timeout` deny when it is not there within the check timeout (first one wins). */
+  #decideWithin(view: HttpRequestView): Promise<Decision> {
     const snapshot = this.#options.store.current();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-      timer = setTimeout(resolve, this.#options.checkTimeoutMs, TIMED_OUT);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { resolve(this.#failure('timeout', view)); }, this.#options.checkTimeoutMs);
+      decide(view, snapshot, this.#options.environment).then(
+        (decision) => { clearTimeout(timer); resolve(decision); },
+        (error: unknown) => { clearTimeout(timer); reject(error instanceof Error ? error : new Error('the decision failed')); },
+      );
     });
-    try {
-      const outcome = await Promise.race([decide(view, snapshot, this.#options.environment), timeout]);
-      if (outcome !== TIMED_OUT) return outcome;
-      return this.#failure('timeout', view);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   /**
@@ -136,14 +134,13 @@ export class CheckHandler {
     principal: { issuer: string; subject: string | undefined; clientId: string | undefined; audiences: readonly string[] } | undefined,
   ): void {
     // Only claims of a token whose signature verified may be logged (SPEC.md 3).
-    this.#options.logger.warn({
-      event: 'token_rejected',
+    this.#rejectionLog.write({
       reason,
       enforced,
       policy: policy?.id,
       ...log,
       token_sha256: tokenSHA256,
       ...(principal === undefined ? {} : { iss: principal.issuer, sub: principal.subject, client_id: principal.clientId, aud: principal.audiences }),
-    }, enforced ? 'request denied' : 'audience failure not enforced (Permissive)');
+    });
   }
 }
