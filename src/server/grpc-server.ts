@@ -6,7 +6,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { AUTHORIZATION_SERVICE_NAME, loadAuthorizationService, type CheckRequest, type CheckResponse } from '../envoy/proto.ts';
+import { authorizationServiceForServer } from '../envoy/check-service.ts';
+import { AUTHORIZATION_SERVICE_NAME, type CheckRequest, type CheckResponse } from '../envoy/proto.ts';
 import type { CheckHandler } from './check-handler.ts';
 
 export interface GrpcServerOptions {
@@ -29,8 +30,7 @@ export class AuthorizationGrpcServer {
       'grpc.max_connection_age_ms': options.maxConnectionAgeMs,
       'grpc.max_connection_age_grace_ms': 30_000,
     });
-    const { service } = loadAuthorizationService();
-    this.#server.addService(service, {
+    this.#server.addService(authorizationServiceForServer(), {
       Check: (call: grpc.ServerUnaryCall<CheckRequest, CheckResponse>, callback: grpc.sendUnaryData<CheckResponse>) => {
         // handler.check never rejects: every outcome, including errors, is a CheckResponse.
         void handler.check(call.request).then((response) => { callback(null, response); });
