@@ -33,11 +33,11 @@ import { PolicySnapshot } from '../../src/policy/policy-snapshot.ts';
 import { validatePolicy } from '../../src/policy/validate-policy.ts';
 import { stringify } from 'yaml';
 import { checkRequest } from '../support/envoy-check-client.ts';
-import { decodeSegmentJSON, fingerprint, PROTOTYPE_NAMES, type MutationFuzzer, type TokenMutant } from '../support/mutation-fuzzer.ts';
+import { decodeSegmentJSON, fingerprint, PROTOTYPE_NAMES, SeededRandom, type MutationFuzzer, type TokenMutant } from '../support/mutation-fuzzer.ts';
 import { recordToken, secretPieces } from '../support/secret-ledger.ts';
 import { encodeCheckRequest, envoyDecode, withDeepStruct, isTransportRefusal, serviceDecode, type DecodedCheckResponse, type RawCheckClient } from './envoy-wire.ts';
 import { MAX_TOKEN_BYTES, SPOTS, type FuzzWorld, type RequestSpot, type Seed } from './fuzz-world.ts';
-import { FuzzStats } from './fuzz-stats.ts';
+import { FuzzStats, type KnownFindingId } from './fuzz-stats.ts';
 import { isRecordable } from './leak-index.ts';
 import { bearerToken, mayAllow, policyCovers, referenceAudienceMatches, referenceHost, tokenVerdict, type OraclePolicy } from './token-oracle.ts';
 
@@ -78,19 +78,39 @@ function isValidUTF8(bytes: Uint8Array): boolean {
   }
 }
 
+/** Header and claims bytes of a compact JWS (undefined unless it has three segments). */
+function jwsParts(token: string): { header: Buffer; payload: Buffer } | undefined {
+  const segments = token.split('.');
+  if (segments.length !== 3) return undefined;
+  return { header: Buffer.from(segments[0] ?? '', 'base64url'), payload: Buffer.from(segments[1] ?? '', 'base64url') };
+}
+
+/** The bytes as the service reads them (invalid UTF-8 becomes U+FFFD), encoded as UTF-8 again. */
+function asServiceReadsIt(bytes: Buffer): Buffer {
+  return Buffer.from(bytes.toString('utf8'), 'utf8');
+}
+
 /**
  * Which known finding explains an allow the oracle refused, if one does
- * exactly: F1 when dropping the lone last signature character makes it valid;
- * F2 when the claims are not UTF-8 and would be valid decoded leniently.
+ * exactly. Each candidate is checked by repairing only the defect the finding
+ * names and asking the oracle again: F1 drops the lone last signature
+ * character; F2 and F6 re-sign (with the fuzzer's issuer, the only one that can
+ * have signed such bytes) the header and claims as the service decoded them, or
+ * without the empty `kid`.
  */
-async function explainAllow(token: string, policy: OraclePolicy, now: number): Promise<'F1-jws-signature-not-base64url' | 'F2-claims-invalid-utf8' | undefined> {
-  const segments = token.split('.');
-  const signature = segments[2] ?? '';
-  if (segments.length === 3 && signature.length % 4 === 1) {
-    if (mayAllow(await tokenVerdict(token.slice(0, -1), policy, now), policy)) return 'F1-jws-signature-not-base64url';
+async function explainAllow(world: FuzzWorld, token: string, policy: OraclePolicy): Promise<KnownFindingId | undefined> {
+  const valid = async (candidate: string): Promise<boolean> => mayAllow(await tokenVerdict(candidate, policy, world.now), policy);
+  const parts = jwsParts(token);
+  if (parts === undefined) return undefined;
+  if ((token.split('.')[2] ?? '').length % 4 === 1 && await valid(token.slice(0, -1))) return 'F1-jws-signature-not-base64url';
+  const resign = (header: Buffer, payload: Buffer): string => world.fuzzIssuer.resign(header, payload, new SeededRandom(0));
+  if ((!isValidUTF8(parts.header) || !isValidUTF8(parts.payload)) && await valid(resign(asServiceReadsIt(parts.header), asServiceReadsIt(parts.payload)))) {
+    return 'F2-claims-invalid-utf8';
   }
-  if (segments.length === 3 && !isValidUTF8(Buffer.from(segments[1] ?? '', 'base64url'))) {
-    if (mayAllow(await tokenVerdict(token, policy, now, { lenientUTF8: true }), policy)) return 'F2-claims-invalid-utf8';
+  const header = asRecord(decodeSegmentJSON(parts.header.toString('base64url')));
+  if (header?.kid === '') {
+    const { kid: _kid, ...withoutKid } = header;
+    if (await valid(resign(Buffer.from(JSON.stringify(withoutKid)), parts.payload))) return 'F6-empty-kid-cache-collision';
   }
   return undefined;
 }
@@ -341,7 +361,7 @@ export async function judgeDecision(world: FuzzWorld, input: DecisionInput, stat
     const token = bearerToken(view.authorization);
     const verdict = token === undefined ? { valid: false as const, why: 'no Bearer token68' } : await tokenVerdict(token, oracle, world.now);
     if (!mayAllow(verdict, oracle)) {
-      const known = token === undefined ? undefined : await explainAllow(token, oracle, world.now);
+      const known = token === undefined ? undefined : await explainAllow(world, token, oracle);
       if (known !== undefined) stats.knownFinding(known, where);
       else stats.violation('decide', `allow, but the oracle says ${verdict.valid ? 'audience mismatch under Strict' : verdict.why}: ${where}`);
     }
@@ -503,10 +523,7 @@ export async function grpcCase(world: FuzzWorld, fuzzer: MutationFuzzer, client:
   const problem = responseProblem(response);
   if (problem !== undefined) stats.violation('grpc', `${problem}: ${input.label}`);
   if (responseEchoes(response, secrets)) stats.violation('grpc', `the CheckResponse carries token bytes: ${input.label}`);
-  if ((response.status?.code ?? 0) === 0) {
-    if (decoded === undefined) stats.violation('grpc', `allow for bytes no protobuf decoder reads: ${input.label}`);
-    else await judgeWireAllow(world, decoded, response, stats, input.label);
-  }
+  if ((response.status?.code ?? 0) === 0) await judgeWireAllow(world, input.bytes, decoded, response, stats, input.label);
 }
 
 /** The credential of an Authorization value when it looks like `scheme SP credential`, else the whole value. */
@@ -516,29 +533,53 @@ function bearerLikeCredential(authorization: string | undefined): string | undef
   return space === -1 ? authorization : authorization.slice(space).trimStart();
 }
 
-async function judgeWireAllow(world: FuzzWorld, request: CheckRequest, response: DecodedCheckResponse, stats: FuzzStats, label: string): Promise<void> {
+/** Bearer credentials anywhere in raw request bytes (for requests protobufjs cannot decode). */
+function bearerTokensIn(bytes: Buffer): string[] {
+  return [...bytes.toString('latin1').matchAll(/[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*)/g)].map((match) => match[1] ?? '');
+}
+
+/**
+ * Judges an allow from the real server. What the service read is taken from
+ * protobuf decoding of the same bytes; when protobufjs cannot decode them (it
+ * misreads a known field sent with another wire type, which a spec-following
+ * decoder skips), every Bearer credential in the raw bytes is a candidate. The
+ * allow stands if one candidate is valid for the policy named in the answer.
+ */
+async function judgeWireAllow(world: FuzzWorld, bytes: Buffer, request: CheckRequest | undefined, response: DecodedCheckResponse, stats: FuzzStats, label: string): Promise<void> {
   const policyId = response.dynamic_metadata?.fields?.policy?.stringValue;
   const oracle = policyId === undefined ? undefined : world.oracles.get(policyId);
   if (oracle === undefined) {
     stats.violation('grpc', `allow under unknown policy ${String(policyId)}: ${label}`);
     return;
   }
-  const http = request.attributes?.request?.http;
-  const authority = http?.headers?.[':authority'] ?? http?.host ?? '';
-  const rawPath = http?.headers?.[':path'] ?? http?.path ?? '';
-  const path = rawPath.split(/[?#]/, 1)[0] ?? '';
-  const reference = request.attributes?.context_extensions?.['audienceguard.dev/policy'];
-  if (reference !== oracle.id && !policyCovers(oracle, referenceHost(authority), path)) {
-    if (policyCovers(oracle, referenceHost(authority.toLowerCase()), path)) stats.knownFinding('F4-unicode-host-fold', `allow under ${oracle.id} for authority ${JSON.stringify(authority).slice(0, 60)}`);
-    else stats.violation('grpc', `allow under ${oracle.id}, which does not cover ${JSON.stringify(authority).slice(0, 60)} ${JSON.stringify(path).slice(0, 60)}: ${label}`);
+  const http = request?.attributes?.request?.http;
+  if (request !== undefined) {
+    const authority = http?.headers?.[':authority'] ?? http?.host ?? '';
+    const path = (http?.headers?.[':path'] ?? http?.path ?? '').split(/[?#]/, 1)[0] ?? '';
+    const reference = request.attributes?.context_extensions?.['audienceguard.dev/policy'];
+    if (reference !== oracle.id && !policyCovers(oracle, referenceHost(authority), path)) {
+      if (policyCovers(oracle, referenceHost(authority.toLowerCase()), path)) stats.knownFinding('F4-unicode-host-fold', `allow under ${oracle.id} for authority ${JSON.stringify(authority).slice(0, 60)}`);
+      else stats.violation('grpc', `allow under ${oracle.id}, which does not cover ${JSON.stringify(authority).slice(0, 60)} ${JSON.stringify(path).slice(0, 60)}: ${label}`);
+    }
+  } else {
+    stats.note('grpc: allowed bytes protobufjs cannot decode (judged by the credentials in the bytes)');
   }
-  const token = bearerToken(http?.headers?.authorization);
-  const verdict = token === undefined ? { valid: false as const, why: 'no Bearer token68' } : await tokenVerdict(token, oracle, world.now);
-  if (!mayAllow(verdict, oracle)) {
-    const known = token === undefined ? undefined : await explainAllow(token, oracle, world.now);
-    if (known !== undefined) stats.knownFinding(known, label.slice(0, 160));
-    else stats.violation('grpc', `allow, but the oracle says ${verdict.valid ? 'audience mismatch under Strict' : verdict.why}: ${label}`);
+  const decodedToken = bearerToken(http?.headers?.authorization);
+  const candidates = [...new Set([...(decodedToken === undefined ? [] : [decodedToken]), ...(request === undefined ? bearerTokensIn(bytes) : [])])];
+  let why = 'no Bearer token68';
+  for (const token of candidates) {
+    const verdict = await tokenVerdict(token, oracle, world.now);
+    if (mayAllow(verdict, oracle)) return;
+    why = verdict.valid ? 'audience mismatch under Strict' : verdict.why;
   }
+  for (const token of candidates) {
+    const known = await explainAllow(world, token, oracle);
+    if (known !== undefined) {
+      stats.knownFinding(known, label.slice(0, 160));
+      return;
+    }
+  }
+  stats.violation('grpc', `allow, but the oracle says ${why}: ${label}`);
 }
 
 // ---------------------------------------------------------------------------

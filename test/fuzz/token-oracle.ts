@@ -11,7 +11,7 @@
  * The oracle may be laxer than the service where the spec leaves room, never
  * stricter: "the service allowed, the oracle says invalid" is a finding.
  */
-import { compactVerify, createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 
 export type OracleProfile = 'rfc9068' | 'jwt';
 
@@ -42,14 +42,6 @@ export interface OraclePolicy {
 export type Verdict =
   | { readonly valid: true; readonly audienceOk: boolean }
   | { readonly valid: false; readonly why: string };
-
-export interface VerdictOptions {
-  /**
-   * Decode the claims set leniently (invalid UTF-8 becomes U+FFFD) instead of
-   * refusing it (RFC 7519 §7.2 step 10). Used only to classify a known finding.
-   */
-  readonly lenientUTF8?: boolean;
-}
 
 const REQUIRED_CLAIMS: Readonly<Record<OracleProfile, readonly string[]>> = {
   rfc9068: ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'],
@@ -263,47 +255,29 @@ function ruleVerdict(header: Record<string, unknown>, payload: Record<string, un
 }
 
 /** Is `token` valid for `policy` at `now` (seconds), by the rules? */
-export async function tokenVerdict(token: string, policy: OraclePolicy, now: number, options: VerdictOptions = {}): Promise<Verdict> {
+export async function tokenVerdict(token: string, policy: OraclePolicy, now: number): Promise<Verdict> {
   if (token.split('.').length !== 3) return invalid('not a compact JWS');
   let unverifiedIssuer: unknown;
   try {
     unverifiedIssuer = decodeJwt(token).iss;
   } catch {
-    if (options.lenientUTF8 !== true) return invalid('undecodable');
-    try {
-      unverifiedIssuer = (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: unknown }).iss;
-    } catch {
-      return invalid('undecodable');
-    }
+    return invalid('undecodable');
   }
   const issuer = policy.issuers.find((candidate) => candidate.issuer === unverifiedIssuer);
   if (issuer === undefined) return invalid('unknown issuer');
-  const keys = keySetOf(issuer);
-  let header: Record<string, unknown>;
-  let payload: Record<string, unknown>;
   try {
-    if (options.lenientUTF8 === true) {
-      const result = await compactVerify(token, keys, { algorithms: [...issuer.algorithms] });
-      const parsed: unknown = JSON.parse(Buffer.from(result.payload).toString('utf8'));
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return invalid('claims not an object');
-      header = result.protectedHeader;
-      payload = parsed as Record<string, unknown>;
-    } else {
-      const result = await jwtVerify(token, keys, {
-        issuer: issuer.issuer,
-        algorithms: [...issuer.algorithms],
-        requiredClaims: [...REQUIRED_CLAIMS[issuer.profile]],
-        clockTolerance: policy.clockSkewSeconds,
-        currentDate: new Date(now * 1000),
-        ...(issuer.profile === 'rfc9068' ? { typ: 'at+jwt' } : {}),
-      });
-      header = result.protectedHeader;
-      payload = result.payload;
-    }
+    const { protectedHeader, payload } = await jwtVerify(token, keySetOf(issuer), {
+      issuer: issuer.issuer,
+      algorithms: [...issuer.algorithms],
+      requiredClaims: [...REQUIRED_CLAIMS[issuer.profile]],
+      clockTolerance: policy.clockSkewSeconds,
+      currentDate: new Date(now * 1000),
+      ...(issuer.profile === 'rfc9068' ? { typ: 'at+jwt' } : {}),
+    });
+    return ruleVerdict(protectedHeader, payload, issuer, policy, now);
   } catch (error) {
     return invalid(`jose: ${(error as { code?: string }).code ?? (error as Error).name}`);
   }
-  return ruleVerdict(header, payload, issuer, policy, now);
 }
 
 /** May the service allow a request with this verdict under `policy` (Permissive lets an audience failure through)? */
