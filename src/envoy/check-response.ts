@@ -8,12 +8,14 @@
  *   - an allow removes `authorization` and the `access_token` query parameter,
  *     so the client's token never reaches the upstream;
  *   - the RFC 9728 document is answered as a local 200 reply.
+ * Parts that are the same for every call of a policy and reason are built
+ * once and frozen; check-response-encoder.ts then encodes them once too.
  */
 import { wwwAuthenticate } from '../core/challenge.ts';
 import type { Decision, UpstreamCredential } from '../core/decision.ts';
 import { REASON_TABLE, type Reason } from '../core/reasons.ts';
 import type { RuntimePolicy } from '../policy/runtime-policy.ts';
-import type { CheckResponse, HeaderValueOption, OkHttpResponse, Struct } from './proto.ts';
+import type { CheckResponse, DeniedHttpResponse, HeaderValueOption, OkHttpResponse, Struct } from './proto.ts';
 
 const OK = 0;
 const PERMISSION_DENIED = 7;
@@ -22,6 +24,61 @@ const RETRY_AFTER_SECONDS = '5';
 function header(key: string, value: string): HeaderValueOption {
   // `append: false` explicitly: newer Envoy reads "both unset" as append.
   return { header: { key, value }, append: { value: false }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' };
+}
+
+/** Freezes a response part and everything in it, so it can be shared and its encoding kept. */
+function frozen<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const inner of Object.values(value)) frozen(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+const OK_STATUS = frozen({ code: OK });
+const REMOVE_CLIENT_TOKEN: OkHttpResponse = frozen({ headers_to_remove: ['authorization'], query_parameters_to_remove: ['access_token'] });
+
+interface DeniedParts {
+  readonly challengeScopes: readonly string[];
+  readonly status: NonNullable<CheckResponse['status']>;
+  readonly deniedResponse: DeniedHttpResponse;
+}
+
+/** Deny parts by policy (NO_POLICY when none) and reason. */
+const deniedParts = new WeakMap<object, Map<Reason, DeniedParts>>();
+const NO_POLICY = {};
+
+function sameScopes(a: readonly string[], b: readonly string[]): boolean {
+  return a === b || (a.length === 0 && b.length === 0);
+}
+
+function deniedPartsFor(reason: Reason, policy: RuntimePolicy | undefined, challengeScopes: readonly string[]): DeniedParts {
+  let byReason = deniedParts.get(policy ?? NO_POLICY);
+  if (byReason === undefined) {
+    byReason = new Map();
+    deniedParts.set(policy ?? NO_POLICY, byReason);
+  }
+  const known = byReason.get(reason);
+  if (known !== undefined && sameScopes(known.challengeScopes, challengeScopes)) return known;
+  const spec = REASON_TABLE[reason];
+  const headers = [
+    header('content-type', 'application/json'),
+    header('cache-control', 'no-store'),
+  ];
+  const challenge = wwwAuthenticate(reason, policy?.metadataUrl, challengeScopes);
+  if (challenge !== undefined) headers.push(header('www-authenticate', challenge));
+  if (spec.retryable) headers.push(header('retry-after', RETRY_AFTER_SECONDS));
+  const parts = frozen({
+    challengeScopes,
+    status: { code: spec.grpcCode, message: reason },
+    deniedResponse: {
+      status: { code: spec.httpStatus },
+      headers,
+      body: JSON.stringify({ error: spec.bodyError, error_description: spec.description }),
+    },
+  });
+  byReason.set(reason, parts);
+  return parts;
 }
 
 function metadata(fields: Record<string, string | undefined>): Struct {
@@ -34,21 +91,10 @@ function metadata(fields: Record<string, string | undefined>): Struct {
 }
 
 export function denyResponse(reason: Reason, policy: RuntimePolicy | undefined, challengeScopes: readonly string[], principal?: { subject: string | undefined; clientId: string | undefined }): CheckResponse {
-  const spec = REASON_TABLE[reason];
-  const headers = [
-    header('content-type', 'application/json'),
-    header('cache-control', 'no-store'),
-  ];
-  const challenge = wwwAuthenticate(reason, policy?.metadataUrl, challengeScopes);
-  if (challenge !== undefined) headers.push(header('www-authenticate', challenge));
-  if (spec.retryable) headers.push(header('retry-after', RETRY_AFTER_SECONDS));
+  const parts = deniedPartsFor(reason, policy, challengeScopes);
   return {
-    status: { code: spec.grpcCode, message: reason },
-    denied_response: {
-      status: { code: spec.httpStatus },
-      headers,
-      body: JSON.stringify({ error: spec.bodyError, error_description: spec.description }),
-    },
+    status: parts.status,
+    denied_response: parts.deniedResponse,
     dynamic_metadata: metadata({
       policy: policy?.id,
       decision: 'denied',
@@ -83,7 +129,7 @@ function metadataDocumentResponse(policy: RuntimePolicy, method: string): CheckR
  * is set and `authorization` removed.
  */
 function okResponse(upstream: UpstreamCredential | undefined): OkHttpResponse {
-  if (upstream === undefined) return { headers_to_remove: ['authorization'], query_parameters_to_remove: ['access_token'] };
+  if (upstream === undefined) return REMOVE_CLIENT_TOKEN;
   return {
     headers: [header(upstream.header, upstream.value)],
     headers_to_remove: upstream.header === 'authorization' ? [] : ['authorization'],
@@ -99,7 +145,7 @@ export function checkResponseFor(decision: Decision, method: string): CheckRespo
       return denyResponse(decision.reason, decision.policy, decision.challengeScopes, decision.principal);
     case 'allow':
       return {
-        status: { code: OK },
+        status: OK_STATUS,
         ok_response: okResponse(decision.upstreamCredential),
         dynamic_metadata: metadata({
           policy: decision.policy.id,
