@@ -104,7 +104,8 @@ export class IssuerKeySet {
   }
 
   #lookup(kid: string | undefined, alg: string): KeyObject | undefined {
-    const cacheKey = `${kid ?? ''}\u0000${alg}`;
+    // "No kid" and an empty kid are different questions: keep their answers apart.
+    const cacheKey = kid === undefined ? `\u0001${alg}` : `${kid}\u0000${alg}`;
     const cached = this.#imported.get(cacheKey);
     if (cached !== undefined) return cached;
     const jwk = selectJWK(this.#keys ?? [], kid, alg);

@@ -20,7 +20,7 @@ export const KNOWN_FINDINGS = {
   'F3-deep-claim-cache-rangeerror': { status: 'fixed', summary: 'decide() rejects with RangeError for a signed token with a deeply nested object claim when the verified-token cache is on (estimatedEntryBytes → JSON.stringify)' },
   'F4-unicode-host-fold': { status: 'fixed', summary: ':authority is lower-cased with Unicode rules (KELVIN SIGN → k), so a host no policy names can select a policy' },
   'F5-scope-implication-prototype-name': { status: 'fixed', summary: 'a policy that validates fails to compile when scopeImplications names a scope like "constructor" (compilePolicy throws TypeError)' },
-  'F6-empty-kid-cache-collision': { status: 'open', summary: 'a token with "kid": "" is verified with the key an earlier kid-less token selected: the imported-key cache keys both as "" (src/keys/issuer-key-set.ts)' },
+  'F6-empty-kid-cache-collision': { status: 'fixed', summary: 'a token with "kid": "" is verified with the key an earlier kid-less token selected: the imported-key cache keys both as "" (src/keys/issuer-key-set.ts)' },
 } as const satisfies Record<string, { readonly status: 'fixed' | 'open'; readonly summary: string }>;
 
 export type KnownFindingId = keyof typeof KNOWN_FINDINGS;
