@@ -41,7 +41,6 @@ interface Entry {
  */
 const ENTRY_OVERHEAD_BYTES = 400;
 
-/** Rough heap size of a remembered token: fixed overhead plus the characters of its claim and header values. */
 /**
  * Rough size of a nested claim, walked with an explicit stack: a claim may be
  * nested thousands deep (within the token size cap), which would overflow the
@@ -67,6 +66,7 @@ function nestedBytes(root: object): number {
   return bytes;
 }
 
+/** Rough heap size of a remembered token: fixed overhead plus the characters of its claim and header values. */
 export function estimatedEntryBytes(token: VerifiedToken): number {
   let bytes = ENTRY_OVERHEAD_BYTES;
   for (const part of [token.header, token.payload]) {
