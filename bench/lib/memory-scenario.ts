@@ -1,0 +1,46 @@
+/**
+ * Memory with many policies and a full token cache: audience-guard with
+ * `rssPolicies` policies and `--token-cache-size rssTokens` receives that many
+ * distinct valid tokens once each, twice — with V8's default heap sizing and
+ * with a bounded heap, where heap use is close to live data.
+ */
+import { BenchContext } from './bench-context.ts';
+import { writePolicyFile } from './fixtures.ts';
+
+export type MemoryFigures = Readonly<Record<string, number | string>>;
+
+async function memoryRun(context: BenchContext, name: string, policyFile: string, nodeArgs: readonly string[]): Promise<Record<string, number>> {
+  const { config, log } = context;
+  log(`memory (${nodeArgs.join(' ') || 'default V8 flags'}): ${String(config.rssPolicies)} policies, ${String(config.rssTokens)} distinct tokens`);
+  const server = await context.guard(name, policyFile, ['--token-cache-size', String(config.rssTokens)], nodeArgs);
+  const idleRss = server.rssMiB();
+  const fill = await context.generator(server, 0, config.rssTokens);
+  const metrics = await server.metrics();
+  const gauge = (metric: string): number => Number(new RegExp(`^audience_guard_${metric} (\\S+)`, 'm').exec(metrics)?.[1] ?? Number.NaN);
+  const figures = {
+    'tokens in the cache': gauge('token_cache_entries'),
+    'fill rate, calls/s': fill.rps,
+    'RSS after start, MiB': idleRss,
+    'RSS after the tokens, MiB': server.rssMiB(),
+    'peak RSS, MiB': server.peakRssMiB(),
+    'V8 heap used, MiB': gauge('nodejs_heap_size_used_bytes') / 1_048_576,
+    'V8 heap total, MiB': gauge('nodejs_heap_size_total_bytes') / 1_048_576,
+  };
+  await server.stop();
+  return figures;
+}
+
+export async function memoryScenario(context: BenchContext): Promise<{ figures: MemoryFigures; peakRssMiB: number; cached: number }> {
+  const { config } = context;
+  const policyFile = await writePolicyFile(context.work, context.auth.issuer, config.rssPolicies);
+  const defaults = await memoryRun(context, 'ag-memory', policyFile, []);
+  const bounded = await memoryRun(context, 'ag-memory-bounded-heap', policyFile, config.memoryNodeArgs);
+  const figures: Record<string, number | string> = { policies: config.rssPolicies, 'distinct valid tokens sent': config.rssTokens };
+  for (const [key, value] of Object.entries(defaults)) figures[`${key} (default V8 flags)`] = value;
+  for (const [key, value] of Object.entries(bounded)) figures[`${key} (${config.memoryNodeArgs.join(' ')})`] = value;
+  return {
+    figures,
+    peakRssMiB: Math.min(defaults['peak RSS, MiB'] ?? Number.NaN, bounded['peak RSS, MiB'] ?? Number.NaN),
+    cached: defaults['tokens in the cache'] ?? Number.NaN,
+  };
+}
