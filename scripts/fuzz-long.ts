@@ -118,7 +118,7 @@ async function main(): Promise<number> {
   lines.push(`  yaml complex-key warnings suppressed: ${yamlKeyWarnings}`);
   const all = new FuzzStats(200);
   for (const entry of stats.values()) all.merge(entry);
-  lines.push(all.report('all targets', 25));
+  lines.push(all.report('all targets', 40));
   process.stdout.write(`${lines.join('\n')}\n`);
 
   client.close();

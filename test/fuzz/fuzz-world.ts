@@ -225,7 +225,10 @@ export interface FuzzWorld {
 }
 
 export async function startFuzzWorld(): Promise<FuzzWorld> {
-  const now = Math.floor(Date.now() / 1000);
+  // One fixed instant for the service and the in-process checks. It moves once, below, to
+  // the latest `iat` oidc-provider stamped: with a skew of 0 (the kiwi policy) a token issued
+  // a second after the start would otherwise be "not yet valid" in some runs and not others.
+  let now = Math.floor(Date.now() / 1000);
   const fuzzIssuer = await startFuzzIssuer();
   let documents: AudiencePolicyDocument[] = [];
   const harness = await startHarness({
@@ -255,6 +258,10 @@ export async function startFuzzWorld(): Promise<FuzzWorld> {
     cached: { keys, now: () => now, maxTokenBytes: MAX_TOKEN_BYTES, verifiedTokens: cache },
   };
   const seeds = await makeSeeds(harness, fuzzIssuer, now);
+  for (const seed of seeds) {
+    const iat = seed.signer === 'oidc' ? (decodeSegmentJSON(seed.token.split('.')[1] ?? '') as { iat?: unknown } | undefined)?.iat : undefined;
+    if (typeof iat === 'number' && iat > now && iat < now + 60) now = iat;
+  }
   return {
     harness,
     fuzzIssuer,
