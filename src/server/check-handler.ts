@@ -138,9 +138,16 @@ export class CheckHandler {
       reason,
       enforced,
       policy: policy?.id,
-      ...log,
+      request_id: log?.request_id,
+      host: log?.host,
+      method: log?.method,
+      path: log?.path,
+      source: log?.source,
       token_sha256: tokenSHA256,
-      ...(principal === undefined ? {} : { iss: principal.issuer, sub: principal.subject, client_id: principal.clientId, aud: principal.audiences }),
+      iss: principal?.issuer,
+      sub: principal?.subject,
+      client_id: principal?.clientId,
+      aud: principal?.audiences,
     });
   }
 }
