@@ -2,7 +2,8 @@
  * The h2load scenarios (one fixed request body each): the no-op baseline, the
  * same with audience-guard's codecs, (a) a repeated valid token, (c) a
  * wrong-audience token, (d) 1,000 policies loaded — at full rate, rounds
- * interleaved — and then the baseline and (a) held at half the baseline's
+ * interleaved, each round starting one scenario later so none always runs
+ * first or last — and then the baseline and (a) held at half the baseline's
  * rate, for latency. Each round's answers are probed first, so every scenario
  * measures the decision it is meant to.
  */
@@ -77,7 +78,8 @@ export async function fixedBodyScenarios(context: BenchContext, onePolicy: strin
     const runs = new Map<Key, Run[]>();
     for (let round = 1; round <= config.runs; round++) {
       const files = await bodies();
-      for (const key of keys) {
+      const order = [...keys.slice((round - 1) % keys.length), ...keys.slice(0, (round - 1) % keys.length)];
+      for (const key of order) {
         const run = await measure(key, files[key], rpsPerClient);
         runs.set(key, [...(runs.get(key) ?? []), run]);
         log(`round ${String(round)}${rpsPerClient === undefined ? '' : ' (paced)'}: ${LABELS[key]}: ${run.result.rps.toFixed(0)} calls/s, p50 ${run.result.p50Ms.toFixed(2)} ms, p99 ${run.result.p99Ms.toFixed(2)} ms, ${(run.cpuMicros ?? 0).toFixed(0)} µs CPU/call`);
