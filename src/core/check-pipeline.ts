@@ -67,7 +67,7 @@ export async function decide(request: HttpRequestView, snapshot: PolicySnapshot,
   if (!verifiedBefore) {
     const lookup = await env.keys.resolve(issuer, { kid: header.kid as string | undefined, alg: header.alg as string });
     if (lookup.kind !== 'key') return reject(lookup.kind);
-    if (!signatureVerifies(token, header, lookup.key, issuer.algorithms)) return reject('invalid_signature');
+    if (!(await signatureVerifies(token, header, lookup.key, issuer.algorithms))) return reject('invalid_signature');
   }
 
   // 7. Claims: exp/nbf/iat with skew against the current time, required claims per profile.

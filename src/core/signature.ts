@@ -1,8 +1,9 @@
 /**
  * Signature verification (SPEC.md 2.1 step 6; RFC 7515 §5.2, RFC 7518 §3,
- * RFC 8037 §3.1) with node:crypto, synchronously. jose.compactVerify did this
- * before; its WebCrypto path cost ~100 µs more per token than the ~30 µs of
- * the signature itself (bench/README.md, ADR 0005).
+ * RFC 8037 §3.1) with node:crypto, on libuv's thread pool (the callback form
+ * of crypto.verify): the RSA/EC math leaves the event loop, as it did with
+ * jose.compactVerify, but without jose's WebCrypto path, which cost about
+ * twice the CPU per token (bench/README.md, ADR 0005).
  *
  * One table maps each allowed `alg` to its hash, padding and the only key
  * types it may be used with (RFC 8725 §3.1: one key, one algorithm family).
@@ -66,31 +67,33 @@ function keyFits(spec: AlgorithmSpec, key: KeyObject): boolean {
 }
 
 /**
- * True when the compact JWS `token` carries a valid signature by `key` under
- * the header's `alg`, and that `alg` is in `algorithms`. Never throws.
+ * Resolves true when the compact JWS `token` carries a valid signature by
+ * `key` under the header's `alg`, and that `alg` is in `algorithms`. Never
+ * rejects: every error is a `false`.
  */
 export function signatureVerifies(
   token: string,
   header: Readonly<Record<string, unknown>>,
   key: KeyObject | Uint8Array,
   algorithms: readonly string[],
-): boolean {
+): Promise<boolean> {
   const { alg } = header;
-  if (typeof alg !== 'string' || !algorithms.includes(alg) || header.crit !== undefined) return false;
+  if (typeof alg !== 'string' || !algorithms.includes(alg) || header.crit !== undefined) return Promise.resolve(false);
   const spec = Object.hasOwn(ALGORITHMS, alg) ? ALGORITHMS[alg] : undefined;
   // A symmetric key (Uint8Array) is never acceptable: only asymmetric algorithms are configured.
-  if (spec === undefined || key instanceof Uint8Array || !keyFits(spec, key)) return false;
+  if (spec === undefined || key instanceof Uint8Array || !keyFits(spec, key)) return Promise.resolve(false);
   const dot = token.lastIndexOf('.');
   const signingInput = Buffer.from(token.slice(0, dot), 'latin1');
   const signature = Buffer.from(token.slice(dot + 1), 'base64url');
-  if (spec.signatureBytes !== undefined && signature.length !== spec.signatureBytes) return false;
-  try {
-    if (spec.pss === true) {
-      return verify(spec.hash, signingInput, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, signature);
+  if (spec.signatureBytes !== undefined && signature.length !== spec.signatureBytes) return Promise.resolve(false);
+  const verifyKey = spec.pss === true
+    ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }
+    : spec.signatureBytes === undefined ? key : { key, dsaEncoding: 'ieee-p1363' as const };
+  return new Promise((resolve) => {
+    try {
+      verify(spec.hash, signingInput, verifyKey, signature, (error, valid) => { resolve(error === null && valid); });
+    } catch {
+      resolve(false);
     }
-    if (spec.signatureBytes !== undefined) return verify(spec.hash, signingInput, { key, dsaEncoding: 'ieee-p1363' }, signature);
-    return verify(spec.hash, signingInput, key, signature);
-  } catch {
-    return false;
-  }
+  });
 }
