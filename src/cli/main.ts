@@ -6,7 +6,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { loadKubeConfig } from '../kubernetes/kube-config.ts';
 import { createLogger } from '../obs/logger.ts';
 import { audiencePolicyCRDYAML } from '../policy/crd.ts';
 import { startService } from '../server/audience-guard-service.ts';
@@ -45,6 +44,8 @@ async function serve(argv: readonly string[]): Promise<number> {
   let kubernetes: KubernetesOptions | undefined;
   if (flags.policyFiles.length === 0) {
     try {
+      // Loaded here, not at the top: file mode never loads the Kubernetes client.
+      const { loadKubeConfig } = await import('../kubernetes/kube-config.ts');
       kubernetes = {
         config: loadKubeConfig(),
         namespaces: flags.watchNamespaces,
