@@ -66,7 +66,41 @@ describe('LRUVerifiedTokenCache', () => {
       const digest = tokenDigest(fakeToken(1));
       const entry = verified();
       tokens.lookup(digest, 1).remember(entry, NOW + 300);
-      assert.equal(tokens.lookup(digest, 1).hit, entry);
+      assert.deepEqual(tokens.lookup(digest, 1).hit, entry);
+    });
+  });
+
+  describe('sharing repeated values', () => {
+    it('keeps one header object for tokens with the same header, and their claims unchanged', () => {
+      const tokens = cache();
+      const [first, second] = [fakeToken(1), fakeToken(2)].map(tokenDigest) as [Buffer, Buffer];
+      tokens.lookup(first, 1).remember(verified('user-1'), NOW + 300);
+      tokens.lookup(second, 1).remember(verified('user-2'), NOW + 300);
+      const [a, b] = [tokens.lookup(first, 1).hit, tokens.lookup(second, 1).hit];
+      assert.equal(a?.header, b?.header, 'one shared header');
+      assert.deepEqual(a, verified('user-1'));
+      assert.deepEqual(b, verified('user-2'));
+    });
+
+    it('keeps tokens with different headers apart', () => {
+      const tokens = cache();
+      const [first, second] = [fakeToken(1), fakeToken(2)].map(tokenDigest) as [Buffer, Buffer];
+      tokens.lookup(first, 1).remember(verified(), NOW + 300);
+      tokens.lookup(second, 1).remember({ ...verified(), header: { alg: 'ES256', typ: 'at+jwt', kid: 'k2' } }, NOW + 300);
+      assert.deepEqual(tokens.lookup(first, 1).hit?.header, { alg: 'RS256', typ: 'at+jwt', kid: 'k1' });
+      assert.deepEqual(tokens.lookup(second, 1).hit?.header, { alg: 'ES256', typ: 'at+jwt', kid: 'k2' });
+    });
+
+    it('keeps a claim named __proto__ as a claim, and array claims as arrays', () => {
+      const tokens = cache();
+      const digest = tokenDigest(fakeToken(1));
+      const payload = JSON.parse('{"iss":"https://idp.example.com","aud":["https://a.example/mcp","https://b.example/mcp"],"__proto__":{"admin":true},"exp":1700000300}') as Record<string, unknown>;
+      tokens.lookup(digest, 1).remember({ ...verified(), payload }, NOW + 300);
+      const hit = tokens.lookup(digest, 1).hit?.payload;
+      assert.ok(hit !== undefined && Object.hasOwn(hit, '__proto__'));
+      assert.equal(Object.getPrototypeOf(hit), Object.prototype);
+      assert.deepEqual(hit.aud, ['https://a.example/mcp', 'https://b.example/mcp']);
+      assert.equal((hit as { admin?: unknown }).admin, undefined);
     });
   });
 
