@@ -11,7 +11,7 @@ const ioModules = [
 ];
 
 export default defineConfig(
-  { ignores: ['node_modules/', 'dist/', '.cache/', 'coverage/', 'bin/'] },
+  { ignores: ['node_modules/', 'dist/', '.cache/', 'coverage/', 'bin/', 'bench/results/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
