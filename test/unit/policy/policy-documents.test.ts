@@ -64,6 +64,16 @@ describe('policy YAML streams', () => {
     assert.equal(result.problems[0]?.origin, `${FILE}#0`);
   });
 
+  it('names the line and column of a YAML error in the whole stream', () => {
+    // Document 1 starts on line 9 (8 lines of document 0, then `---`); its duplicate `kind` is its line 3.
+    const duplicate = policyYAML('b').replace('spec:\n', 'kind: AudiencePolicy\nspec:\n');
+    const result = readPolicyStream(FILE, `${policyYAML('a')}---\n${duplicate}`);
+    assert.deepEqual(result.policies.map((policy) => policy.origin), [`${FILE}#0`]);
+    const [problem] = result.problems;
+    assert.equal(problem?.origin, `${FILE}#1`);
+    assert.match(problem.message, /^YAML: .*unique.* at line 12, column 1$/);
+  });
+
   it('rejects a duplicate key nested inside spec', () => {
     const duplicate = policyYAML('a').replace('  issuers:', '  resource: https://evil.example.com/mcp\n  issuers:');
     const result = readPolicyStream(FILE, duplicate);
