@@ -62,8 +62,9 @@ export class BenchContext {
     return { logFile: join(this.work, `${name}.log`), nodeArgs: [...this.config.nodeArgs, ...nodeArgs], ...(this.#profileDir === undefined ? {} : { cpuProfileDir: this.#profileDir }) };
   }
 
-  async guard(name: string, policyFile: string, extraArgs: readonly string[] = [], nodeArgs: readonly string[] = []): Promise<ServerProcess> {
-    const server = await startAudienceGuard(name, policyFile, extraArgs, this.#options(name, nodeArgs));
+  /** audience-guard from src/ (`built`: from dist/, see startAudienceGuard). */
+  async guard(name: string, policyFile: string, extraArgs: readonly string[] = [], nodeArgs: readonly string[] = [], built = false): Promise<ServerProcess> {
+    const server = await startAudienceGuard(name, policyFile, extraArgs, this.#options(name, nodeArgs), built);
     this.#servers.push(server);
     return server;
   }

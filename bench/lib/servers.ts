@@ -92,9 +92,13 @@ export class ServerProcess {
   }
 }
 
-/** audience-guard itself, from the TypeScript sources (what `npm start` runs). */
-export function startAudienceGuard(name: string, policyFile: string, extraArgs: readonly string[], options: ServerOptions): Promise<ServerProcess> {
-  return ServerProcess.start(name, 'src/cli/main.ts', [
+/**
+ * audience-guard itself: from the TypeScript sources (what `npm start` runs),
+ * or with `built` from `dist/` (what the container image runs; `npm run build`
+ * first), which spares the memory of Node's TypeScript stripping.
+ */
+export function startAudienceGuard(name: string, policyFile: string, extraArgs: readonly string[], options: ServerOptions, built = false): Promise<ServerProcess> {
+  return ServerProcess.start(name, built ? 'dist/cli/main.js' : 'src/cli/main.ts', [
     'serve', '--policy-file', policyFile, '--grpc-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0', ...extraArgs,
   ], options);
 }
