@@ -14,7 +14,12 @@
 const HTTP_URI = /^(https?):\/\/([^/?#]*)([^#]*)(#.*)?$/i;
 const ASCII_UPPER = /[A-Z]+/g;
 
-function asciiLower(value: string): string {
+/**
+ * Lower-cases ASCII letters only (RFC 3986 §6.2.2.1). String#toLowerCase would
+ * also fold some non-ASCII letters onto ASCII (U+212A KELVIN SIGN → "k"),
+ * which would let one host name match another's policy.
+ */
+export function asciiLower(value: string): string {
   return value.replace(ASCII_UPPER, (letters) => letters.toLowerCase());
 }
 

@@ -4,6 +4,7 @@
  * line may carry. Every field may be missing: proto3 omits defaults, and a
  * hostile or broken client may send anything; missing input never throws.
  */
+import { asciiLower } from '../core/audience.ts';
 import type { HttpRequestView } from '../core/http-request.ts';
 import type { CheckRequest } from './proto.ts';
 
@@ -24,15 +25,13 @@ export interface ParsedCheckRequest {
   readonly log: RequestLogFields;
 }
 
-const ASCII_UPPER = /[A-Z]+/g;
-
 /**
  * Host of an `:authority` without port, lower-cased in ASCII only (RFC 3986
  * §6.2.2.1): String#toLowerCase would fold some non-ASCII letters onto ASCII
  * (U+212A KELVIN SIGN → "k") and select another host's policy.
  */
 export function hostOfAuthority(authority: string): string {
-  const lower = authority.replace(ASCII_UPPER, (letters) => letters.toLowerCase());
+  const lower = asciiLower(authority);
   if (lower.startsWith('[')) {
     const end = lower.indexOf(']');
     return end === -1 ? lower : lower.slice(0, end + 1);

@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { asciiLower } from '../core/audience.ts';
 import type { Metrics } from '../obs/metrics.ts';
 import type { PolicyStore } from '../policy/policy-store.ts';
 
@@ -54,7 +55,8 @@ export class AdminServer {
     if (path.startsWith(WELL_KNOWN)) {
       const rest = path.slice(WELL_KNOWN.length);
       const slash = rest.indexOf('/');
-      const host = (slash === -1 ? rest : rest.slice(0, slash)).toLowerCase();
+      // ASCII only, as for Envoy's requests (src/envoy/check-request.ts): no Kelvin sign → "k".
+      const host = asciiLower(slash === -1 ? rest : rest.slice(0, slash));
       const resourcePath = slash === -1 ? '' : rest.slice(slash);
       const metadataPath = `/.well-known/oauth-protected-resource${resourcePath}`;
       // The same selection Envoy's requests go through, so wildcard hosts resolve alike.
