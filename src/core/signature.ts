@@ -13,6 +13,7 @@
  * service understands no JWS extension (RFC 7515 §4.1.11).
  */
 import { constants, verify, type KeyObject } from 'node:crypto';
+import type { ASYMMETRIC_ALGORITHMS } from './algorithms.ts';
 
 interface AlgorithmSpec {
   /** Digest for node:crypto, or null for EdDSA (the hash is part of the scheme). */
@@ -28,7 +29,8 @@ interface AlgorithmSpec {
 const RSA: readonly string[] = ['rsa'];
 const RSA_PSS: readonly string[] = ['rsa', 'rsa-pss'];
 
-const ALGORITHMS: Readonly<Record<string, AlgorithmSpec>> = {
+/** One entry per allowed algorithm: the type makes the compiler keep this table and algorithms.ts in step. */
+const ALGORITHMS: Readonly<Record<(typeof ASYMMETRIC_ALGORITHMS)[number], AlgorithmSpec>> = {
   RS256: { hash: 'sha256', keyTypes: RSA },
   RS384: { hash: 'sha384', keyTypes: RSA },
   RS512: { hash: 'sha512', keyTypes: RSA },
@@ -79,7 +81,7 @@ export function signatureVerifies(
 ): Promise<boolean> {
   const { alg } = header;
   if (typeof alg !== 'string' || !algorithms.includes(alg) || header.crit !== undefined) return Promise.resolve(false);
-  const spec = Object.hasOwn(ALGORITHMS, alg) ? ALGORITHMS[alg] : undefined;
+  const spec = Object.hasOwn(ALGORITHMS, alg) ? ALGORITHMS[alg as keyof typeof ALGORITHMS] : undefined;
   // A symmetric key (Uint8Array) is never acceptable: only asymmetric algorithms are configured.
   if (spec === undefined || key instanceof Uint8Array || !keyFits(spec, key)) return Promise.resolve(false);
   const dot = token.lastIndexOf('.');
