@@ -12,7 +12,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  * load many lines share a millisecond, and Date#toISOString showed in the
  * check path's profile.
  */
-function isoTimeOncePerMillisecond(): () => string {
+export function isoTimeOncePerMillisecond(): () => string {
   let last = Number.NaN;
   let field = '';
   return () => {

@@ -15,7 +15,7 @@
 import { pino, type DestinationStream } from 'pino';
 import type { Reason } from '../core/reasons.ts';
 import type { RequestLogFields } from '../envoy/check-request.ts';
-import type { Logger } from './logger.ts';
+import { isoTimeOncePerMillisecond, type Logger } from './logger.ts';
 
 /** The fields of a token_rejected line; request fields as in RequestLogFields, absent when the request could not be read. */
 export type RejectionRecord = { readonly [Field in keyof RequestLogFields]?: RequestLogFields[Field] | undefined } & {
@@ -41,8 +41,8 @@ export class RejectionLog {
   readonly #stream: DestinationStream;
   /** `,"service":"audience-guard",…,"event":"token_rejected"`: the bindings serialised once. */
   readonly #middle: string;
-  #lastMillisecond = Number.NaN;
-  #time = '';
+  /** `,"time":"…"`, as the logger writes it (built once per millisecond). */
+  readonly #time = isoTimeOncePerMillisecond();
 
   constructor(logger: Logger) {
     this.#logger = logger;
@@ -53,20 +53,11 @@ export class RejectionLog {
 
   write(record: RejectionRecord): void {
     if (!this.#logger.isLevelEnabled('warn')) return;
-    let line = `{"level":"warn","time":"${this.#isoTime()}"${this.#middle}`;
+    let line = `{"level":"warn"${this.#time()}${this.#middle}`;
     for (const field of FIELDS) {
       const value = record[field];
       if (value !== undefined) line += `,"${field}":${JSON.stringify(value)}`;
     }
     this.#stream.write(line + (record.enforced ? DENIED : NOT_ENFORCED));
-  }
-
-  #isoTime(): string {
-    const now = Date.now();
-    if (now !== this.#lastMillisecond) {
-      this.#lastMillisecond = now;
-      this.#time = new Date(now).toISOString();
-    }
-    return this.#time;
   }
 }
