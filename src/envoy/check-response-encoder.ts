@@ -14,7 +14,8 @@
  *     identity: a frozen object cannot change afterwards.
  */
 import type {
-  CheckResponse, DeniedHttpResponse, HeaderValueOption, OkHttpResponse, QueryParameter, RpcStatus, Struct, StructValue,
+  AnyMessage, BoolValue, CheckResponse, DeniedHttpResponse, HeaderValue, HeaderValueOption, HttpStatus, OkHttpResponse, QueryParameter, RpcStatus, Struct,
+  StructValue,
 } from './proto.ts';
 import { WireWriter } from './protobuf-wire-writer.ts';
 
@@ -72,47 +73,50 @@ function part<T extends object>(writer: WireWriter, field: number, message: T, w
   writer.bytes(field, bytes);
 }
 
+// Each message type has one named writer at module level, so encoding a
+// response creates no functions.
+
+const writeAny: Write<AnyMessage> = (writer, any) => {
+  only(any, ANY_KEYS);
+  if (any.type_url !== undefined) writer.string(1, any.type_url);
+  if (any.value !== undefined) writer.bytes(2, any.value);
+};
+
 const writeStatus: Write<RpcStatus> = (writer, status) => {
   only(status, STATUS_KEYS);
   if (status.code !== undefined) writer.uint(1, status.code);
   if (status.message !== undefined) writer.string(2, status.message);
-  for (const detail of status.details ?? []) {
-    part(writer, 3, detail, (own, any) => {
-      only(any, ANY_KEYS);
-      if (any.type_url !== undefined) own.string(1, any.type_url);
-      if (any.value !== undefined) own.bytes(2, any.value);
-    });
-  }
+  for (const detail of status.details ?? []) part(writer, 3, detail, writeAny);
+};
+
+const writeHeaderValue: Write<HeaderValue> = (writer, header) => {
+  only(header, HEADER_KEYS);
+  if (header.key !== undefined) writer.string(1, header.key);
+  if (header.value !== undefined) writer.string(2, header.value);
+  if (header.raw_value !== undefined) writer.bytes(3, header.raw_value);
+};
+
+const writeBoolValue: Write<BoolValue> = (writer, value) => {
+  only(value, BOOL_KEYS);
+  if (value.value !== undefined) writer.bool(1, value.value);
 };
 
 const writeOption: Write<HeaderValueOption> = (writer, option) => {
   only(option, OPTION_KEYS);
-  if (option.header !== undefined) {
-    part(writer, 1, option.header, (own, header) => {
-      only(header, HEADER_KEYS);
-      if (header.key !== undefined) own.string(1, header.key);
-      if (header.value !== undefined) own.string(2, header.value);
-      if (header.raw_value !== undefined) own.bytes(3, header.raw_value);
-    });
-  }
-  if (option.append !== undefined) {
-    part(writer, 2, option.append, (own, append) => {
-      only(append, BOOL_KEYS);
-      if (append.value !== undefined) own.bool(1, append.value);
-    });
-  }
+  if (option.header !== undefined) part(writer, 1, option.header, writeHeaderValue);
+  if (option.append !== undefined) part(writer, 2, option.append, writeBoolValue);
   if (option.append_action !== undefined) writer.uint(3, enumValue(option.append_action, APPEND_ACTIONS));
   if (option.keep_empty_value !== undefined) writer.bool(4, option.keep_empty_value);
 };
 
+const writeHttpStatus: Write<HttpStatus> = (writer, status) => {
+  only(status, HTTP_STATUS_KEYS);
+  if (status.code !== undefined) writer.uint(1, status.code);
+};
+
 const writeDenied: Write<DeniedHttpResponse> = (writer, denied) => {
   only(denied, DENIED_KEYS);
-  if (denied.status !== undefined) {
-    part(writer, 1, denied.status, (own, status) => {
-      only(status, HTTP_STATUS_KEYS);
-      if (status.code !== undefined) own.uint(1, status.code);
-    });
-  }
+  if (denied.status !== undefined) part(writer, 1, denied.status, writeHttpStatus);
   for (const option of denied.headers ?? []) part(writer, 2, option, writeOption);
   if (denied.body !== undefined) writer.string(3, denied.body);
 };
