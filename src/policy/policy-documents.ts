@@ -45,9 +45,10 @@ export function readPolicyStream(source: string, text: string): PolicyStreamResu
   const lines = new LineCounter();
   const documents = new Composer({ uniqueKeys: true }).compose(new Parser(lines.addNewLine).parse(text));
   let index = 0;
+  let origin = `${source}#0`;
   try {
     for (const yamlDocument of documents) {
-      const origin = `${source}#${String(index)}`;
+      origin = `${source}#${String(index)}`;
       index += 1;
       if (yamlDocument.errors.length > 0) {
         for (const error of yamlDocument.errors) problems.push({ origin, path: '/', message: yamlProblem(error, lines) });
@@ -66,7 +67,7 @@ export function readPolicyStream(source: string, text: string): PolicyStreamResu
       else for (const problem of validation.problems) problems.push({ origin, ...problem });
     }
   } catch (error) {
-    problems.push({ origin: `${source}#${String(index)}`, path: '/', message: `unreadable YAML: ${String(error)}` });
+    problems.push({ origin, path: '/', message: `unreadable YAML: ${String(error)}` });
   }
   return { policies, problems };
 }

@@ -61,7 +61,7 @@ export class PolicyStore {
     let overLimit: string[] = [];
     if (aged.length > this.#maxPolicies) {
       // The oldest policies stay in force; the youngest beyond the limit are left out.
-      const ordered = [...aged].sort((a, b) => a.context.createdAt - b.context.createdAt || a.context.loadOrder - b.context.loadOrder || (a.entry.origin < b.entry.origin ? -1 : 1));
+      const ordered = [...aged].sort((a, b) => a.context.createdAt - b.context.createdAt || a.context.loadOrder - b.context.loadOrder || a.entry.origin.localeCompare(b.entry.origin));
       kept = ordered.slice(0, this.#maxPolicies);
       overLimit = ordered.slice(this.#maxPolicies).map(({ entry }) => entry.origin);
     }
