@@ -3,8 +3,10 @@
  * lru-cache: least recently used tokens go first when either bound is hit.
  *
  *   - Key: snapshot generation + base64 SHA-256 of the token. The token, or
- *     any part of it, is never a key and never stored; entries hold only the
- *     decoded header and claims, which the core re-checks on every hit.
+ *     any of its encoded segments or its signature, is never a key and never
+ *     stored; entries hold only the decoded header and claims of a token that
+ *     verified, which the core re-checks on every hit. (The sharing tables
+ *     below are keyed by such decoded values: issuer, audience, scopes.)
  *   - Expiry: an entry is refused from the moment its `exp` is reached on this
  *     cache's clock (the checks' clock), and never stored when already there.
  *     No timers: expired entries are dropped when read or pushed out.
