@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { LOG_LEVELS, type LogLevel } from '../obs/logger.ts';
+import { parseNamespaceHosts, type NamespaceHostRule } from '../policy/namespace-hosts.ts';
 
 export interface ServeFlags {
   readonly policyFiles: readonly string[];
@@ -22,6 +23,14 @@ export interface ServeFlags {
   readonly maxPolicies: number;
   readonly maxJWKSBytes: number;
   readonly maxJWKSKeys: number;
+  /** Directories under which Kubernetes policies may name `clientSecretFile` (only `DIR/<namespace>/`). */
+  readonly secretFileDirs: readonly string[];
+  /** Development only: let Kubernetes policies use plain http and loopback/link-local endpoints. */
+  readonly allowInsecureEndpoints: boolean;
+  /** The operator's host-ownership rule; empty = the oldest-namespace rule. */
+  readonly namespaceHosts: readonly NamespaceHostRule[];
+  /** Rejection log lines per second per (policy, reason) before further ones are suppressed. */
+  readonly logRate: number;
 }
 
 /** One entry per flag: the documentation, defaults and parsing all come from here. */
@@ -40,6 +49,10 @@ export const SERVE_FLAGS = {
   'max-policies': { multiple: false, default: '10000', help: 'Policies in force at most; beyond it the youngest are left out (logged, counted, and Accepted=False in Kubernetes).' },
   'max-jwks-bytes': { multiple: false, default: '524288', help: 'Largest JWKS or discovery document accepted from an issuer; a larger answer is refused and cached keys keep serving.' },
   'max-jwks-keys': { multiple: false, default: '100', help: 'Most keys accepted in one JWKS; a larger key set is refused and cached keys keep serving.' },
+  'secret-file-dir': { multiple: true, default: undefined, help: 'Directory whose DIR/<namespace>/ sub-folder a Kubernetes policy of that namespace may name in clientSecretFile (repeatable); none by default.' },
+  'allow-insecure-endpoints': { multiple: false, boolean: true, default: 'false', help: 'Development only: Kubernetes policies may use plain http and loopback or link-local issuer, JWKS and token endpoints.' },
+  'namespace-hosts': { multiple: true, separator: ';', default: undefined, help: 'NAMESPACE=PATTERN[,PATTERN]: the hosts a namespace may claim (repeatable; ";" between entries in the environment). Without it the oldest namespace claiming a host owns it.' },
+  'log-rate': { multiple: false, default: '50', help: 'token_rejected lines per second per policy and reason; beyond it lines are suppressed and counted (log_suppressed).' },
 } as const;
 
 type FlagName = keyof typeof SERVE_FLAGS;
@@ -70,17 +83,27 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
       args: [...argv],
       strict: true,
       allowPositionals: false,
-      options: Object.fromEntries(Object.entries(SERVE_FLAGS).map(([name, spec]) => [name, { type: 'string', multiple: spec.multiple }])),
+      options: Object.fromEntries(Object.entries(SERVE_FLAGS).map(([name, spec]) => [name, { type: 'boolean' in spec ? 'boolean' : 'string', multiple: spec.multiple }])),
     });
   } catch (error) {
     return { ok: false, error: (error as Error).message.split('\n')[0] ?? 'invalid arguments' };
   }
-  const values = parsed.values as Partial<Record<FlagName, string | string[]>>;
+  const values = parsed.values as Partial<Record<FlagName, string | string[] | boolean>>;
   const list = (flag: FlagName): string[] => {
     const given = values[flag];
     if (Array.isArray(given)) return given;
     const fromEnv = env[environmentName(flag)];
-    return fromEnv === undefined || fromEnv === '' ? [] : fromEnv.split(',').map((item) => item.trim()).filter((item) => item !== '');
+    const spec = SERVE_FLAGS[flag];
+    const separator = 'separator' in spec ? spec.separator : ',';
+    return fromEnv === undefined || fromEnv === '' ? [] : fromEnv.split(separator).map((item) => item.trim()).filter((item) => item !== '');
+  };
+  /** A boolean flag: present on the command line, or `true`/`false` in the environment. */
+  const boolean = (flag: FlagName): boolean | { error: string } => {
+    if (values[flag] === true) return true;
+    const fromEnv = env[environmentName(flag)];
+    if (fromEnv === undefined || fromEnv === '' || fromEnv === 'false') return false;
+    if (fromEnv === 'true') return true;
+    return { error: `--${flag}: ${environmentName(flag)} must be true or false, got "${fromEnv}"` };
   };
   const optional = (flag: FlagName): string | undefined => {
     const given = values[flag];
@@ -106,10 +129,14 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
   const maxPolicies = integer('max-policies', single('max-policies'), 1, 1_000_000);
   const maxJWKSBytes = integer('max-jwks-bytes', single('max-jwks-bytes'), 1024, 16 * 1_048_576);
   const maxJWKSKeys = integer('max-jwks-keys', single('max-jwks-keys'), 1, 10_000);
+  const logRate = integer('log-rate', single('log-rate'), 1, 1_000_000);
+  const allowInsecureEndpoints = boolean('allow-insecure-endpoints');
   const logLevel = single('log-level');
-  for (const value of [grpcAddress, adminAddress, checkTimeoutMs, maxTokenBytes, maxRequestBytes, tokenCacheSize, upstreamTokenCacheSize, maxPolicies, maxJWKSBytes, maxJWKSKeys]) {
+  for (const value of [grpcAddress, adminAddress, checkTimeoutMs, maxTokenBytes, maxRequestBytes, tokenCacheSize, upstreamTokenCacheSize, maxPolicies, maxJWKSBytes, maxJWKSKeys, logRate, allowInsecureEndpoints]) {
     if (typeof value === 'object') return { ok: false, error: value.error };
   }
+  const namespaceHosts = parseNamespaceHosts(list('namespace-hosts'));
+  if (!namespaceHosts.ok) return { ok: false, error: namespaceHosts.error };
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) return { ok: false, error: `--log-level: expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"` };
   return {
     ok: true,
@@ -128,6 +155,10 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
       maxPolicies: maxPolicies as number,
       maxJWKSBytes: maxJWKSBytes as number,
       maxJWKSKeys: maxJWKSKeys as number,
+      secretFileDirs: list('secret-file-dir'),
+      allowInsecureEndpoints: allowInsecureEndpoints as boolean,
+      namespaceHosts: namespaceHosts.rules,
+      logRate: logRate as number,
     },
   };
 }

@@ -14,6 +14,7 @@ import { DEFAULT_KEY_SET_OPTIONS, IssuerKeyStore } from '../keys/issuer-key-stor
 import type { KeySetOptions } from '../keys/issuer-key-set.ts';
 import type { Logger } from '../obs/logger.ts';
 import { Metrics } from '../obs/metrics.ts';
+import type { NamespaceHostRule } from '../policy/namespace-hosts.ts';
 import { PolicyStore } from '../policy/policy-store.ts';
 import { FilePolicySource } from '../sources/file-policy-source.ts';
 import { AdminServer } from './admin-server.ts';
@@ -46,6 +47,14 @@ export interface ServiceOptions {
   readonly now?: () => number;
   /** Verified tokens remembered (`--token-cache-size`); 0 = none. Default 10,000. */
   readonly tokenCacheSize?: number;
+  /** `--secret-file-dir`: where Kubernetes policies may name client secret files (DIR/<namespace>/ only). */
+  readonly secretFileDirs?: readonly string[];
+  /** `--allow-insecure-endpoints` (development only). */
+  readonly allowInsecureEndpoints?: boolean;
+  /** `--namespace-hosts`: the operator's host-ownership rule; empty = oldest namespace wins. */
+  readonly namespaceHosts?: readonly NamespaceHostRule[];
+  /** `--log-rate`: rejection log lines per second per (policy, reason). Default 50. */
+  readonly logRate?: number;
 }
 
 export interface RunningService {

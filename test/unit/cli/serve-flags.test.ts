@@ -51,6 +51,10 @@ describe('serve flags', () => {
         maxPolicies: 10000,
         maxJWKSBytes: 524288,
         maxJWKSKeys: 100,
+        secretFileDirs: [],
+        allowInsecureEndpoints: false,
+        namespaceHosts: [],
+        logRate: 50,
       });
     });
 
@@ -124,6 +128,42 @@ describe('serve flags', () => {
       for (const address of ['localhost:0', '0.0.0.0:65535', 'audience-guard.ns.svc:9001', '[::]:9001', '[::1]:1']) {
         assert.equal(parsed(['--grpc-address', address]).grpcAddress, address);
       }
+    });
+
+    it('reads --allow-insecure-endpoints as a switch, and true/false from the environment', () => {
+      assert.equal(parsed(['--allow-insecure-endpoints']).allowInsecureEndpoints, true);
+      assert.equal(parsed([], { AUDIENCE_GUARD_ALLOW_INSECURE_ENDPOINTS: 'true' }).allowInsecureEndpoints, true);
+      assert.equal(parsed([], { AUDIENCE_GUARD_ALLOW_INSECURE_ENDPOINTS: 'false' }).allowInsecureEndpoints, false);
+      assert.match(failure([], { AUDIENCE_GUARD_ALLOW_INSECURE_ENDPOINTS: 'yes' }), /allow-insecure-endpoints.*true or false/);
+      assert.match(failure(['--allow-insecure-endpoints=true']), /allow-insecure-endpoints/);
+    });
+
+    it('reads repeated --secret-file-dir', () => {
+      assert.deepEqual(parsed(['--secret-file-dir', '/etc/secrets', '--secret-file-dir', '/var/run/upstream']).secretFileDirs, ['/etc/secrets', '/var/run/upstream']);
+      assert.deepEqual(parsed([], { AUDIENCE_GUARD_SECRET_FILE_DIR: '/etc/secrets,/var/x' }).secretFileDirs, ['/etc/secrets', '/var/x']);
+    });
+
+    it('reads --namespace-hosts entries, separated by ";" in the environment', () => {
+      assert.deepEqual(parsed(['--namespace-hosts', 'weather=weather.example.com,*.weather.example.com', '--namespace-hosts', 'tools=Tools.example.com']).namespaceHosts, [
+        { namespace: 'weather', patterns: ['weather.example.com', '*.weather.example.com'] },
+        { namespace: 'tools', patterns: ['tools.example.com'] },
+      ]);
+      assert.deepEqual(parsed([], { AUDIENCE_GUARD_NAMESPACE_HOSTS: 'a=a.example.com,b.example.com; c=c.example.com' }).namespaceHosts, [
+        { namespace: 'a', patterns: ['a.example.com', 'b.example.com'] },
+        { namespace: 'c', patterns: ['c.example.com'] },
+      ]);
+    });
+
+    it('refuses --namespace-hosts patterns that two namespaces could both claim', () => {
+      assert.match(failure(['--namespace-hosts', 'a=*.example.com', '--namespace-hosts', 'b=api.example.com']), /namespace-hosts.*overlap/);
+      assert.match(failure(['--namespace-hosts', 'a=x.example.com', '--namespace-hosts', 'b=x.example.com']), /overlap/);
+      assert.match(failure(['--namespace-hosts', 'nohosts']), /NAMESPACE=PATTERN/);
+      assert.match(failure(['--namespace-hosts', 'a=http://x']), /not a host name/);
+    });
+
+    it('reads --log-rate as a whole number of at least 1', () => {
+      assert.equal(parsed(['--log-rate', '5']).logRate, 5);
+      assert.match(failure(['--log-rate', '0']), /--log-rate/);
     });
 
     it('the last value of a single-valued flag given twice wins', () => {
