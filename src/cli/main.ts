@@ -50,6 +50,7 @@ async function serve(argv: readonly string[]): Promise<number> {
         config: loadKubeConfig(),
         namespaces: flags.watchNamespaces,
         lease: { namespace: flags.leaseNamespace ?? ownNamespace(), name: 'audience-guard-status', identity: `${hostname()}-${String(process.pid)}` },
+        tenantRules: { secretFileDirs: flags.secretFileDirs, allowInsecureEndpoints: flags.allowInsecureEndpoints, namespaceHosts: flags.namespaceHosts },
       };
     } catch (error) {
       process.stderr.write(`audience-guard: no --policy-file, and ${(error as Error).message}\n`);

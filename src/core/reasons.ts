@@ -24,6 +24,8 @@ export const REASONS = [
   'keys_unavailable',
   'upstream_token_unavailable',
   'no_policy',
+  'ambiguous_path',
+  'policy_unavailable',
   'timeout',
   'internal_error',
 ] as const;
@@ -89,6 +91,8 @@ export const REASON_TABLE: Readonly<Record<Reason, ReasonSpec>> = Object.freeze(
   keys_unavailable: unavailable('The issuer signing keys are unavailable'),
   upstream_token_unavailable: unavailable('An upstream access token could not be obtained'),
   no_policy: { httpStatus: 403, grpcCode: PERMISSION_DENIED, challenge: 'none', bodyError: 'access_denied', description: 'No audience policy protects this request', retryable: false },
+  ambiguous_path: { httpStatus: 400, grpcCode: INVALID_ARGUMENT, challenge: 'invalid_request', bodyError: 'invalid_request', description: 'The request path has spellings that belong to different policies', retryable: false },
+  policy_unavailable: unavailable('The policy protecting this request is not in force'),
   timeout: unavailable('The authorization check did not complete in time'),
   internal_error: { httpStatus: 500, grpcCode: INTERNAL, challenge: 'none', bodyError: 'server_error', description: 'The authorization check failed', retryable: false },
 });

@@ -11,6 +11,12 @@ export interface PolicyProblem {
   /** JSON pointer inside the document, e.g. `/spec/issuers/0/issuer`. */
   readonly path: string;
   readonly message: string;
+  /**
+   * The `Accepted=False` condition reason (CamelCase) when the problem is not a
+   * plain validation failure, e.g. `SecretFileNotAllowed` or `HostNotAllowed`.
+   * Absent: `Invalid`.
+   */
+  readonly reason?: string;
 }
 
 export type PolicyValidation =

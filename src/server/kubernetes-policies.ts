@@ -11,6 +11,7 @@ import { LeaseLeaderElection } from '../kubernetes/lease-leader-election.ts';
 import type { Logger } from '../obs/logger.ts';
 import type { PolicySnapshot } from '../policy/policy-snapshot.ts';
 import type { PolicyStore } from '../policy/policy-store.ts';
+import type { TenantRuleOptions } from '../policy/tenant-rules.ts';
 import { KubernetesPolicySource, type ObservedPolicy } from '../sources/kubernetes-policy-source.ts';
 import type { IssuerKeyState, PolicyObservation } from '../status/policy-conditions.ts';
 import { StatusWriter, type StatusTarget } from '../status/status-writer.ts';
@@ -24,6 +25,8 @@ export interface KubernetesOptions {
   readonly renewIntervalMs?: number;
   readonly statusRetryMs?: number;
   readonly secretTTLMs?: number;
+  /** The operator's bounds on what each namespace's policies may configure. */
+  readonly tenantRules?: TenantRuleOptions;
 }
 
 export interface KubernetesPolicies {
@@ -84,7 +87,7 @@ export function startKubernetesPolicies(options: KubernetesOptions, store: Polic
     if (isLeader) reconcileStatus();
   });
 
-  const source = new KubernetesPolicySource(options.config, store, { namespaces: options.namespaces }, {
+  const source = new KubernetesPolicySource(options.config, store, { namespaces: options.namespaces, ...(options.tenantRules === undefined ? {} : { tenantRules: options.tenantRules }) }, {
     observed: (policies) => {
       observed = policies;
       // Log each object's problems once per change, not on every rebuild.

@@ -13,7 +13,8 @@ import { ListWatch, type ListResult } from '../kubernetes/list-watch.ts';
 import type { KubernetesObject } from '../kubernetes/kubernetes-object.ts';
 import { API_GROUP, API_VERSION } from '../policy/policy-schema.ts';
 import type { AgedPolicyDocument, PolicyStore } from '../policy/policy-store.ts';
-import { validatePolicy, type PolicyProblem } from '../policy/validate-policy.ts';
+import { DEFAULT_TENANT_RULE_OPTIONS, tenantProblems, type TenantRuleOptions } from '../policy/tenant-rules.ts';
+import { validatePolicy, type PolicyProblem, type PolicyValidation } from '../policy/validate-policy.ts';
 import type { Backoff } from '../kubernetes/backoff.ts';
 
 export const PLURAL = 'audiencepolicies';
@@ -38,6 +39,8 @@ export interface KubernetesPolicySourceOptions {
   /** Coalesces bursts of events into one rebuild. */
   readonly rebuildDelayMs?: number;
   readonly backoff?: () => Backoff;
+  /** The operator's bounds on what a namespace's policy may configure (src/policy/tenant-rules.ts). */
+  readonly tenantRules?: TenantRuleOptions;
 }
 
 function createdAt(object: KubernetesObject): number {
@@ -53,7 +56,8 @@ export class KubernetesPolicySource {
   readonly #loops: { readonly namespace: string | undefined; readonly loop: ListWatch; objects: ReadonlyMap<string, KubernetesObject> }[] = [];
   #timer: NodeJS.Timeout | undefined;
   /** Validation results by object, reused while its resourceVersion is unchanged. */
-  #validations = new Map<string, { readonly resourceVersion: string | undefined; readonly validation: ReturnType<typeof validatePolicy> }>();
+  #validations = new Map<string, { readonly resourceVersion: string | undefined; readonly validation: PolicyValidation }>();
+  readonly #tenantRules: TenantRuleOptions;
   #firstSync: (() => void) | undefined;
   readonly #synced: Promise<void>;
 
@@ -61,6 +65,7 @@ export class KubernetesPolicySource {
     this.#store = store;
     this.#events = events;
     this.#rebuildDelayMs = options.rebuildDelayMs ?? 20;
+    this.#tenantRules = options.tenantRules ?? DEFAULT_TENANT_RULE_OPTIONS;
     this.#synced = new Promise((resolve) => { this.#firstSync = resolve; });
     const api = config.makeApiClient(CustomObjectsApi);
     const watch = new Watch(config);
@@ -111,12 +116,12 @@ export class KubernetesPolicySource {
     if (!this.#loops.every(({ loop }) => loop.synced)) return;
     const observed: ObservedPolicy[] = [];
     const accepted: AgedPolicyDocument[] = [];
-    const validations = new Map<string, { readonly resourceVersion: string | undefined; readonly validation: ReturnType<typeof validatePolicy> }>();
+    const validations = new Map<string, { readonly resourceVersion: string | undefined; readonly validation: PolicyValidation }>();
     for (const { objects } of this.#loops) {
       for (const [id, object] of objects) {
         const resourceVersion = object.metadata?.resourceVersion;
         const cached = this.#validations.get(id);
-        const validation = cached !== undefined && resourceVersion !== undefined && cached.resourceVersion === resourceVersion ? cached.validation : validatePolicy(object);
+        const validation = cached !== undefined && resourceVersion !== undefined && cached.resourceVersion === resourceVersion ? cached.validation : this.#validate(object);
         validations.set(id, { resourceVersion, validation });
         if (validation.valid) {
           // Ties in creation time go to the policy id (no load order here), so an
@@ -138,6 +143,14 @@ export class KubernetesPolicySource {
     }));
     this.#firstSync?.();
     this.#firstSync = undefined;
+  }
+
+  /** The validator's verdict, then the tenant rules for the object's namespace. */
+  #validate(object: KubernetesObject): PolicyValidation {
+    const validation = validatePolicy(object);
+    if (!validation.valid) return validation;
+    const problems = tenantProblems(validation.policy, object.metadata?.namespace ?? '', this.#tenantRules);
+    return problems.length === 0 ? validation : { valid: false, problems };
   }
 
   #scheduleRebuild(): void {

@@ -38,7 +38,7 @@ export interface IssuerKeyState {
 export interface PolicyObservation {
   readonly generation: number;
   /** Validation problems; empty when accepted. */
-  readonly problems: readonly { readonly path: string; readonly message: string }[];
+  readonly problems: readonly { readonly path: string; readonly message: string; readonly reason?: string }[];
   /** Set when an older policy wins this policy's host and path claims. */
   readonly conflicts: readonly { readonly winner: string; readonly host: string; readonly pathPrefix: string }[];
   readonly overlaps: readonly { readonly other: string; readonly audience: string }[];
@@ -56,7 +56,8 @@ type Draft = Pick<Condition, 'type' | 'status' | 'reason' | 'message'>;
 function accepted(observation: PolicyObservation): Draft {
   if (observation.problems.length === 0) return { type: 'Accepted', status: 'True', reason: 'Valid', message: 'The policy is valid and in force.' };
   const list = observation.problems.map((problem) => `${problem.path}: ${problem.message}`).join('; ');
-  return { type: 'Accepted', status: 'False', reason: 'Invalid', message: clip(`The policy is not in force: ${list}`) };
+  const reason = observation.problems.find((problem) => problem.reason !== undefined)?.reason ?? 'Invalid';
+  return { type: 'Accepted', status: 'False', reason, message: clip(`The policy is not in force: ${list}`) };
 }
 
 function ready(observation: PolicyObservation): Draft {

@@ -83,3 +83,15 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" }}
 {{- end }}
 {{- end }}
+
+{{/*
+`hostOwnership` (namespace -> host patterns) as the AUDIENCE_GUARD_NAMESPACE_HOSTS value:
+entries `NS=PATTERN,PATTERN` separated by ";", namespaces in sorted order.
+*/}}
+{{- define "audience-guard.namespaceHosts" -}}
+{{- $entries := list -}}
+{{- range $namespace, $patterns := . -}}
+{{- $entries = append $entries (printf "%s=%s" $namespace (join "," $patterns)) -}}
+{{- end -}}
+{{- join ";" $entries -}}
+{{- end }}

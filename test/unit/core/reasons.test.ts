@@ -10,6 +10,8 @@ const SPEC_REASONS = [
   'disallowed_algorithm', 'unknown_issuer', 'unknown_key', 'invalid_signature', 'expired', 'not_yet_valid',
   'missing_claim', 'id_token_presented', 'audience_mismatch', 'insufficient_scope', 'keys_unavailable',
   'upstream_token_unavailable', 'no_policy', 'timeout', 'internal_error',
+  // Multi-tenant safety: path spellings and policies without an accepted version.
+  'ambiguous_path', 'policy_unavailable',
 ];
 
 const TOKEN_FAILURES: readonly Reason[] = [
