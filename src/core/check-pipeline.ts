@@ -37,6 +37,9 @@ export async function decide(request: HttpRequestView, snapshot: PolicySnapshot,
   const selection = snapshot.select(request);
   if (selection === undefined) return deny('no_policy', undefined, undefined);
   const { policy } = selection;
+  // A refused policy with no accepted version still holds its claims: closed
+  // (metadata included), never handed to a laxer policy.
+  if (policy.unavailable === true) return deny('policy_unavailable', policy, undefined);
   if (selection.metadataRequest) return { kind: 'metadata', policy };
 
   // 2. Credential: one Authorization header, Bearer token68.

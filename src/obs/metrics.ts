@@ -11,7 +11,8 @@ export type CheckResult = 'allowed' | 'denied' | 'error';
 /** Limits whose hits are counted (README "Limits"). */
 export const LIMITS = ['token_size', 'jwks_size', 'jwks_keys', 'policies', 'token_cache', 'upstream_token_cache'] as const;
 export type Limit = (typeof LIMITS)[number];
-export type PolicyState = 'accepted' | 'rejected' | 'conflicted';
+export const POLICY_STATES = ['accepted', 'rejected', 'conflicted', 'stale', 'unavailable'] as const;
+export type PolicyState = (typeof POLICY_STATES)[number];
 
 export class Metrics {
   readonly registry = new Registry();
@@ -39,7 +40,7 @@ export class Metrics {
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'audience_guard_' });
-    for (const state of ['accepted', 'rejected', 'conflicted'] as const) this.#policies.set({ state }, 0);
+    for (const state of POLICY_STATES) this.#policies.set({ state }, 0);
     for (const limit of LIMITS) this.#limitHits.inc({ limit }, 0);
   }
 

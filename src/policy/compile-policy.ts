@@ -13,7 +13,12 @@ export const DEFAULT_NAMESPACE = 'default';
 export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
 const WELL_KNOWN = '/.well-known/oauth-protected-resource';
 
-function normalisePrefix(prefix: string): string {
+/** Path of the RFC 9728 metadata document of a resource with this path (§3.1: the well-known segment goes first). */
+export function metadataPathFor(resourcePath: string): string {
+  return resourcePath === '/' ? WELL_KNOWN : `${WELL_KNOWN}${resourcePath}`;
+}
+
+export function normalisePrefix(prefix: string): string {
   return prefix.length > 1 && prefix.endsWith('/') ? prefix.replace(/\/+$/, '') || '/' : prefix;
 }
 
@@ -65,8 +70,7 @@ export function compilePolicy(document: AudiencePolicyDocument, context: Compile
     if (canonical !== undefined) accepted.add(canonical);
   }
 
-  // RFC 9728 §3.1: the well-known segment goes between the host and the resource's path.
-  const metadataPath = resourcePath === '/' ? WELL_KNOWN : `${WELL_KNOWN}${resourcePath}`;
+  const metadataPath = metadataPathFor(resourcePath);
   const metadataUrl = `${resourceURL.protocol}//${resourceURL.host}${metadataPath}`;
   const requiredScopes = Object.freeze([...(spec.requiredScopes ?? [])]);
 

@@ -81,7 +81,8 @@ const STATUS_SCHEMA: JSONSchema = {
   type: 'object',
   description: 'What audience-guard made of the policy.',
   properties: {
-    observedGeneration: { type: 'integer', format: 'int64', description: 'The generation of the spec the status describes.' },
+    observedGeneration: { type: 'integer', format: 'int64', description: 'The generation of the spec the status describes: the last one processed, accepted or not.' },
+    servingGeneration: { type: 'integer', format: 'int64', minimum: 0, description: 'The generation that decides requests: observedGeneration when it was accepted, else the last accepted one, which stays in force. Absent when none serves (no accepted generation is known: requests on the policy\'s hosts and paths get 503 policy_unavailable).' },
     conditions: {
       type: 'array',
       description: 'Accepted (schema and semantic validation), Ready (issuer keys loaded), Conflicted (another policy claims the same host and path prefix), AudienceOverlap (another policy accepts one of the same audiences).',

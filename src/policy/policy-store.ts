@@ -16,12 +16,22 @@ export interface PolicyUpdate {
   readonly overLimit: readonly string[];
   /** Valid documents that still failed to compile, left out alone (a defect guard: never expected). */
   readonly uncompilable: readonly { readonly origin: string; readonly error: string }[];
+  /** Origins whose document is the last accepted version of an object whose latest one was refused. */
+  readonly stale: readonly string[];
 }
 
 export type PolicyUpdateListener = (update: PolicyUpdate) => void;
 
 /** A validated document and its place in "the oldest wins" (creation time, then load order). */
 export type AgedPolicyDocument = ParsedPolicyDocument & { readonly createdAt: number; readonly loadOrder?: number };
+
+/** What stands in for refused objects (Kubernetes mode: one object is refused alone). */
+export interface RefusedStandIns {
+  /** Placeholders holding refused objects' claims (src/policy/unavailable-policy.ts); routed like policies, not counted against `maxPolicies`. */
+  readonly placeholders?: readonly RuntimePolicy[];
+  /** Origins among the documents that are an object's last accepted version, its latest having been refused. */
+  readonly stale?: readonly string[];
+}
 
 export class PolicyStore {
   readonly #maxPolicies: number;
@@ -53,9 +63,11 @@ export class PolicyStore {
   /**
    * Replaces every policy with `documents` (already validated). `createdAt`
    * gives each document's age for conflict resolution; `loadOrder` (default:
-   * its list position) breaks ties, and then the policy id.
+   * its list position) breaks ties, and then the policy id. `standIns` adds
+   * placeholders for refused objects to the routing and names the documents
+   * that are an older accepted version (the policies gauge reports them).
    */
-  replace(documents: readonly AgedPolicyDocument[], rejected: number): PolicyUpdate {
+  replace(documents: readonly AgedPolicyDocument[], rejected: number, standIns: RefusedStandIns = {}): PolicyUpdate {
     const aged = documents.map((entry, index) => ({ entry, context: { createdAt: entry.createdAt, loadOrder: entry.loadOrder ?? index } }));
     let kept = aged;
     let overLimit: string[] = [];
@@ -83,10 +95,10 @@ export class PolicyStore {
         uncompilable.push({ origin: entry.origin, error: (error as Error).message });
       }
     }
-    const snapshot = new PolicySnapshot(compiled, this.#snapshot.generation + 1);
+    const snapshot = new PolicySnapshot([...compiled, ...(standIns.placeholders ?? [])], this.#snapshot.generation + 1);
     this.#snapshot = snapshot;
     this.#loaded = true;
-    const update: PolicyUpdate = { snapshot, rejected: rejected + overLimit.length + uncompilable.length, overLimit, uncompilable };
+    const update: PolicyUpdate = { snapshot, rejected: rejected + overLimit.length + uncompilable.length, overLimit, uncompilable, stale: standIns.stale ?? [] };
     for (const listener of this.#listeners) listener(update);
     return update;
   }

@@ -70,4 +70,11 @@ export interface RuntimePolicy {
   readonly upstream: RuntimeUpstream | undefined;
   /** Sort key for "the oldest policy wins" (creation time, then load order). */
   readonly age: readonly [number, number];
+  /**
+   * Set on a stand-in for an object that has no accepted version
+   * (src/policy/unavailable-policy.ts): it holds the object's claims so they
+   * never fall through to a laxer policy, and every request it is selected for
+   * is denied 503 `policy_unavailable`.
+   */
+  readonly unavailable?: true;
 }

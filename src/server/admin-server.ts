@@ -62,6 +62,10 @@ export class AdminServer {
       // The same selection Envoy's requests go through, so wildcard hosts resolve alike.
       const selection = store.current().select({ method: 'GET', host, path: metadataPath, authorization: undefined, policyReference: undefined });
       const policy = selection?.metadataRequest === true ? selection.policy : undefined;
+      if (policy?.unavailable === true) {
+        text(503, 'policy unavailable\n');
+        return;
+      }
       if (policy !== undefined) {
         response.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*', 'cache-control': 'max-age=300' })
           .end(request.method === 'HEAD' ? undefined : policy.metadataDocument);

@@ -19,6 +19,7 @@ import { PolicyStore } from '../policy/policy-store.ts';
 import { FilePolicySource } from '../sources/file-policy-source.ts';
 import { AdminServer } from './admin-server.ts';
 import { CheckHandler } from './check-handler.ts';
+import { policyCounts } from './policy-counts.ts';
 import { AuthorizationGrpcServer } from './grpc-server.ts';
 import type { KubernetesOptions, KubernetesPolicies } from './kubernetes-policies.ts';
 
@@ -98,10 +99,10 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
   });
   const admin = new AdminServer(options.adminAddress, metrics, store, { ready: () => store.loaded() && !stopping });
 
+  let stale: ReadonlySet<string> = new Set();
   const countPolicies = (): void => {
     const snapshot = store.current();
-    const conflicted = new Set(snapshot.conflicts.map((conflict) => conflict.policy.id)).size;
-    metrics.policies({ accepted: snapshot.policies.length - conflicted, rejected, conflicted });
+    metrics.policies(policyCounts(snapshot, stale, rejected));
     metrics.audienceOverlaps(new Set(snapshot.audienceOverlaps.map((overlap) => overlap.policy.id)).size);
   };
   keys.onRefresh((refresh) => {
@@ -110,7 +111,7 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
     if (refresh.ok) logger.info({ event: 'jwks_refreshed', issuer: refresh.issuer }, 'issuer keys loaded');
     else logger.warn({ event: 'jwks_refresh_failed', issuer: refresh.issuer, error: refresh.error }, 'issuer keys could not be fetched');
   });
-  store.onUpdate(({ snapshot, rejected: rejectedNow, overLimit, uncompilable }) => {
+  store.onUpdate(({ snapshot, rejected: rejectedNow, overLimit, uncompilable, stale: staleNow }) => {
     for (const { origin, error } of uncompilable) {
       logger.error({ event: 'policy_rejected', origin, field: '/', problem: `could not be compiled: ${error}` }, 'policy left out; the other policies keep serving');
     }
@@ -119,6 +120,7 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
       logger.warn({ event: 'limit_reached', limit: 'policies', max: options.maxPolicies, left_out: overLimit.length, first: overLimit.slice(0, 5) }, 'more policies than --max-policies: the youngest are left out');
     }
     if (options.kubernetes !== undefined) rejected = rejectedNow;
+    stale = new Set(staleNow);
     keys.sync(snapshot);
     countPolicies();
     for (const conflict of snapshot.conflicts) {

@@ -12,7 +12,7 @@ import type { Logger } from '../obs/logger.ts';
 import type { PolicySnapshot } from '../policy/policy-snapshot.ts';
 import type { PolicyStore } from '../policy/policy-store.ts';
 import type { TenantRuleOptions } from '../policy/tenant-rules.ts';
-import { KubernetesPolicySource, type ObservedPolicy } from '../sources/kubernetes-policy-source.ts';
+import { KubernetesPolicySource, type ObservedPolicy, type StandIn } from '../sources/kubernetes-policy-source.ts';
 import type { IssuerKeyState, PolicyObservation } from '../status/policy-conditions.ts';
 import { StatusWriter, type StatusTarget } from '../status/status-writer.ts';
 
@@ -39,9 +39,17 @@ export interface KubernetesPolicies {
   stop(): Promise<void>;
 }
 
+const STAND_IN_MESSAGES: Readonly<Record<StandIn, string>> = {
+  last_accepted: 'policy update rejected; its last accepted version keeps serving',
+  placeholder: 'policy rejected; requests on its hosts and paths get 503 policy_unavailable',
+  none: 'policy rejected; it claims nothing, the other policies keep serving',
+};
+
 export function observationsFor(observed: readonly ObservedPolicy[], snapshot: PolicySnapshot, keys: IssuerKeyStore): StatusTarget[] {
   return observed.map(({ object, id, problems }): StatusTarget => {
     const policy = snapshot.byId(id);
+    // The snapshot says what serves: the latest generation, the last accepted one, a placeholder, or nothing.
+    const unavailable = policy?.unavailable === true;
     const keyStates: IssuerKeyState[] = policy === undefined ? [] : policy.issuerList.map((issuer) => {
       const set = keys.keySet(issuer);
       const state = set?.ready === true ? 'ready' : set?.lastError !== undefined ? 'failed' : 'loading';
@@ -49,6 +57,8 @@ export function observationsFor(observed: readonly ObservedPolicy[], snapshot: P
     });
     const observation: PolicyObservation = {
       generation: object.metadata?.generation ?? 0,
+      servingGeneration: policy === undefined || unavailable ? undefined : policy.generation,
+      unavailable,
       problems,
       conflicts: snapshot.conflicts.filter((conflict) => conflict.policy.id === id)
         .map((conflict) => ({ winner: conflict.winner.id, host: conflict.host, pathPrefix: conflict.pathPrefix })),
@@ -97,8 +107,9 @@ export function startKubernetesPolicies(options: KubernetesOptions, store: Polic
         const fingerprint = `${String(policy.object.metadata?.generation)} ${policy.problems.map((problem) => problem.path + problem.message).join()}`;
         if (policy.problems.length === 0 || loggedProblems.get(policy.id) === fingerprint) continue;
         loggedProblems.set(policy.id, fingerprint);
+        const standIn = policy.standIn ?? 'none';
         for (const problem of policy.problems) {
-          logger.error({ event: 'policy_rejected', origin: policy.id, field: problem.path, problem: problem.message }, 'policy rejected; the other policies keep serving');
+          logger.error({ event: 'policy_rejected', origin: policy.id, field: problem.path, problem: problem.message, stand_in: standIn }, STAND_IN_MESSAGES[standIn]);
         }
       }
       for (const id of loggedProblems.keys()) if (!seen.has(id)) loggedProblems.delete(id);

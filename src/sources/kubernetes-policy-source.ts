@@ -2,29 +2,27 @@
  * Policies from AudiencePolicy custom resources, watched through the
  * Kubernetes API (SPEC.md 1.1 without `--policy-file`). One list+watch per
  * watched namespace (or one for all). Every change compiles a new snapshot
- * from the current set; an invalid object is left out alone while the others
- * keep working, and the reasons are kept for its status. The first snapshot is
- * built only once every namespace has completed its first list, so readiness
- * never reports a partial set. While the API is unreachable, the last
- * snapshot keeps serving.
+ * from the current set. Each object is judged alone (src/sources/last-good-policies.ts):
+ * a refused update keeps the object's last accepted version serving, or holds
+ * its claims closed, while the others keep working; the reasons are kept for
+ * its status. The first snapshot is built only once every namespace has
+ * completed its first list, so readiness never reports a partial set. While
+ * the API is unreachable, the last snapshot keeps serving.
  */
 import { CustomObjectsApi, Watch, type KubeConfig } from '@kubernetes/client-node';
 import { ListWatch, type ListResult } from '../kubernetes/list-watch.ts';
 import type { KubernetesObject } from '../kubernetes/kubernetes-object.ts';
+import { hostPatternCovers } from '../policy/namespace-hosts.ts';
 import { API_GROUP, API_VERSION } from '../policy/policy-schema.ts';
-import type { AgedPolicyDocument, PolicyStore } from '../policy/policy-store.ts';
+import type { PolicyStore } from '../policy/policy-store.ts';
 import { DEFAULT_TENANT_RULE_OPTIONS, tenantProblems, type TenantRuleOptions } from '../policy/tenant-rules.ts';
-import { validatePolicy, type PolicyProblem, type PolicyValidation } from '../policy/validate-policy.ts';
+import { validatePolicy, type PolicyValidation } from '../policy/validate-policy.ts';
 import type { Backoff } from '../kubernetes/backoff.ts';
+import { LastGoodPolicies, type ObservedPolicy } from './last-good-policies.ts';
+
+export type { ObservedPolicy, StandIn } from './last-good-policies.ts';
 
 export const PLURAL = 'audiencepolicies';
-
-/** An object as last seen, with the verdict of the validator. */
-export interface ObservedPolicy {
-  readonly object: KubernetesObject;
-  readonly id: string;
-  readonly problems: readonly PolicyProblem[];
-}
 
 export interface KubernetesPolicySourceEvents {
   /** After each rebuild: every observed object with its problems (empty when accepted). */
@@ -43,21 +41,14 @@ export interface KubernetesPolicySourceOptions {
   readonly tenantRules?: TenantRuleOptions;
 }
 
-function createdAt(object: KubernetesObject): number {
-  const stamp = object.metadata?.creationTimestamp;
-  const time = stamp instanceof Date ? stamp.getTime() : typeof stamp === 'string' ? Date.parse(stamp) : Number.NaN;
-  return Number.isNaN(time) ? 0 : time;
-}
-
 export class KubernetesPolicySource {
   readonly #store: PolicyStore;
   readonly #events: KubernetesPolicySourceEvents;
   readonly #rebuildDelayMs: number;
   readonly #loops: { readonly namespace: string | undefined; readonly loop: ListWatch; objects: ReadonlyMap<string, KubernetesObject> }[] = [];
   #timer: NodeJS.Timeout | undefined;
-  /** Validation results by object, reused while its resourceVersion is unchanged. */
-  #validations = new Map<string, { readonly resourceVersion: string | undefined; readonly validation: PolicyValidation }>();
   readonly #tenantRules: TenantRuleOptions;
+  readonly #judge: LastGoodPolicies;
   #firstSync: (() => void) | undefined;
   readonly #synced: Promise<void>;
 
@@ -66,6 +57,7 @@ export class KubernetesPolicySource {
     this.#events = events;
     this.#rebuildDelayMs = options.rebuildDelayMs ?? 20;
     this.#tenantRules = options.tenantRules ?? DEFAULT_TENANT_RULE_OPTIONS;
+    this.#judge = new LastGoodPolicies((object) => this.#validate(object), (namespace, host) => this.#mayClaimHost(namespace, host));
     this.#synced = new Promise((resolve) => { this.#firstSync = resolve; });
     const api = config.makeApiClient(CustomObjectsApi);
     const watch = new Watch(config);
@@ -114,32 +106,13 @@ export class KubernetesPolicySource {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     if (!this.#loops.every(({ loop }) => loop.synced)) return;
-    const observed: ObservedPolicy[] = [];
-    const accepted: AgedPolicyDocument[] = [];
-    const validations = new Map<string, { readonly resourceVersion: string | undefined; readonly validation: PolicyValidation }>();
-    for (const { objects } of this.#loops) {
-      for (const [id, object] of objects) {
-        const resourceVersion = object.metadata?.resourceVersion;
-        const cached = this.#validations.get(id);
-        const validation = cached !== undefined && resourceVersion !== undefined && cached.resourceVersion === resourceVersion ? cached.validation : this.#validate(object);
-        validations.set(id, { resourceVersion, validation });
-        if (validation.valid) {
-          // Ties in creation time go to the policy id (no load order here), so an
-          // unchanged object keeps its compiled form across rebuilds.
-          accepted.push({ origin: id, document: validation.policy, createdAt: createdAt(object), loadOrder: 0 });
-          observed.push({ object, id, problems: [] });
-        } else {
-          observed.push({ object, id, problems: validation.problems });
-        }
-      }
-    }
-    this.#validations = validations;
-    const { overLimit, uncompilable } = this.#store.replace(accepted, observed.length - accepted.length);
+    const round = this.#judge.round(this.#loops.flatMap(({ objects }) => [...objects]));
+    const { overLimit, uncompilable } = this.#store.replace(round.documents, round.refused, { placeholders: round.placeholders, stale: round.stale });
     const left = new Map<string, string>(overLimit.map((id) => [id, 'not loaded: there are more policies than --max-policies allows (the oldest are kept)']));
     for (const { origin, error } of uncompilable) left.set(origin, `not loaded: could not be compiled (${error})`);
-    this.#events.observed?.(left.size === 0 ? observed : observed.map((entry) => {
+    this.#events.observed?.(left.size === 0 ? round.observed : round.observed.map((entry) => {
       const message = left.get(entry.id);
-      return message === undefined ? entry : { ...entry, problems: [{ path: '/', message }] };
+      return message === undefined ? entry : { ...entry, problems: [...entry.problems, { path: '/', message }] };
     }));
     this.#firstSync?.();
     this.#firstSync = undefined;
@@ -151,6 +124,17 @@ export class KubernetesPolicySource {
     if (!validation.valid) return validation;
     const problems = tenantProblems(validation.policy, object.metadata?.namespace ?? '', this.#tenantRules);
     return problems.length === 0 ? validation : { valid: false, problems };
+  }
+
+  /**
+   * Whether a placeholder may hold this host for the namespace: with the
+   * operator's host-ownership rule, only hosts its patterns cover; without
+   * one, any (the snapshot's rules between namespaces decide).
+   */
+  #mayClaimHost(namespace: string, host: string): boolean {
+    const rules = this.#tenantRules.namespaceHosts;
+    if (rules.length === 0) return true;
+    return rules.some((rule) => rule.namespace === namespace && rule.patterns.some((pattern) => hostPatternCovers(pattern, host)));
   }
 
   #scheduleRebuild(): void {

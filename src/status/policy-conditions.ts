@@ -2,10 +2,14 @@
  * The status a policy should have (SPEC.md 1.2 `status`): pure, from what
  * the service observed. Conditions follow the Kubernetes conventions: one per
  * type, `lastTransitionTime` kept while the status does not change, reasons in
- * CamelCase, messages a user can act on.
+ * CamelCase, messages a user can act on. `observedGeneration` is the last
+ * generation processed; `servingGeneration` the one deciding requests (an
+ * older one when the latest was refused; absent when none serves).
  *
- *   Accepted         schema and semantic validation passed (or the problems)
- *   Ready            the trusted issuers' keys are loaded (or the failing issuer)
+ *   Accepted         schema and semantic validation passed (or the problems,
+ *                    and what serves instead)
+ *   Ready            the latest generation decides requests and the trusted
+ *                    issuers' keys are loaded (or what is in the way)
  *   Conflicted       another, older policy claims the same host and path prefix
  *   AudienceOverlap  another policy accepts one of the same audiences: tokens
  *                    for one are accepted by the other (cross-service replay)
@@ -25,6 +29,8 @@ export interface Condition {
 
 export interface PolicyStatus {
   readonly observedGeneration: number;
+  /** Absent when no generation of the object decides requests. */
+  readonly servingGeneration?: number;
   readonly conditions: readonly Condition[];
 }
 
@@ -37,6 +43,10 @@ export interface IssuerKeyState {
 
 export interface PolicyObservation {
   readonly generation: number;
+  /** The generation deciding requests: `generation`, an older accepted one, or undefined when none does. */
+  readonly servingGeneration: number | undefined;
+  /** No accepted generation: its claims are held and denied 503 `policy_unavailable`. */
+  readonly unavailable: boolean;
   /** Validation problems; empty when accepted. */
   readonly problems: readonly { readonly path: string; readonly message: string; readonly reason?: string }[];
   /** Set when an older policy wins this policy's host and path claims. */
@@ -57,11 +67,28 @@ function accepted(observation: PolicyObservation): Draft {
   if (observation.problems.length === 0) return { type: 'Accepted', status: 'True', reason: 'Valid', message: 'The policy is valid and in force.' };
   const list = observation.problems.map((problem) => `${problem.path}: ${problem.message}`).join('; ');
   const reason = observation.problems.find((problem) => problem.reason !== undefined)?.reason ?? 'Invalid';
-  return { type: 'Accepted', status: 'False', reason, message: clip(`The policy is not in force: ${list}`) };
+  const { generation, servingGeneration } = observation;
+  const instead = servingGeneration !== undefined
+    ? `Generation ${String(generation)} is not in force; generation ${String(servingGeneration)}, the last accepted, keeps deciding requests`
+    : observation.unavailable
+      ? 'No accepted generation of this policy is known to the service (it is new, or was already refused when the service started), so requests on its hosts and paths are denied 503 policy_unavailable instead of reaching another policy'
+      : 'The policy is not in force';
+  return { type: 'Accepted', status: 'False', reason, message: clip(`${instead}: ${list}`) };
 }
 
 function ready(observation: PolicyObservation): Draft {
-  if (observation.problems.length > 0) return { type: 'Ready', status: 'False', reason: 'NotAccepted', message: 'The policy is not accepted; see the Accepted condition.' };
+  if (observation.problems.length === 0) return keysReady(observation);
+  const { generation, servingGeneration } = observation;
+  if (servingGeneration !== undefined) {
+    const message = `Generation ${String(generation)} was not accepted; generation ${String(servingGeneration)} keeps deciding requests. ${keysReady(observation).message}`;
+    return { type: 'Ready', status: 'False', reason: 'ServingPreviousGeneration', message: clip(message) };
+  }
+  if (observation.unavailable) return { type: 'Ready', status: 'False', reason: 'PolicyUnavailable', message: 'No accepted generation: requests on the policy\'s hosts and paths get 503 policy_unavailable. See the Accepted condition.' };
+  return { type: 'Ready', status: 'False', reason: 'NotAccepted', message: 'The policy is not accepted; see the Accepted condition.' };
+}
+
+/** Ready as far as the serving version's issuer keys go. */
+function keysReady(observation: PolicyObservation): Draft {
   const failed = observation.keys.filter((key) => key.state === 'failed');
   if (failed.length > 0) {
     const list = failed.map((key) => `${key.issuer}: ${key.error ?? 'unavailable'}`).join('; ');
@@ -95,13 +122,19 @@ export function desiredStatus(observation: PolicyObservation, previous: PolicySt
       lastTransitionTime: unchanged ? before.lastTransitionTime : now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     };
   });
-  return { observedGeneration: observation.generation, conditions };
+  return {
+    observedGeneration: observation.generation,
+    ...(observation.servingGeneration === undefined ? {} : { servingGeneration: observation.servingGeneration }),
+    conditions,
+  };
 }
 
 /** True when writing `desired` would change nothing the user can see. */
 export function statusEquals(current: unknown, desired: PolicyStatus): boolean {
   const candidate = current as Partial<PolicyStatus> | undefined;
   if (candidate?.observedGeneration !== desired.observedGeneration) return false;
+  // A merge patch clears a field with null, so null and absent are the same here.
+  if (((candidate as { servingGeneration?: unknown }).servingGeneration ?? undefined) !== desired.servingGeneration) return false;
   const conditions = candidate.conditions ?? [];
   if (conditions.length !== desired.conditions.length) return false;
   return desired.conditions.every((condition) => {

@@ -92,7 +92,8 @@ export class StatusWriter {
       this.#pending.delete(id);
       try {
         await this.#api.patchNamespacedCustomObjectStatus(
-          { group: API_GROUP, version: API_VERSION, namespace, plural: 'audiencepolicies', name, body: { status } },
+          // null clears a servingGeneration written earlier (RFC 7386: a merge patch keeps absent fields).
+          { group: API_GROUP, version: API_VERSION, namespace, plural: 'audiencepolicies', name, body: { status: { ...status, servingGeneration: status.servingGeneration ?? null } } },
           setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
         );
         this.#written.set(id, status);

@@ -99,7 +99,7 @@ describe('serve with policies from the Kubernetes API', function () {
     api.apply(policy('broken', auth.issuer, { resource: 'http://broken.example.com/mcp' }));
     await eventually(() => conditionsOf(api, 'broken').Accepted?.status === 'False');
     assert.match(conditionsOf(api, 'broken').Accepted?.message ?? '', /\/spec\/resource: must use https/);
-    assert.equal(conditionsOf(api, 'broken').Ready?.reason, 'NotAccepted');
+    assert.equal(conditionsOf(api, 'broken').Ready?.reason, 'PolicyUnavailable', 'it holds its claims (503 policy_unavailable) instead of being left out');
     const token = recordToken(await auth.issueToken({ resource: MCP_RESOURCE }));
     assert.equal((await check(token)).status?.code ?? 0, 0, 'the other policies keep working');
     assert.equal(logs.filter((line) => line.event === 'policy_rejected' && line.origin === 'mcp/broken').length, 1, 'logged once, not on every rebuild');

@@ -10,7 +10,8 @@
  *   - a watch from a compacted resourceVersion gets a 410 ERROR event;
  *   - bookmarks (when allowed) carry only a resourceVersion;
  *   - the watch body is a chunked stream of JSON lines, closed at timeoutSeconds;
- *   - spec changes bump metadata.generation; status writes do not, but do emit MODIFIED.
+ *   - spec changes bump metadata.generation; status writes do not, but do emit MODIFIED;
+ *   - a status patch is applied as a JSON merge patch (RFC 7386: null removes a field).
  * Faults are switched on by tests: 500s, slow answers, dropped watch connections.
  * Driven by the real @kubernetes/client-node client through a kubeconfig that
  * points at plain http with insecure-skip-tls-verify (loopback only).
@@ -212,7 +213,8 @@ export class KubernetesAPIDouble {
       if (object === undefined) { sendStatus(response, 404, 'NotFound', 'not found'); return; }
       if (request.headers['content-type'] !== 'application/merge-patch+json') { sendStatus(response, 415, 'UnsupportedMediaType', 'expected merge patch'); return; }
       this.#rv += 1;
-      const updated: Obj = { ...object, status: (body as { status?: unknown }).status, metadata: { ...object.metadata, resourceVersion: String(this.#rv) } };
+      const updated: Obj = { ...object, status: mergePatch(object.status, (body as { status?: unknown }).status), metadata: { ...object.metadata, resourceVersion: String(this.#rv) } };
+      if (updated.status === undefined) delete updated.status;
       this.#objects.set(`${match[1] ?? ''}/${match[2] ?? ''}`, updated);
       this.#emit('MODIFIED', updated);
       json(200, updated); return;
@@ -281,6 +283,17 @@ export class KubernetesAPIDouble {
     }
     json(405, statusBody(405, 'MethodNotAllowed', method));
   }
+}
+
+/** RFC 7386 JSON merge patch: objects merge key by key, null removes a key, anything else replaces. */
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
+  const base = new Map(typeof target === 'object' && target !== null && !Array.isArray(target) ? Object.entries(target) : []);
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) base.delete(key);
+    else base.set(key, mergePatch(base.get(key), value));
+  }
+  return Object.fromEntries(base);
 }
 
 function statusBody(code: number, reason: string, message: string): unknown {

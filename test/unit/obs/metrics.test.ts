@@ -112,15 +112,15 @@ describe('Metrics', () => {
 
     it('starts every state at 0', async () => {
       const metrics = new Metrics({ defaultMetrics: false });
-      assert.deepEqual(byState(await samples(metrics, 'audience_guard_policies')), { accepted: 0, rejected: 0, conflicted: 0 });
+      assert.deepEqual(byState(await samples(metrics, 'audience_guard_policies')), { accepted: 0, rejected: 0, conflicted: 0, stale: 0, unavailable: 0 });
     });
 
     it('sets each state to the latest count (a gauge, not a counter)', async () => {
       const metrics = new Metrics({ defaultMetrics: false });
-      metrics.policies({ accepted: 3, rejected: 1, conflicted: 2 });
-      assert.deepEqual(byState(await samples(metrics, 'audience_guard_policies')), { accepted: 3, rejected: 1, conflicted: 2 });
-      metrics.policies({ accepted: 2, rejected: 0, conflicted: 0 });
-      assert.deepEqual(byState(await samples(metrics, 'audience_guard_policies')), { accepted: 2, rejected: 0, conflicted: 0 });
+      metrics.policies({ accepted: 3, rejected: 1, conflicted: 2, stale: 1, unavailable: 2 });
+      assert.deepEqual(byState(await samples(metrics, 'audience_guard_policies')), { accepted: 3, rejected: 1, conflicted: 2, stale: 1, unavailable: 2 });
+      metrics.policies({ accepted: 2, rejected: 0, conflicted: 0, stale: 0, unavailable: 0 });
+      assert.deepEqual(byState(await samples(metrics, 'audience_guard_policies')), { accepted: 2, rejected: 0, conflicted: 0, stale: 0, unavailable: 0 });
     });
   });
 });

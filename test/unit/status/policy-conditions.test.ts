@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { desiredStatus, statusEquals, type PolicyObservation } from '../../../src/status/policy-conditions.ts';
 
-const healthy: PolicyObservation = { generation: 3, problems: [], conflicts: [], overlaps: [], keys: [{ issuer: 'https://idp.example.com', state: 'ready', error: undefined }] };
+const healthy: PolicyObservation = { generation: 3, servingGeneration: 3, unavailable: false, problems: [], conflicts: [], overlaps: [], keys: [{ issuer: 'https://idp.example.com', state: 'ready', error: undefined }] };
 const t0 = new Date('2026-11-26T10:00:00.123Z');
 const t1 = new Date('2026-11-26T11:00:00Z');
 const byType = (observation: PolicyObservation, previous?: ReturnType<typeof desiredStatus>, now = t0) =>
@@ -21,7 +21,7 @@ describe('policy status conditions', () => {
   });
 
   it('lists every validation problem with its field, and is then not Ready', () => {
-    const conditions = byType({ ...healthy, problems: [{ path: '/spec/resource', message: 'must use https' }, { path: '/spec/mode', message: 'must be one of: Strict, Permissive' }] });
+    const conditions = byType({ ...healthy, servingGeneration: undefined, problems: [{ path: '/spec/resource', message: 'must use https' }, { path: '/spec/mode', message: 'must be one of: Strict, Permissive' }] });
     assert.equal(conditions.Accepted?.status, 'False');
     assert.match(conditions.Accepted.message, /\/spec\/resource: must use https; \/spec\/mode: must be one of/);
     assert.equal(conditions.Ready?.reason, 'NotAccepted');
@@ -48,6 +48,37 @@ describe('policy status conditions', () => {
   it('clips long messages to a bounded size', () => {
     const problems = Array.from({ length: 200 }, (_, index) => ({ path: `/spec/hosts/${String(index)}`, message: 'must match pattern' }));
     assert.ok((byType({ ...healthy, problems }).Accepted?.message.length ?? 0) <= 1024);
+  });
+
+  it('says which generation serves when the latest was refused: observedGeneration the new one, servingGeneration the old one', () => {
+    const observation: PolicyObservation = { ...healthy, generation: 4, servingGeneration: 3, problems: [{ path: '/spec/issuers/0/issuer', message: 'must use https', reason: 'InsecureEndpoint' }] };
+    const status = desiredStatus(observation, undefined, t0);
+    assert.equal(status.observedGeneration, 4);
+    assert.equal(status.servingGeneration, 3);
+    const conditions = byType(observation);
+    assert.equal(conditions.Accepted?.reason, 'InsecureEndpoint', 'the refusal names the problem, whatever rule refused it');
+    assert.match(conditions.Accepted.message, /^Generation 4 is not in force; generation 3, the last accepted, keeps deciding requests: \/spec\/issuers\/0\/issuer: must use https/);
+    assert.equal(conditions.Ready?.status, 'False', 'not Ready: the latest generation does not decide');
+    assert.equal(conditions.Ready.reason, 'ServingPreviousGeneration');
+    assert.match(conditions.Ready.message, /generation 3 keeps deciding requests\. The signing keys of every trusted issuer are loaded/);
+    assert.ok(status.conditions.every((condition) => condition.observedGeneration === 4));
+  });
+
+  it('reports a placeholder as denying 503 policy_unavailable, with no servingGeneration', () => {
+    const observation: PolicyObservation = { ...healthy, servingGeneration: undefined, unavailable: true, keys: [], problems: [{ path: '/spec/mode', message: 'must be one of: Strict, Permissive' }] };
+    const status = desiredStatus(observation, undefined, t0);
+    assert.equal('servingGeneration' in status, false);
+    const conditions = byType(observation);
+    assert.match(conditions.Accepted?.message ?? '', /denied 503 policy_unavailable instead of reaching another policy: \/spec\/mode/);
+    assert.equal(conditions.Ready?.reason, 'PolicyUnavailable');
+  });
+
+  it('compares servingGeneration, reading null (cleared by a merge patch) as absent', () => {
+    const serving = desiredStatus(healthy, undefined, t0);
+    const none = desiredStatus({ ...healthy, servingGeneration: undefined, unavailable: true, problems: [{ path: '/', message: 'x' }] }, undefined, t0);
+    assert.equal(statusEquals({ ...serving, servingGeneration: 2 }, serving), false);
+    assert.equal(statusEquals({ ...none, servingGeneration: 3 }, none), false);
+    assert.equal(statusEquals({ ...none, servingGeneration: null }, none), true);
   });
 
   it('treats an unchanged status as equal (no write) and any visible change as different', () => {
