@@ -99,7 +99,7 @@ function compileUpstream(upstream: UpstreamSpec | undefined, namespace: string):
   const grant = exchange ?? upstream.clientCredentials;
   if (grant === undefined) return undefined; // validation requires exactly one
   const clientSecret: ClientSecretSource = grant.clientSecretRef === undefined
-    ? { kind: 'file', path: grant.clientSecretFile ?? '' }
+    ? { kind: 'file', path: grant.clientSecretFile ?? '', namespace }
     : { kind: 'secret', namespace, name: grant.clientSecretRef.name, key: grant.clientSecretRef.key };
   return Object.freeze({
     grant: exchange === undefined ? 'client_credentials' : 'token_exchange',

@@ -21,7 +21,7 @@ export interface RuntimeIssuer {
 /** Where an upstream client secret comes from. */
 export type ClientSecretSource =
   | { readonly kind: 'secret'; readonly namespace: string; readonly name: string; readonly key: string }
-  | { readonly kind: 'file'; readonly path: string };
+  | { readonly kind: 'file'; readonly path: string; readonly namespace: string };
 
 /** How the upstream gets its own token (SPEC.md 2.8). */
 export interface RuntimeUpstream {
