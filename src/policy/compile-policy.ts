@@ -40,7 +40,11 @@ export interface CompileContext {
   /** Creation time in ms (oldest wins conflicts); load order breaks ties. */
   readonly createdAt: number;
   readonly loadOrder: number;
+  /** The object's identity (RuntimePolicy.identity); absent: this compilation is a new object of its own. */
+  readonly identity?: string | undefined;
 }
+
+let anonymousObjects = 0;
 
 export function compilePolicy(document: AudiencePolicyDocument, context: CompileContext): RuntimePolicy {
   const { spec, metadata } = document;
@@ -75,6 +79,7 @@ export function compilePolicy(document: AudiencePolicyDocument, context: Compile
     namespace,
     name: metadata.name,
     generation: metadata.generation ?? 0,
+    identity: context.identity ?? `compiled-${String(++anonymousObjects)}`,
     resource: spec.resource,
     acceptedAudiences: accepted,
     hosts: Object.freeze([...new Set(spec.hosts?.map((host) => host.toLowerCase()) ?? [resourceURL.hostname.toLowerCase()])]),

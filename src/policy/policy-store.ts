@@ -21,7 +21,12 @@ export interface PolicyUpdate {
 export type PolicyUpdateListener = (update: PolicyUpdate) => void;
 
 /** A validated document and its place in "the oldest wins" (creation time, then load order). */
-export type AgedPolicyDocument = ParsedPolicyDocument & { readonly createdAt: number; readonly loadOrder?: number };
+export type AgedPolicyDocument = ParsedPolicyDocument & {
+  readonly createdAt: number;
+  readonly loadOrder?: number;
+  /** The object's identity (Kubernetes uid, or the file load it appeared in); see RuntimePolicy.identity. */
+  readonly identity?: string | undefined;
+};
 
 export class PolicyStore {
   readonly #maxPolicies: number;
@@ -56,7 +61,7 @@ export class PolicyStore {
    * its list position) breaks ties, and then the policy id.
    */
   replace(documents: readonly AgedPolicyDocument[], rejected: number): PolicyUpdate {
-    const aged = documents.map((entry, index) => ({ entry, context: { createdAt: entry.createdAt, loadOrder: entry.loadOrder ?? index } }));
+    const aged = documents.map((entry, index) => ({ entry, context: { createdAt: entry.createdAt, loadOrder: entry.loadOrder ?? index, identity: entry.identity } }));
     let kept = aged;
     let overLimit: string[] = [];
     if (aged.length > this.#maxPolicies) {
@@ -68,7 +73,7 @@ export class PolicyStore {
     const uncompilable: { origin: string; error: string }[] = [];
     const compiled: RuntimePolicy[] = [];
     for (const { entry, context } of kept) {
-      const key = `${String(context.createdAt)} ${String(context.loadOrder)}`;
+      const key = `${String(context.createdAt)} ${String(context.loadOrder)} ${context.identity ?? ''}`;
       const cached = this.#compiled.get(entry.document);
       if (cached?.key === key) {
         compiled.push(cached.policy);

@@ -126,7 +126,7 @@ export class KubernetesPolicySource {
         if (validation.valid) {
           // Ties in creation time go to the policy id (no load order here), so an
           // unchanged object keeps its compiled form across rebuilds.
-          accepted.push({ origin: id, document: validation.policy, createdAt: createdAt(object), loadOrder: 0 });
+          accepted.push({ origin: id, document: validation.policy, createdAt: createdAt(object), loadOrder: 0, identity: object.metadata?.uid });
           observed.push({ object, id, problems: [] });
         } else {
           observed.push({ object, id, problems: validation.problems });
