@@ -81,9 +81,11 @@ export async function decide(request: HttpRequestView, snapshot: PolicySnapshot,
   if (audiences === undefined) return reject('missing_claim');
   const principal = principalOf(issuer.issuer, payload, audiences);
 
-  // 8. Audience (RFC 8707); Permissive mode records the failure instead of enforcing it.
+  // 8. Audience (RFC 8707); Permissive mode records the failure instead of enforcing it —
+  //    except with `spec.upstream`: a token issued for another resource must never be
+  //    exchanged for, or let the request be given, an upstream token (confused deputy).
   const audienceOk = audienceMatches(audiences, policy.acceptedAudiences);
-  if (!audienceOk && policy.mode === 'Strict') return reject('audience_mismatch', principal);
+  if (!audienceOk && (policy.mode === 'Strict' || policy.upstream !== undefined)) return reject('audience_mismatch', principal);
 
   // 9. Scopes, after implications.
   const granted = grantedScopes(payload);

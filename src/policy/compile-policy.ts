@@ -45,7 +45,11 @@ export interface CompileContext {
   /** Creation time in ms (oldest wins conflicts); load order breaks ties. */
   readonly createdAt: number;
   readonly loadOrder: number;
+  /** The object's identity (RuntimePolicy.identity); absent: this compilation is a new object of its own. */
+  readonly identity?: string | undefined;
 }
+
+let anonymousObjects = 0;
 
 export function compilePolicy(document: AudiencePolicyDocument, context: CompileContext): RuntimePolicy {
   const { spec, metadata } = document;
@@ -79,6 +83,7 @@ export function compilePolicy(document: AudiencePolicyDocument, context: Compile
     namespace,
     name: metadata.name,
     generation: metadata.generation ?? 0,
+    identity: context.identity ?? `compiled-${String(++anonymousObjects)}`,
     resource: spec.resource,
     acceptedAudiences: accepted,
     hosts: Object.freeze([...new Set(spec.hosts?.map((host) => host.toLowerCase()) ?? [resourceURL.hostname.toLowerCase()])]),
@@ -103,7 +108,7 @@ function compileUpstream(upstream: UpstreamSpec | undefined, namespace: string):
   const grant = exchange ?? upstream.clientCredentials;
   if (grant === undefined) return undefined; // validation requires exactly one
   const clientSecret: ClientSecretSource = grant.clientSecretRef === undefined
-    ? { kind: 'file', path: grant.clientSecretFile ?? '' }
+    ? { kind: 'file', path: grant.clientSecretFile ?? '', namespace }
     : { kind: 'secret', namespace, name: grant.clientSecretRef.name, key: grant.clientSecretRef.key };
   return Object.freeze({
     grant: exchange === undefined ? 'client_credentials' : 'token_exchange',

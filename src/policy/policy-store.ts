@@ -23,7 +23,12 @@ export interface PolicyUpdate {
 export type PolicyUpdateListener = (update: PolicyUpdate) => void;
 
 /** A validated document and its place in "the oldest wins" (creation time, then load order). */
-export type AgedPolicyDocument = ParsedPolicyDocument & { readonly createdAt: number; readonly loadOrder?: number };
+export type AgedPolicyDocument = ParsedPolicyDocument & {
+  readonly createdAt: number;
+  readonly loadOrder?: number;
+  /** The object's identity (Kubernetes uid, or the file load it appeared in); see RuntimePolicy.identity. */
+  readonly identity?: string | undefined;
+};
 
 /** What stands in for refused objects (Kubernetes mode: one object is refused alone). */
 export interface RefusedStandIns {
@@ -68,7 +73,7 @@ export class PolicyStore {
    * that are an older accepted version (the policies gauge reports them).
    */
   replace(documents: readonly AgedPolicyDocument[], rejected: number, standIns: RefusedStandIns = {}): PolicyUpdate {
-    const aged = documents.map((entry, index) => ({ entry, context: { createdAt: entry.createdAt, loadOrder: entry.loadOrder ?? index } }));
+    const aged = documents.map((entry, index) => ({ entry, context: { createdAt: entry.createdAt, loadOrder: entry.loadOrder ?? index, identity: entry.identity } }));
     let kept = aged;
     let overLimit: string[] = [];
     if (aged.length > this.#maxPolicies) {
@@ -80,7 +85,7 @@ export class PolicyStore {
     const uncompilable: { origin: string; error: string }[] = [];
     const compiled: RuntimePolicy[] = [];
     for (const { entry, context } of kept) {
-      const key = `${String(context.createdAt)} ${String(context.loadOrder)}`;
+      const key = `${String(context.createdAt)} ${String(context.loadOrder)} ${context.identity ?? ''}`;
       const cached = this.#compiled.get(entry.document);
       if (cached?.key === key) {
         compiled.push(cached.policy);

@@ -21,7 +21,7 @@ export interface RuntimeIssuer {
 /** Where an upstream client secret comes from. */
 export type ClientSecretSource =
   | { readonly kind: 'secret'; readonly namespace: string; readonly name: string; readonly key: string }
-  | { readonly kind: 'file'; readonly path: string };
+  | { readonly kind: 'file'; readonly path: string; readonly namespace: string };
 
 /** How the upstream gets its own token (SPEC.md 2.8). */
 export interface RuntimeUpstream {
@@ -44,6 +44,12 @@ export interface RuntimePolicy {
   readonly namespace: string;
   readonly name: string;
   readonly generation: number;
+  /**
+   * Which object this is, not which name: the Kubernetes `uid`, or for a file
+   * the load in which the policy appeared. A deleted and re-created policy has
+   * a new one, so nothing cached for the old object (upstream tokens) carries over.
+   */
+  readonly identity: string;
   /** The canonical resource identifier, exactly as configured. */
   readonly resource: string;
   /** `resource` + `audiences`, each in canonical form (src/core/audience.ts). */

@@ -9,6 +9,7 @@
  */
 import type { NamespaceHostRule } from './namespace-hosts.ts';
 import type { AudiencePolicyDocument } from './policy-schema.ts';
+import { secretFileRule } from './secret-file-rule.ts';
 import type { PolicyProblem } from './validate-policy.ts';
 
 /** The operator's settings that bound what a tenant may configure. */
@@ -30,7 +31,7 @@ export const DEFAULT_TENANT_RULE_OPTIONS: TenantRuleOptions = Object.freeze({
 /** A rule: the problems of one valid document from `namespace` (empty: it passes). */
 export type TenantRule = (policy: AudiencePolicyDocument, namespace: string, options: TenantRuleOptions) => readonly PolicyProblem[];
 
-const TENANT_RULES: readonly TenantRule[] = [];
+const TENANT_RULES: readonly TenantRule[] = [secretFileRule];
 
 /** Every tenant rule's problems for one document that already passed validation. */
 export function tenantProblems(policy: AudiencePolicyDocument, namespace: string, options: TenantRuleOptions): PolicyProblem[] {

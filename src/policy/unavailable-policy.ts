@@ -73,6 +73,7 @@ export function unavailablePolicy(object: unknown, context: PlaceholderContext):
   const metadataPath = resourcePath === undefined ? '' : metadataPathFor(resourcePath);
   return Object.freeze({
     id: `${namespace}/${name}`,
+    identity: typeof metadata.uid === 'string' ? metadata.uid : `unavailable-${namespace}/${name}`,
     namespace,
     name,
     generation: typeof metadata.generation === 'number' ? metadata.generation : 0,

@@ -89,7 +89,9 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
   const secrets = options.kubernetes === undefined
     ? undefined
     : new (await import('../kubernetes/secret-reader.ts')).SecretReader(options.kubernetes.config, { ttlMs: options.kubernetes.secretTTLMs ?? 30_000 });
-  const upstreamTokens = createUpstreamTokens(options, secrets, metrics, logger);
+  // Kubernetes policies read secret files under the same bounds that admitted them.
+  const secretFileDirs = options.kubernetes === undefined ? undefined : options.kubernetes.tenantRules?.secretFileDirs ?? [];
+  const upstreamTokens = createUpstreamTokens(options, secrets, secretFileDirs, metrics, logger);
   const environment: CheckEnvironment = { keys, now, maxTokenBytes: options.maxTokenBytes, verifiedTokens, upstreamTokens };
   const handler = new CheckHandler({ store, environment, metrics, logger, checkTimeoutMs: options.checkTimeoutMs });
   const grpcServer = new AuthorizationGrpcServer(handler, {

@@ -17,10 +17,14 @@ const TOKEN_REQUEST_TIMEOUT_MS = 5_000;
 /** Left for answering after the wait, out of the check timeout. */
 const ANSWER_MARGIN_MS = 20;
 
-export function createUpstreamTokens(options: { readonly checkTimeoutMs: number; readonly upstreamTokenCacheSize?: number }, secrets: SecretReader | undefined, metrics: Metrics, logger: Logger): UpstreamTokenProvider {
+/**
+ * `secretFileDirs` is given in Kubernetes mode only: there a policy's secret
+ * file is read only below `DIR/<its namespace>/` (the same rule that admitted it).
+ */
+export function createUpstreamTokens(options: { readonly checkTimeoutMs: number; readonly upstreamTokenCacheSize?: number }, secrets: SecretReader | undefined, secretFileDirs: readonly string[] | undefined, metrics: Metrics, logger: Logger): UpstreamTokenProvider {
   return new UpstreamTokenProvider(
     new TokenEndpointClient({ timeoutMs: TOKEN_REQUEST_TIMEOUT_MS }),
-    new ClientSecretResolver(secrets),
+    new ClientSecretResolver(secrets, secretFileDirs === undefined ? {} : { secretFileDirs }),
     {
       request: (policy, ok, reason) => {
         metrics.upstreamTokenRequest(policy.namespace, policy.name, policy.upstream?.grant ?? 'client_credentials', ok);

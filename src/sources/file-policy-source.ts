@@ -65,7 +65,7 @@ export async function readPolicyFiles(paths: readonly string[]): Promise<PolicyF
       const result = readPolicyStream(file, text);
       problems.push(...result.problems);
       for (const policy of result.policies) {
-        const id = `${policy.document.metadata.namespace ?? DEFAULT_NAMESPACE}/${policy.document.metadata.name}`;
+        const id = policyId(policy);
         const first = seen.get(id);
         if (first !== undefined) {
           problems.push({ origin: policy.origin, path: '/metadata/name', message: `duplicate policy ${id} (first defined at ${first})` });
@@ -77,6 +77,10 @@ export async function readPolicyFiles(paths: readonly string[]): Promise<PolicyF
     }
   }
   return { policies, problems, fingerprint: contents.join('\u0000') };
+}
+
+function policyId(policy: ParsedPolicyDocument): string {
+  return `${policy.document.metadata.namespace ?? DEFAULT_NAMESPACE}/${policy.document.metadata.name}`;
 }
 
 function createdAt(policy: ParsedPolicyDocument): number {
@@ -103,6 +107,9 @@ export class FilePolicySource {
   #fingerprint: string | undefined;
   #timer: NodeJS.Timeout | undefined;
   #reloading: Promise<void> = Promise.resolve();
+  /** Applied loads so far, and the identity of each policy in force: the load it first appeared in. */
+  #loads = 0;
+  #identities = new Map<string, string>();
 
   constructor(paths: readonly string[], store: PolicyStore, events: FilePolicySourceEvents = {}, debounceMs = 100) {
     this.#paths = paths;
@@ -143,7 +150,12 @@ export class FilePolicySource {
   #apply(set: PolicyFileSet): void {
     this.#fingerprint = set.fingerprint;
     this.#events.applied?.(set);
-    this.#store.replace(set.policies.map((policy) => ({ ...policy, createdAt: createdAt(policy) })), 0);
+    // A policy keeps its identity while it stays in the files; one removed and
+    // added again is a new object (nothing cached for the old one carries over).
+    this.#loads += 1;
+    const identities = new Map(set.policies.map((policy) => [policyId(policy), this.#identities.get(policyId(policy)) ?? `file-load-${String(this.#loads)}`]));
+    this.#identities = identities;
+    this.#store.replace(set.policies.map((policy) => ({ ...policy, createdAt: createdAt(policy), identity: identities.get(policyId(policy)) })), 0);
   }
 
   async #watch(path: string): Promise<void> {

@@ -85,7 +85,7 @@ export class LastGoodPolicies {
       const uid = object.metadata?.uid;
       // Ties in creation time go to the policy id (no load order here), so an
       // unchanged object keeps its compiled form across rebuilds.
-      const age = { createdAt: createdAt(object), loadOrder: 0 };
+      const age = { createdAt: createdAt(object), loadOrder: 0, identity: uid };
       if (validation.valid) {
         if (uid !== undefined) acceptedNow.set(uid, validation.policy);
         round.documents.push({ origin: id, document: validation.policy, ...age });

@@ -8,14 +8,15 @@
  *   - any failure (secret, discovery, endpoint, timeout) is `unavailable`:
  *     the core then denies with 503 upstream_token_unavailable, never passes
  *     the client's token through.
- * Entries are bounded in number; a policy change (new generation) starts afresh.
+ * Entries are bounded in number; a change to the policy's `upstream` settings,
+ * or a deleted and re-created policy, starts afresh (src/upstream/upstream-cache-key.ts).
  */
-import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { UpstreamTokenResult, UpstreamTokenSource } from '../core/upstream-token-source.ts';
 import type { RuntimePolicy } from '../policy/runtime-policy.ts';
 import type { ClientSecretResolver } from './client-secret-resolver.ts';
 import type { IssuedToken, TokenEndpointClient } from './token-endpoint-client.ts';
+import { upstreamCacheKey } from './upstream-cache-key.ts';
 
 export interface UpstreamTokenEvents {
   /** A token request ended (labels come from the policy and a closed set). */
@@ -74,7 +75,7 @@ export class UpstreamTokenProvider implements UpstreamTokenSource {
     const upstream = policy.upstream;
     if (upstream === undefined) return { kind: 'unavailable' };
     const exchange = upstream.grant === 'token_exchange';
-    const key = `${policy.id}#${String(policy.generation)}#${exchange ? createHash('sha256').update(clientToken).digest('base64url') : 'service'}`;
+    const key = upstreamCacheKey(policy, upstream, exchange ? clientToken : undefined);
     const now = this.#now();
     const cached = this.#cache.get(key);
     if (cached !== undefined && cached.usableUntil > now) {

@@ -5,17 +5,26 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { environmentName, parseServeFlags, SERVE_FLAGS } from '../../src/cli/serve-flags.ts';
-import { chartCases, findManifest, parseManifests, renderedChart, RELEASE_NAMESPACE } from '../support/chart-render.ts';
+import { chartCases, findManifest, parseManifests, renderChart, renderedChart, RELEASE_NAMESPACE, tryRenderChart } from '../support/chart-render.ts';
 import { REPO_ROOT } from '../support/helm.ts';
 import type { Manifest } from '../support/manifest-schemas.ts';
 import { assertGRPCHealthProbes, assertRestrictedPod, podSpec } from '../support/pod-assertions.ts';
+import { allows, grantsOf } from '../support/rbac.ts';
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
 
-function rbacRules(manifests: readonly Manifest[], kind: 'ClusterRole' | 'Role'): Rule[] {
-  const role = findManifest(manifests, kind);
-  assert.ok(role, `a ${kind}`);
+function rbacRules(manifests: readonly Manifest[], kind: 'ClusterRole' | 'Role', name: string): Rule[] {
+  const role = findManifest(manifests, kind, name);
+  assert.ok(role, `a ${kind} ${name}`);
   return role.rules as Rule[];
+}
+
+/** Where the service account may `get` Secrets: 'everywhere', or the namespaces. */
+function secretReach(manifests: readonly Manifest[]): 'everywhere' | string[] {
+  const grants = grantsOf(manifests);
+  const get = (namespace: string | undefined): boolean => allows(grants, { group: '', resource: 'secrets', verb: 'get', namespace, name: 'any' });
+  if (get(undefined)) return 'everywhere';
+  return [...new Set(grants.flatMap((grant) => (grant.namespace !== undefined && get(grant.namespace) ? [grant.namespace] : [])))].sort();
 }
 
 const PLAIN_RBAC = parseManifests(readFileSync(join(REPO_ROOT, 'deploy', 'kubernetes', 'rbac.yaml'), 'utf8'));
@@ -64,10 +73,13 @@ describe('Helm chart security', function () {
           return;
         }
         assert.equal(podSpec(deployment()).automountServiceAccountToken, true);
-        assert.deepEqual(rbacRules(all, 'ClusterRole'), rbacRules(PLAIN_RBAC, 'ClusterRole'));
-        assert.deepEqual(rbacRules(all, 'Role'), rbacRules(PLAIN_RBAC, 'Role'));
-        const leaseRole = findManifest(all, 'Role')!;
+        assert.deepEqual(rbacRules(all, 'ClusterRole', 'audience-guard'), rbacRules(PLAIN_RBAC, 'ClusterRole', 'audience-guard'));
+        assert.deepEqual(rbacRules(all, 'Role', 'audience-guard-leader-election'), rbacRules(PLAIN_RBAC, 'Role', 'audience-guard-leader-election'));
+        const leaseRole = findManifest(all, 'Role', 'audience-guard-leader-election')!;
         assert.equal(leaseRole.metadata.namespace, RELEASE_NAMESPACE, 'the Lease Role lives where --lease-namespace points');
+        for (const secretsRole of all.filter((manifest) => manifest.kind === 'Role' && manifest.metadata.name === 'audience-guard-secrets')) {
+          assert.deepEqual(secretsRole.rules, rbacRules(PLAIN_RBAC, 'Role', 'audience-guard-secrets'), 'the Secret Role of each listed namespace is the one of deploy/kubernetes/rbac.yaml');
+        }
         for (const manifest of all.filter((candidate) => candidate.kind === 'Role' || candidate.kind === 'ClusterRole')) {
           for (const rule of manifest.rules as Rule[]) {
             for (const field of [rule.apiGroups, rule.resources, rule.verbs, rule.resourceNames ?? []]) assert.ok(!field.includes('*'), `${manifest.kind} must not use a wildcard`);
@@ -86,6 +98,24 @@ describe('Helm chart security', function () {
     const set = new Set(chartCases().flatMap((chartCase) => Object.keys(envOf(findManifest(parseManifests(renderedChart(chartCase)), 'Deployment')!))));
     const missing = Object.keys(SERVE_FLAGS).map(environmentName).filter((name) => !set.has(name));
     assert.deepEqual(missing, [], 'wire new flags into charts/audience-guard (values.yaml, deployment.yaml, README.md)');
+  });
+
+  it('attack: a policy author in any namespace must not get the service to read Secrets of namespaces the operator did not list', () => {
+    const defaults = chartCases()[0]!;
+    assert.deepEqual(secretReach(parseManifests(renderChart(defaults))), [], 'by default no Secret is readable anywhere');
+    const listed = parseManifests(renderChart(defaults, ['--set', 'rbac.secretNamespaces={mcp,tools}']));
+    assert.deepEqual(secretReach(listed), ['mcp', 'tools']);
+    assert.deepEqual(secretReach(PLAIN_RBAC), ['mcp'], 'deploy/kubernetes/rbac.yaml: the examples\' namespace only');
+    assert.deepEqual(secretReach(parseManifests(renderedChart({ name: 'kubernetes-policies', valuesFile: join('charts', 'audience-guard', 'examples', 'kubernetes-policies.yaml') }))), ['mcp']);
+  });
+
+  it('must grant Secret get cluster-wide only with the explicit rbac.clusterWideSecrets, and never together with a namespace list', () => {
+    const defaults = chartCases()[0]!;
+    assert.equal(secretReach(parseManifests(renderChart(defaults, ['--set', 'rbac.clusterWideSecrets=true']))), 'everywhere');
+    const both = tryRenderChart(defaults, ['--set', 'rbac.clusterWideSecrets=true', '--set', 'rbac.secretNamespaces={mcp}']);
+    assert.notEqual(both.status, 0);
+    assert.match(both.stderr, /rbac\.secretNamespaces or rbac\.clusterWideSecrets, not both/);
+    assert.notEqual(tryRenderChart(defaults, ['--set', 'rbac.secretNamespaces={Not_A_Namespace}']).status, 0, 'values.schema.json refuses a bad namespace name');
   });
 
   it('must bind the ClusterRole only in the watched namespaces when rbac.clusterWide is false', () => {

@@ -7,6 +7,7 @@ import { strict as assert } from 'node:assert';
 import { LeaseLeaderElection } from '../../src/kubernetes/lease-leader-election.ts';
 import { SecretReader, SecretUnavailableError } from '../../src/kubernetes/secret-reader.ts';
 import { KubernetesAPIDouble } from '../support/kubernetes-api-double.ts';
+import { allows, grantsOf, plainRBAC } from '../support/rbac.ts';
 
 describe('Lease leader election', function () {
   let api: KubernetesAPIDouble;
@@ -107,6 +108,20 @@ describe('Secret reader', function () {
     api.unavailable = true;
     now += 5_000;
     assert.equal(await reader.read('mcp', 'upstream', 'client-secret'), 'first');
+  });
+
+  it('gets only the one named Secret in the policy namespace, which deploy/kubernetes/rbac.yaml grants', async function () {
+    api.authorize = (access) => allows(grantsOf(plainRBAC()), access);
+    const reader = new SecretReader(api.kubeConfig(), { ttlMs: 1_000, now: () => now });
+    assert.equal(await reader.read('mcp', 'upstream', 'client-secret'), 'first');
+    assert.deepEqual(api.accesses, [{ group: '', resource: 'secrets', verb: 'get', namespace: 'mcp', name: 'upstream' }], 'never a list or watch of Secrets');
+  });
+
+  it('attack: a policy in a namespace without a Secret grant must not get that namespace\'s Secret read, nor learn its value', async function () {
+    api.secrets.set('payments/upstream', secret('payments-secret') as never);
+    api.authorize = (access) => allows(grantsOf(plainRBAC()), access);
+    const reader = new SecretReader(api.kubeConfig(), { ttlMs: 1_000, now: () => now });
+    await assert.rejects(reader.read('payments', 'upstream', 'client-secret'), (error: Error) => error instanceof SecretUnavailableError && !error.message.includes('payments-secret'));
   });
 
   it('fails with an error that names the Secret but never a value', async function () {

@@ -6,16 +6,20 @@
  * never in the way of checks.
  */
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
-import { parseAllDocuments } from 'yaml';
+import { decodeJwt } from 'jose';
 import { createLogger } from '../../src/obs/logger.ts';
 import { startService, type RunningService } from '../../src/server/audience-guard-service.ts';
 import type { PolicyStatus } from '../../src/status/policy-conditions.ts';
 import { startAuthorizationServer, type LocalAuthorizationServer } from '../support/authorization-server.ts';
-import { EnvoyCheckClient, httpStatus } from '../support/envoy-check-client.ts';
+import { EnvoyCheckClient, headerValue, httpStatus } from '../support/envoy-check-client.ts';
 import { KubernetesAPIDouble } from '../support/kubernetes-api-double.ts';
+import { allows, grantsOf, plainRBAC } from '../support/rbac.ts';
 import { capturingDestination, recordToken } from '../support/secret-ledger.ts';
 import { DEFAULT_RESOURCES, eventually, MCP_RESOURCE, OTHER_RESOURCE } from '../support/service-harness.ts';
+
+const UPSTREAM = 'https://api.weather.example.com';
+const UPSTREAM_MCP = 'https://upstream.example.com/mcp';
+const SERVICE = { clientId: 'weather-mcp', clientSecret: 'weather-mcp-secret' };
 
 function policy(name: string, issuer: string, spec: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -39,10 +43,11 @@ describe('serve with policies from the Kubernetes API', function () {
   const logs: Record<string, unknown>[] = [];
 
   before(async function () {
-    auth = await startAuthorizationServer({ resources: DEFAULT_RESOURCES });
+    auth = await startAuthorizationServer({ resources: [...DEFAULT_RESOURCES, { resource: UPSTREAM_MCP, scopes: ['mcp:tools'] }, { resource: UPSTREAM, scopes: ['forecast:read'] }], clients: [SERVICE] });
     api = new KubernetesAPIDouble();
     await api.start();
     api.apply(policy('weather', auth.issuer));
+    api.secrets.set('mcp/weather-upstream', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'weather-upstream', namespace: 'mcp' }, data: { 'client-secret': Buffer.from(SERVICE.clientSecret).toString('base64') } });
     service = await startService({
       policyFiles: [],
       kubernetes: { config: api.kubeConfig(), namespaces: [], lease: { namespace: 'audience-guard', name: 'audience-guard-status', identity: 'replica-a' }, renewIntervalMs: 200, statusRetryMs: 100 },
@@ -140,20 +145,27 @@ describe('serve with policies from the Kubernetes API', function () {
     assert.equal(api.failStatusPatches, 0);
   });
 
-  it('needs no permission beyond deploy/kubernetes/rbac.yaml, and uses every one it grants', function () {
-    const documents = parseAllDocuments(readFileSync(new URL('../../deploy/kubernetes/rbac.yaml', import.meta.url), 'utf8')).map((document) => document.toJS() as { kind: string; rules?: { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[] });
-    const rules = documents.flatMap((document) => document.rules ?? []);
-    const allows = (access: KubernetesAPIDouble['accesses'][number]): boolean => rules.some((rule) =>
-      rule.apiGroups.includes(access.group) && rule.resources.includes(access.resource) && rule.verbs.includes(access.verb)
-      && (rule.resourceNames === undefined || (access.name !== undefined && rule.resourceNames.includes(access.name))));
-    const denied = api.accesses.filter((access) => !allows(access));
-    assert.deepEqual(denied, []);
-    // Secrets are read only on demand (upstream credentials); everything else must have been used.
-    const used = (group: string, resource: string, verb: string): boolean => api.accesses.some((access) => access.group === group && access.resource === resource && access.verb === verb);
-    for (const rule of rules) {
+  it('gives the upstream a token obtained with a client secret from a Secret in the policy namespace', async function () {
+    api.apply(policy('upstream', auth.issuer, {
+      resource: UPSTREAM_MCP,
+      upstream: { clientCredentials: { tokenEndpoint: auth.tokenEndpoint, resource: UPSTREAM, clientId: SERVICE.clientId, clientSecretRef: { name: 'weather-upstream', key: 'client-secret' } } },
+    }));
+    await eventually(() => service.store.current().byId('mcp/upstream') !== undefined);
+    const response = await check(recordToken(await auth.issueToken({ resource: UPSTREAM_MCP })), 'upstream.example.com');
+    assert.equal(response.status?.code ?? 0, 0);
+    const upstream = recordToken((headerValue(response.ok_response?.headers, 'authorization') ?? '').replace(/^Bearer /, ''));
+    assert.equal(decodeJwt(upstream).aud, UPSTREAM);
+  });
+
+  it('needs no permission beyond deploy/kubernetes/rbac.yaml, in the namespaces it grants them, and uses every one it grants', function () {
+    const manifests = plainRBAC();
+    const grants = grantsOf(manifests);
+    assert.deepEqual(api.accesses.filter((access) => !allows(grants, access)), []);
+    const used = (group: string, resource: string, verb: string, namespace: string | undefined): boolean => api.accesses.some((access) =>
+      access.group === group && access.resource === resource && access.verb === verb && (namespace === undefined || access.namespace === namespace));
+    for (const { rule, namespace } of grants) {
       for (const resource of rule.resources) {
-        if (resource === 'secrets') continue;
-        for (const verb of rule.verbs) assert.ok(used(rule.apiGroups[0] ?? '', resource, verb), `granted but never used: ${resource} ${verb}`);
+        for (const verb of rule.verbs) assert.ok(used(rule.apiGroups[0] ?? '', resource, verb, namespace), `granted but never used: ${resource} ${verb} in ${namespace ?? 'every namespace'}`);
       }
     }
   });

@@ -31,6 +31,7 @@ describe('upstream credentials (end to end)', function () {
       policies: (issuer) => [
         policyYAML(issuer, { extra: `  upstream:\n    tokenExchange:\n      issuer: ${issuer}\n      resource: ${UPSTREAM}\n      scopes: [forecast:read]\n      clientId: ${SERVICE.clientId}\n      clientSecretFile: ${secretFile}\n` }),
         policyYAML(issuer, { name: 'tools', resource: 'https://tools.example.com/mcp', extra: `  upstream:\n    clientCredentials:\n      tokenEndpoint: ${issuer}/token\n      resource: ${UPSTREAM}\n      clientId: ${SERVICE.clientId}\n      clientSecretFile: ${secretFile}\n    header: x-upstream-authorization\n` }),
+        policyYAML(issuer, { name: 'permissive', resource: 'https://permissive.example.com/mcp', extra: `  mode: Permissive\n  upstream:\n    tokenExchange:\n      issuer: ${issuer}\n      resource: ${UPSTREAM}\n      clientId: ${SERVICE.clientId}\n      clientSecretFile: ${secretFile}\n` }),
       ].join('---\n'),
     });
   });
@@ -75,6 +76,18 @@ describe('upstream credentials (end to end)', function () {
     assert.equal(decodeJwt(upstream).aud, UPSTREAM);
     assert.equal(decodeJwt(upstream).client_id, SERVICE.clientId);
     assert.deepEqual(response.ok_response?.headers_to_remove, ['authorization']);
+  });
+
+  it('attack: Permissive mode with token exchange must deny a token issued for another resource (audience_mismatch, enforced) and never exchange it', async function () {
+    const foreign = await harness.token({ resource: 'https://tools.example.com/mcp' });
+    const before = harness.auth.tokenExchangeCount();
+    const response = await harness.client.check({ authority: 'permissive.example.com', headers: { authorization: `Bearer ${foreign}` } });
+    assert.equal(httpStatus(response), 401);
+    assert.equal(response.dynamic_metadata?.fields?.reason?.stringValue, 'audience_mismatch');
+    assert.equal(response.ok_response, undefined);
+    assert.equal(harness.auth.tokenExchangeCount(), before, 'the foreign token was never sent to the token endpoint');
+    const metric = await harness.service.metrics.registry.getSingleMetricAsString('audience_guard_rejections_total');
+    assert.match(metric, /policy="permissive",reason="audience_mismatch",enforced="true"[^}]*\} 1/);
   });
 
   it('answers 503 upstream_token_unavailable while the token endpoint is down, never passing through, and recovers', async function () {

@@ -21,15 +21,17 @@ import { recordToken } from '../support/secret-ledger.ts';
 
 const MCP = 'https://mcp.example.com/mcp';
 const UPSTREAM = 'https://api.weather.example.com';
+const OTHER_UPSTREAM = 'https://api.alerts.example.com';
 const SERVICE = { clientId: 'weather-mcp', clientSecret: 'weather-mcp-secret-1' };
 
-function policyWith(upstream: Record<string, unknown>, generation = 1): RuntimePolicy {
+/** The compiled policy `mcp/weather` with this upstream block, as the object `identity` (a uid). */
+function policyWith(upstream: Record<string, unknown>, object: { identity?: string; generation?: number; spec?: Record<string, unknown> } = {}): RuntimePolicy {
   const validation = validatePolicy({
-    apiVersion: 'audienceguard.dev/v1alpha1', kind: 'AudiencePolicy', metadata: { name: 'weather', namespace: 'mcp', generation },
-    spec: { resource: MCP, issuers: [{ issuer: 'https://idp.example.com' }], upstream },
+    apiVersion: 'audienceguard.dev/v1alpha1', kind: 'AudiencePolicy', metadata: { name: 'weather', namespace: 'mcp', generation: object.generation ?? 1 },
+    spec: { resource: MCP, issuers: [{ issuer: 'https://idp.example.com' }], upstream, ...object.spec },
   });
   assert.ok(validation.valid, JSON.stringify(validation));
-  return compilePolicy(validation.policy, { createdAt: 0, loadOrder: 0 });
+  return compilePolicy(validation.policy, { createdAt: 0, loadOrder: 0, identity: object.identity ?? 'uid-1' });
 }
 
 describe('upstream token provider (real oidc-provider)', function () {
@@ -42,7 +44,7 @@ describe('upstream token provider (real oidc-provider)', function () {
 
   before(async function () {
     auth = await startAuthorizationServer({
-      resources: [{ resource: MCP, scopes: ['mcp:tools'] }, { resource: UPSTREAM, scopes: ['forecast:read'] }],
+      resources: [{ resource: MCP, scopes: ['mcp:tools'] }, { resource: UPSTREAM, scopes: ['forecast:read'] }, { resource: OTHER_UPSTREAM, scopes: ['alerts:read'] }],
       clients: [SERVICE],
     });
     dir = await mkdtemp(join(tmpdir(), 'audience-guard-upstream-'));
@@ -139,12 +141,34 @@ describe('upstream token provider (real oidc-provider)', function () {
     assert.equal(auth.clientCredentialsCount() - before, 2);
   });
 
-  it('starts afresh when the policy changes (new generation)', async function () {
+  it('attack: token exchange after the upstream audience changed (same object, same generation) must use a new token, not the old audience\'s', async function () {
+    const subject = await clientToken();
+    const exchangeFor = (audience: string): RuntimePolicy => policyWith({ tokenExchange: { issuer: auth.issuer, audience, clientId: SERVICE.clientId, clientSecretFile: secretFile } }, { generation: 0 });
+    const before = auth.tokenExchangeCount();
+    const first = await provider.tokenFor(exchangeFor(UPSTREAM), subject, now + 300);
+    const second = await provider.tokenFor(exchangeFor(OTHER_UPSTREAM), subject, now + 300);
+    assert.ok(first.kind === 'token' && second.kind === 'token');
+    assert.equal(decodeJwt(recordToken(first.accessToken)).aud, UPSTREAM);
+    assert.equal(decodeJwt(recordToken(second.accessToken)).aud, OTHER_UPSTREAM, 'the token is for the audience now configured');
+    assert.equal(auth.tokenExchangeCount() - before, 2);
+  });
+
+  it('attack: a deleted and re-created policy (same name, generation and upstream) must not be given the old object\'s token', async function () {
+    const upstream = { clientCredentials: { tokenEndpoint: auth.tokenEndpoint, resource: UPSTREAM, clientId: SERVICE.clientId, clientSecretFile: secretFile } };
     const before = auth.clientCredentialsCount();
-    await provider.tokenFor(clientCredentials(), 'unused', now + 300);
-    const changed = policyWith({ clientCredentials: { tokenEndpoint: auth.tokenEndpoint, resource: UPSTREAM, clientId: SERVICE.clientId, clientSecretFile: secretFile } }, 2);
-    await provider.tokenFor(changed, 'unused', now + 300);
+    await provider.tokenFor(policyWith(upstream, { identity: 'uid-1' }), 'unused', now + 300);
+    await provider.tokenFor(policyWith(upstream, { identity: 'uid-2' }), 'unused', now + 300);
     assert.equal(auth.clientCredentialsCount() - before, 2);
+  });
+
+  it('starts afresh on any change to the upstream block, and keeps the token across changes elsewhere', async function () {
+    const upstream = (scopes: string[]) => ({ clientCredentials: { tokenEndpoint: auth.tokenEndpoint, resource: UPSTREAM, scopes, clientId: SERVICE.clientId, clientSecretFile: secretFile } });
+    const before = auth.clientCredentialsCount();
+    await provider.tokenFor(policyWith(upstream(['forecast:read'])), 'unused', now + 300);
+    await provider.tokenFor(policyWith(upstream(['forecast:read']), { generation: 2, spec: { requiredScopes: ['mcp:tools'] } }), 'unused', now + 300);
+    assert.equal(auth.clientCredentialsCount() - before, 1, 'same object, same upstream settings');
+    await provider.tokenFor(policyWith(upstream([]), { generation: 3 }), 'unused', now + 300);
+    assert.equal(auth.clientCredentialsCount() - before, 2, 'scopes changed');
   });
 
   it('is unavailable while the token endpoint is down, and recovers', async function () {

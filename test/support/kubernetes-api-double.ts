@@ -57,6 +57,8 @@ export class KubernetesAPIDouble {
   statusPatchDelayMs = 0;
   /** While true, every request gets 503 (the API server is down). */
   unavailable = false;
+  /** When set, a request it refuses gets 403 Forbidden, as from RBAC (test/support/rbac.ts). */
+  authorize: ((access: KubernetesAPIDouble['accesses'][number]) => boolean) | undefined;
   listCount = 0;
   watchCount = 0;
 
@@ -184,7 +186,9 @@ export class KubernetesAPIDouble {
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://double');
     const body = await readBody(request);
-    this.accesses.push(accessOf(request.method ?? 'GET', url));
+    const access = accessOf(request.method ?? 'GET', url);
+    this.accesses.push(access);
+    if (this.authorize !== undefined && !this.authorize(access)) { sendStatus(response, 403, 'Forbidden', `${access.resource} "${access.name ?? ''}" is forbidden: cannot ${access.verb} in namespace "${access.namespace ?? ''}"`); return; }
     if (request.method !== 'GET') this.requests.push({ method: request.method ?? '', path: url.pathname, contentType: request.headers['content-type'], body });
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     if (this.unavailable) { sendStatus(response, 503, 'ServiceUnavailable', 'the API server is down'); return; }

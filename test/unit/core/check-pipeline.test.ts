@@ -440,6 +440,21 @@ describe('decision pipeline (SPEC.md 2.1)', () => {
     it('still denies insufficient scope after letting the audience through', async () => {
       assert.equal(await reasonFor(await sign(goodClaims({ aud: 'https://other.example.com', scope: 'other' })), { mode: 'Permissive' }), 'insufficient_scope');
     });
+
+    for (const grant of ['tokenExchange', 'clientCredentials'] as const) {
+      it(`attack: Permissive mode with ${grant} must deny a token issued for another resource (enforced), never asking for an upstream token`, async () => {
+        const { snapshot, env } = setup({ mode: 'Permissive', upstream: { [grant]: { tokenEndpoint: 'https://idp.example.com/token', clientId: 'svc', clientSecretFile: '/s' } } });
+        const asked: string[] = [];
+        const upstreamTokens = { tokenFor: (policy: RuntimePolicy) => { asked.push(policy.id); return Promise.resolve({ kind: 'token' as const, accessToken: 'upstream-token' }); } };
+        const foreign = await decide(view(`Bearer ${await sign(goodClaims({ aud: 'https://other-mcp.example.com/mcp' }))}`), snapshot, { ...env, upstreamTokens });
+        assert.equal(reasonOf(foreign), 'audience_mismatch');
+        assert.ok(foreign.kind === 'deny', 'a deny is always enforced');
+        assert.deepEqual(asked, []);
+        const own = await decide(view(`Bearer ${await sign()}`), snapshot, { ...env, upstreamTokens });
+        assert.equal(own.kind, 'allow', 'a token for this resource still gets the upstream token');
+        assert.deepEqual(asked, ['mcp/weather']);
+      });
+    }
   });
 
   describe('what a decision may carry', () => {

@@ -1,0 +1,36 @@
+/**
+ * Tenant rule: a Kubernetes policy may name `clientSecretFile` only below
+ * `DIR/<its namespace>/` of an operator's `--secret-file-dir DIR`
+ * (src/policy/secret-file-scope.ts decides where a path really leads).
+ * Otherwise the policy is refused with reason `SecretFileNotAllowed` before
+ * anything reads the file, and the message names only the policy's own path,
+ * never where it resolves to.
+ */
+import type { AudiencePolicyDocument } from './policy-schema.ts';
+import { confinedPath, namespaceSecretFolders } from './secret-file-scope.ts';
+import type { TenantRule, TenantRuleOptions } from './tenant-rules.ts';
+import type { PolicyProblem } from './validate-policy.ts';
+
+export const SECRET_FILE_NOT_ALLOWED = 'SecretFileNotAllowed';
+
+export const secretFileRule: TenantRule = (policy: AudiencePolicyDocument, namespace: string, options: TenantRuleOptions): PolicyProblem[] => {
+  const upstream = policy.spec.upstream;
+  if (upstream === undefined) return [];
+  const problems: PolicyProblem[] = [];
+  for (const [name, grant] of [['tokenExchange', upstream.tokenExchange], ['clientCredentials', upstream.clientCredentials]] as const) {
+    const path = grant?.clientSecretFile;
+    if (path === undefined) continue;
+    const folders = namespaceSecretFolders(namespace, options.secretFileDirs);
+    if (confinedPath(path, folders) !== undefined) continue;
+    problems.push({ path: `/spec/upstream/${name}/clientSecretFile`, message: notAllowed(path, namespace, options.secretFileDirs), reason: SECRET_FILE_NOT_ALLOWED });
+  }
+  return problems;
+};
+
+function notAllowed(path: string, namespace: string, dirs: readonly string[]): string {
+  if (dirs.length === 0) {
+    return `${path} is not allowed: policies from the Kubernetes API may name a client secret file only where the operator allows it (--secret-file-dir), and none is allowed; use clientSecretRef`;
+  }
+  const places = dirs.map((dir) => `${dir.replace(/\/+$/, '')}/${namespace}/`).join(' or ');
+  return `${path} is not allowed: a policy in namespace ${namespace} may name a client secret file only below ${places} (symlinks and .. followed)`;
+}
