@@ -1,49 +1,64 @@
 /**
- * CEL rules (`x-kubernetes-validations`) that the API server checks on every
- * AudiencePolicy write: the cross-field and URI rules of SPEC.md 1.2 that a
- * structural schema cannot say. validate-policy.ts enforces the same rules in
- * the process; test/unit/policy/crd-cel.test.ts evaluates these with a CEL
- * engine against the same valid and invalid documents.
+ * The CRD's side of the one rule source (src/policy/policy-rules.ts): each
+ * rule becomes a CEL `x-kubernetes-validations` entry on the schema node its
+ * place names, so the API server checks it on every AudiencePolicy write and
+ * reports the field (`spec.issuers[0].jwksUri: Invalid value: …`). The process
+ * runs the same table (src/policy/policy-rule-checks.ts);
+ * test/unit/policy/rule-parity.test.ts evaluates both over one corpus.
+ *
+ * Only standard CEL is used (`matches`, `has`, `size`, `all`, `exists_one`),
+ * no Kubernetes extension library, so any supported API server takes it.
  */
+import { POLICY_RULES, type RuleCheck } from './policy-rules.ts';
 
 export interface CELRule {
   readonly rule: string;
   readonly message: string;
 }
 
-const LOOPBACK_HTTP = "^http://(localhost|127\\\\.[0-9]+\\\\.[0-9]+\\\\.[0-9]+|\\\\[::1\\\\])(:[0-9]+)?(/.*)?$";
-const USERINFO = "^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*@";
+type JSONSchema = Record<string, unknown>;
 
-/** Rules for a field holding an identifier URI (resource, issuer). */
-function identifierRules(field: string, label: string, allowQuery: boolean): CELRule[] {
-  const rules: CELRule[] = [
-    { rule: `${field}.startsWith('https://') || ${field}.matches('${LOOPBACK_HTTP}')`, message: `${label} must be an absolute https URI (http only for loopback hosts)` },
-    { rule: `!${field}.contains('#')`, message: `${label} must not contain a fragment` },
-    { rule: `!${field}.matches('${USERINFO}')`, message: `${label} must not contain userinfo` },
-  ];
-  if (!allowQuery) rules.push({ rule: `!${field}.contains('?')`, message: `${label} must not contain a query` });
-  return rules;
+/** A CEL string literal: single quotes, with `\` and `'` escaped. */
+function celString(text: string): string {
+  return `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 }
 
-export const SPEC_RULES: readonly CELRule[] = [
-  ...identifierRules('self.resource', 'resource', false),
-  { rule: 'self.issuers.all(i, self.issuers.exists_one(j, j.issuer == i.issuer))', message: 'issuers must be unique' },
-  { rule: "!has(self.audiences) || self.audiences.all(a, !(a.matches('^[hH][tT][tT][pP][sS]?://') && a.contains('#')))", message: 'an http(s) audience must not contain a fragment (it could never match)' },
-];
+/** A field name as a CEL selector; the schema's names are plain identifiers. */
+function field(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`not a CEL identifier: ${name}`);
+  return name;
+}
 
-export const ISSUER_RULES: readonly CELRule[] = [
-  ...identifierRules('self.issuer', 'issuer', false),
-  { rule: "!has(self.jwksUri) || self.jwksUri.startsWith('https://') || self.jwksUri.matches('" + LOOPBACK_HTTP + "')", message: 'jwksUri must be an absolute https URI (http only for loopback hosts)' },
-];
+/** The CEL expression of one check, with `self` bound to the value at the rule's place. */
+export function celExpression(check: RuleCheck): string {
+  switch (check.kind) {
+    case 'pattern':
+      return `${check.matches ? '' : '!'}self.matches(${celString(check.pattern)})`;
+    case 'exactlyOneOf':
+      return `has(self.${field(check.fields[0])}) != has(self.${field(check.fields[1])})`;
+    case 'uniqueBy':
+      return `self.all(i, self.exists_one(j, j.${field(check.key)} == i.${field(check.key)}))`;
+    case 'keyLength':
+      return `self.all(k, size(k) >= ${String(check.min)} && size(k) <= ${String(check.max)})`;
+  }
+}
 
-export const UPSTREAM_RULES: readonly CELRule[] = [
-  { rule: 'has(self.tokenExchange) != has(self.clientCredentials)', message: 'upstream must set exactly one of tokenExchange and clientCredentials' },
-  { rule: "!has(self.header) || !(self.header in ['host', 'content-length', 'transfer-encoding', 'connection', 'te', 'upgrade'])", message: 'upstream header must not be a connection header' },
-];
+/** The schema node at `at` (`*`: a list's items) under `schema`. */
+function nodeAt(schema: JSONSchema, at: readonly string[]): JSONSchema {
+  let node = schema;
+  for (const name of at) {
+    const next = name === '*' ? node.items : (node.properties as Record<string, unknown> | undefined)?.[name];
+    if (next === null || typeof next !== 'object') throw new Error(`no schema node at ${at.join('.')}`);
+    node = next as JSONSchema;
+  }
+  return node;
+}
 
-export const UPSTREAM_GRANT_RULES: readonly CELRule[] = [
-  { rule: 'has(self.tokenEndpoint) != has(self.issuer)', message: 'must set exactly one of tokenEndpoint and issuer' },
-  { rule: 'has(self.clientSecretRef) != has(self.clientSecretFile)', message: 'must set exactly one of clientSecretRef and clientSecretFile' },
-  { rule: "!has(self.tokenEndpoint) || self.tokenEndpoint.startsWith('https://') || self.tokenEndpoint.matches('" + LOOPBACK_HTTP + "')", message: 'tokenEndpoint must be an absolute https URI (http only for loopback hosts)' },
-  { rule: "!has(self.issuer) || self.issuer.startsWith('https://') || self.issuer.matches('" + LOOPBACK_HTTP + "')", message: 'issuer must be an absolute https URI (http only for loopback hosts)' },
-];
+/** Adds every rule of the table to the structural `spec` schema, in table order. */
+export function addValidationRules(specSchema: JSONSchema): void {
+  for (const { at, check, message } of POLICY_RULES) {
+    const node = nodeAt(specSchema, at);
+    const rules = (node['x-kubernetes-validations'] ?? []) as CELRule[];
+    node['x-kubernetes-validations'] = [...rules, { rule: celExpression(check), message }];
+  }
+}

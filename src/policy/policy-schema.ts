@@ -3,7 +3,9 @@
  * TypeScript types (`Static`), the in-process validator
  * (src/policy/validate-policy.ts) and the CustomResourceDefinition
  * (src/policy/crd.ts). Every field carries the description users see in
- * `kubectl explain` and in the README's field reference.
+ * `kubectl explain` and in the README's field reference. What a schema cannot
+ * say (URI grammar, exactly-one-of, unique issuers) is the rule table of
+ * src/policy/policy-rules.ts, which feeds the same two consumers.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { ASYMMETRIC_ALGORITHMS, DEFAULT_ALGORITHMS } from '../core/algorithms.ts';
@@ -12,11 +14,11 @@ export const API_GROUP = 'audienceguard.dev';
 export const API_VERSION = 'v1alpha1';
 export const KIND = 'AudiencePolicy';
 
-export const LIMITS = { issuers: 8, hosts: 32, pathPrefixes: 32, audiences: 64, scopes: 64, uriLength: 2048 } as const;
+export const LIMITS = { issuers: 8, hosts: 32, pathPrefixes: 32, audiences: 64, scopes: 64, scopeLength: 256, uriLength: 2048 } as const;
 
 const uri = (description: string) => Type.String({ minLength: 1, maxLength: LIMITS.uriLength, description });
 // RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E
-const scopeToken = Type.String({ minLength: 1, maxLength: 256, pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$', description: 'An OAuth scope token (RFC 6749 §3.3).' });
+const scopeToken = Type.String({ minLength: 1, maxLength: LIMITS.scopeLength, pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$', description: 'An OAuth scope token (RFC 6749 §3.3).' });
 const scopeList = (description: string) => Type.Array(scopeToken, { maxItems: LIMITS.scopes, description });
 
 export const IssuerSchema = Type.Object({
@@ -72,8 +74,9 @@ export const PolicySpecSchema = Type.Object({
   })),
   issuers: Type.Array(IssuerSchema, { minItems: 1, maxItems: LIMITS.issuers, description: 'Authorization servers whose tokens are accepted; a token is verified only with its own issuer\'s keys.' }),
   requiredScopes: Type.Optional(scopeList('Scopes that must all be granted (`scope` or `scp`), else 403 insufficient_scope.')),
-  scopeImplications: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: 256 }), scopeList('Scopes implied by the key scope.'), {
-    description: 'A broader scope implies narrower ones, e.g. `mcp:admin: [mcp:tools]`; applied transitively.',
+  // A map key can carry no schema in a CRD: its length is a rule (src/policy/policy-rules.ts).
+  scopeImplications: Type.Optional(Type.Record(Type.String(), scopeList('Scopes implied by the key scope.'), {
+    maxProperties: LIMITS.scopes, description: `A broader scope implies narrower ones, e.g. \`mcp:admin: [mcp:tools]\`; applied transitively. At most ${String(LIMITS.scopes)} keys of 1 to ${String(LIMITS.scopeLength)} characters.`,
   })),
   mode: Type.Optional(Type.Union([Type.Literal('Strict'), Type.Literal('Permissive')], {
     description: 'Strict (default): every failure denies. Permissive: audience failures are logged and counted as not enforced and the request is allowed (Authorization still removed); all other checks still deny.',

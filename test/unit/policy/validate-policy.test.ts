@@ -207,6 +207,16 @@ describe('AudiencePolicy validation (SPEC.md 1.2)', () => {
       assertProblemAt(document({ audiences: range(65, (index) => `api://a${index}`) }), '/spec/audiences');
     });
 
+    it('must not have more than 64 scope implications', () => {
+      assertProblemAt(document({ scopeImplications: Object.fromEntries(Array.from({ length: 65 }, (_, index) => [`s${String(index)}`, ['mcp:tools']])) }), '/spec/scopeImplications');
+    });
+
+    for (const key of ['', 'k'.repeat(257)]) {
+      it(`must not accept a scope implication key of ${String(key.length)} characters`, () => {
+        assertProblemAt(document({ scopeImplications: { [key]: ['mcp:tools'] } }), `/spec/scopeImplications/${key}`, /1 to 256 characters/);
+      });
+    }
+
     for (const clockSkewSeconds of [301, -1, 1.5, '60']) {
       it(`must not accept clockSkewSeconds ${JSON.stringify(clockSkewSeconds)}`, () => {
         assertProblemAt(document({ clockSkewSeconds }), '/spec/clockSkewSeconds');
