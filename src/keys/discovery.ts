@@ -5,6 +5,7 @@
  * appended). The document's `issuer` must equal the configured issuer exactly
  * (RFC 8414 §3.3), or it is not used.
  */
+import type { EndpointFetch } from '../net/endpoint-failure.ts';
 import { fetchJSONObject, FetchJSONError, type FetchLimits } from './fetch-json.ts';
 import { identifierURIProblem } from '../policy/uri-rules.ts';
 
@@ -17,11 +18,11 @@ export function discoveryURLs(issuer: string): string[] {
   ];
 }
 
-export async function discoverJWKSUri(issuer: string, limits: FetchLimits): Promise<string> {
+export async function discoverJWKSUri(issuer: string, limits: FetchLimits, fetcher: EndpointFetch = fetch): Promise<string> {
   const failures: string[] = [];
   for (const url of discoveryURLs(issuer)) {
     try {
-      const metadata = await fetchJSONObject(url, limits);
+      const metadata = await fetchJSONObject(url, limits, fetcher);
       if (metadata.issuer !== issuer) {
         failures.push(`${url}: issuer in the document does not match`);
         continue;

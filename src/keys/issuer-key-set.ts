@@ -8,11 +8,14 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { KeyLookup } from '../core/key-resolver.ts';
 import { discoverJWKSUri } from './discovery.ts';
+import type { EndpointFetch } from '../net/endpoint-failure.ts';
 import { FetchJSONError, fetchJSONObject, type FetchLimits } from './fetch-json.ts';
 import { publicKeys, selectJWK, TooManyKeysError, type PublicJWK } from './jwk-selection.ts';
 
 export interface KeySetOptions {
   readonly fetchLimits: FetchLimits;
+  /** How discovery documents and key sets are fetched; default the global fetch (Kubernetes mode guards it). */
+  readonly fetch?: EndpointFetch;
   readonly maxKeys: number;
   /** At most one refetch per this period when a token names an unknown `kid` (SPEC.md 2.1 step 6). */
   readonly unknownKeyCooldownMs: number;
@@ -122,8 +125,9 @@ export class IssuerKeySet {
   async #fetch(): Promise<void> {
     this.#lastAttempt = this.#options.now();
     try {
-      this.#jwksUri ??= await discoverJWKSUri(this.issuer, this.#options.fetchLimits);
-      const document = await fetchJSONObject(this.#jwksUri, this.#options.fetchLimits);
+      const fetcher = this.#options.fetch ?? fetch;
+      this.#jwksUri ??= await discoverJWKSUri(this.issuer, this.#options.fetchLimits, fetcher);
+      const document = await fetchJSONObject(this.#jwksUri, this.#options.fetchLimits, fetcher);
       const keys = publicKeys(document, this.#options.maxKeys);
       if (this.#closed) return;
       const changed = this.#keys === undefined || JSON.stringify(keys) !== JSON.stringify(this.#keys);

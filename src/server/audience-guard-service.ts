@@ -50,7 +50,11 @@ export interface ServiceOptions {
   readonly tokenCacheSize?: number;
   /** `--secret-file-dir`: where Kubernetes policies may name client secret files (DIR/<namespace>/ only). */
   readonly secretFileDirs?: readonly string[];
-  /** `--allow-insecure-endpoints` (development only). */
+  /**
+   * `--allow-insecure-endpoints` (development only): in Kubernetes mode,
+   * endpoints are contacted without the connection guard. Admission reads the
+   * same flag from `kubernetes.tenantRules`.
+   */
   readonly allowInsecureEndpoints?: boolean;
   /** `--namespace-hosts`: the operator's host-ownership rule; empty = oldest namespace wins. */
   readonly namespaceHosts?: readonly NamespaceHostRule[];
@@ -74,7 +78,13 @@ export interface RunningService {
 export async function startService(options: ServiceOptions, logger: Logger): Promise<RunningService> {
   const metrics = new Metrics();
   const store = new PolicyStore(options.maxPolicies === undefined ? {} : { maxPolicies: options.maxPolicies });
+  // Tenants name the endpoints in Kubernetes mode: reach them only over https and
+  // never at loopback or link-local addresses (README "Endpoints in Kubernetes mode").
+  const endpointFetch = options.kubernetes === undefined || options.kubernetes.tenantRules?.allowInsecureEndpoints === true
+    ? undefined
+    : (await import('../net/endpoint-guard.ts')).guardedFetch();
   const keys = new IssuerKeyStore({
+    ...(endpointFetch === undefined ? {} : { fetch: endpointFetch }),
     ...(options.maxJWKSBytes === undefined ? {} : { fetchLimits: { timeoutMs: DEFAULT_KEY_SET_OPTIONS.fetchLimits.timeoutMs, maxBytes: options.maxJWKSBytes } }),
     ...(options.maxJWKSKeys === undefined ? {} : { maxKeys: options.maxJWKSKeys }),
     ...options.keySetOptions,
@@ -91,7 +101,7 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
     : new (await import('../kubernetes/secret-reader.ts')).SecretReader(options.kubernetes.config, { ttlMs: options.kubernetes.secretTTLMs ?? 30_000 });
   // Kubernetes policies read secret files under the same bounds that admitted them.
   const secretFileDirs = options.kubernetes === undefined ? undefined : options.kubernetes.tenantRules?.secretFileDirs ?? [];
-  const upstreamTokens = createUpstreamTokens(options, secrets, secretFileDirs, metrics, logger);
+  const upstreamTokens = createUpstreamTokens(options, secrets, secretFileDirs, metrics, logger, endpointFetch);
   const environment: CheckEnvironment = { keys, now, maxTokenBytes: options.maxTokenBytes, verifiedTokens, upstreamTokens };
   const handler = new CheckHandler({ store, environment, metrics, logger, checkTimeoutMs: options.checkTimeoutMs });
   const grpcServer = new AuthorizationGrpcServer(handler, {

@@ -8,6 +8,7 @@
 import type { SecretReader } from '../kubernetes/secret-reader.ts';
 import type { Logger } from '../obs/logger.ts';
 import type { Metrics } from '../obs/metrics.ts';
+import type { EndpointFetch } from '../net/endpoint-failure.ts';
 import { ClientSecretResolver } from '../upstream/client-secret-resolver.ts';
 import { TokenEndpointClient } from '../upstream/token-endpoint-client.ts';
 import { UpstreamTokenProvider } from '../upstream/upstream-token-provider.ts';
@@ -20,10 +21,11 @@ const ANSWER_MARGIN_MS = 20;
 /**
  * `secretFileDirs` is given in Kubernetes mode only: there a policy's secret
  * file is read only below `DIR/<its namespace>/` (the same rule that admitted it).
+ * `endpointFetch`: how token endpoints are reached (guarded in Kubernetes mode); default the global fetch.
  */
-export function createUpstreamTokens(options: { readonly checkTimeoutMs: number; readonly upstreamTokenCacheSize?: number }, secrets: SecretReader | undefined, secretFileDirs: readonly string[] | undefined, metrics: Metrics, logger: Logger): UpstreamTokenProvider {
+export function createUpstreamTokens(options: { readonly checkTimeoutMs: number; readonly upstreamTokenCacheSize?: number }, secrets: SecretReader | undefined, secretFileDirs: readonly string[] | undefined, metrics: Metrics, logger: Logger, endpointFetch?: EndpointFetch): UpstreamTokenProvider {
   return new UpstreamTokenProvider(
-    new TokenEndpointClient({ timeoutMs: TOKEN_REQUEST_TIMEOUT_MS }),
+    new TokenEndpointClient({ timeoutMs: TOKEN_REQUEST_TIMEOUT_MS, ...(endpointFetch === undefined ? {} : { fetch: endpointFetch }) }),
     new ClientSecretResolver(secrets, secretFileDirs === undefined ? {} : { secretFileDirs }),
     {
       request: (policy, ok, reason) => {

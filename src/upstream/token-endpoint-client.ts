@@ -4,8 +4,11 @@
  * token exchange and RFC 6749 §4.4 client credentials with RFC 8707
  * `resource`, client authentication client_secret_basic, a time limit per
  * request. Plain http is allowed only for loopback hosts, as for issuers.
+ * Redirects are never followed (openid-client asks for `redirect: manual`, and
+ * the guarded fetch of Kubernetes mode insists on it): a 3xx is a bad answer.
  */
 import * as oauth from 'openid-client';
+import { refusalIn, type EndpointFetch } from '../net/endpoint-failure.ts';
 import { isLoopbackHost } from '../policy/uri-rules.ts';
 import type { RuntimeUpstream } from '../policy/runtime-policy.ts';
 
@@ -30,17 +33,23 @@ function allowsPlainHTTP(url: string): boolean {
 export class TokenEndpointClient {
   readonly #timeoutMs: number;
   readonly #now: () => number;
+  readonly #fetch: oauth.CustomFetch | undefined;
   /** Discovered server metadata per issuer. */
   readonly #servers = new Map<string, Promise<oauth.ServerMetadata>>();
 
-  constructor(options: { readonly timeoutMs: number; readonly now?: () => number }) {
+  /** `fetch`: how the token endpoint and discovery are reached; default the global fetch (Kubernetes mode guards it). */
+  constructor(options: { readonly timeoutMs: number; readonly now?: () => number; readonly fetch?: EndpointFetch }) {
     this.#timeoutMs = options.timeoutMs;
     this.#now = options.now ?? (() => Date.now() / 1000);
+    const fetcher = options.fetch;
+    // openid-client's options type `body` a little wider (`undefined`); the values are fetch's.
+    this.#fetch = fetcher === undefined ? undefined : (url, init) => fetcher(url, init as RequestInit);
   }
 
   async request(upstream: RuntimeUpstream, clientSecret: string, subjectToken: string | undefined): Promise<IssuedToken> {
     const config = new oauth.Configuration(await this.#server(upstream), upstream.clientId, undefined, oauth.ClientSecretBasic(clientSecret));
     config.timeout = this.#timeoutMs / 1000;
+    if (this.#fetch !== undefined) config[oauth.customFetch] = this.#fetch;
     // eslint-disable-next-line @typescript-eslint/no-deprecated -- deprecated only as a warning sign; used for loopback http alone
     if (allowsPlainHTTP(config.serverMetadata().token_endpoint ?? '')) oauth.allowInsecureRequests(config);
     const parameters: Record<string, string> = {};
@@ -72,6 +81,7 @@ export class TokenEndpointClient {
     if (server === undefined) {
       server = oauth.discovery(new URL(issuer), upstream.clientId, undefined, undefined, {
         timeout: this.#timeoutMs / 1000,
+        ...(this.#fetch === undefined ? {} : { [oauth.customFetch]: this.#fetch }),
         // eslint-disable-next-line @typescript-eslint/no-deprecated -- loopback http only, as above
         ...(allowsPlainHTTP(issuer) ? { execute: [oauth.allowInsecureRequests] } : {}),
       }).then((config) => config.serverMetadata(), (error: unknown) => {
@@ -84,12 +94,22 @@ export class TokenEndpointClient {
   }
 }
 
-/** A log-safe description: the OAuth error code or HTTP status, never a body or a token. */
+/**
+ * A log-safe description: the OAuth error code with the HTTP status, a bad
+ * answer's status, `timeout`, `unreachable` or `refused: …` — never a body, a
+ * token, or the network stack's text (it names resolved addresses).
+ */
 function describe(error: unknown): string {
-  const candidate = error as { error?: unknown; status?: unknown; code?: unknown; name?: unknown; message?: unknown } | null;
+  const candidate = error as { error?: unknown; status?: unknown; code?: unknown; name?: unknown; cause?: unknown } | null;
   if (typeof candidate?.error === 'string') return `${candidate.error}${typeof candidate.status === 'number' ? ` (HTTP ${String(candidate.status)})` : ''}`;
-  if (typeof candidate?.status === 'number') return `HTTP ${String(candidate.status)}`;
-  if (candidate?.name === 'TimeoutError' || candidate?.name === 'AbortError') return 'no answer in time';
-  if (typeof candidate?.code === 'string') return candidate.code;
+  if (typeof candidate?.status === 'number') return `bad answer (HTTP ${String(candidate.status)})`;
+  // openid-client's "unexpected HTTP response status code" carries the response as its cause.
+  const answered = (candidate?.cause as { status?: unknown } | null | undefined)?.status;
+  if (typeof answered === 'number') return `bad answer (HTTP ${String(answered)})`;
+  if (candidate?.name === 'TimeoutError' || candidate?.name === 'AbortError' || candidate?.code === 'OAUTH_TIMEOUT' || candidate?.code === 'OAUTH_ABORT') return 'timeout';
+  const refused = refusalIn(error);
+  if (refused !== undefined) return refused;
+  if (error instanceof TypeError && candidate?.code === undefined) return 'unreachable'; // "fetch failed": its cause names addresses
+  if (typeof candidate?.code === 'string') return candidate.code; // openid-client's constant codes, e.g. OAUTH_RESPONSE_IS_NOT_JSON
   return 'request failed';
 }

@@ -8,6 +8,7 @@
 import { strict as assert } from 'node:assert';
 import { decodeJwt } from 'jose';
 import { createLogger } from '../../src/obs/logger.ts';
+import { DEFAULT_TENANT_RULE_OPTIONS } from '../../src/policy/tenant-rules.ts';
 import { startService, type RunningService } from '../../src/server/audience-guard-service.ts';
 import type { PolicyStatus } from '../../src/status/policy-conditions.ts';
 import { startAuthorizationServer, type LocalAuthorizationServer } from '../support/authorization-server.ts';
@@ -50,7 +51,9 @@ describe('serve with policies from the Kubernetes API', function () {
     api.secrets.set('mcp/weather-upstream', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'weather-upstream', namespace: 'mcp' }, data: { 'client-secret': Buffer.from(SERVICE.clientSecret).toString('base64') } });
     service = await startService({
       policyFiles: [],
-      kubernetes: { config: api.kubeConfig(), namespaces: [], lease: { namespace: 'audience-guard', name: 'audience-guard-status', identity: 'replica-a' }, renewIntervalMs: 200, statusRetryMs: 100 },
+      // The test authorization server listens on loopback http: development settings.
+      kubernetes: { config: api.kubeConfig(), namespaces: [], lease: { namespace: 'audience-guard', name: 'audience-guard-status', identity: 'replica-a' }, renewIntervalMs: 200, statusRetryMs: 100, tenantRules: { ...DEFAULT_TENANT_RULE_OPTIONS, allowInsecureEndpoints: true } },
+      allowInsecureEndpoints: true,
       grpcAddress: '127.0.0.1:0', adminAddress: '127.0.0.1:0', checkTimeoutMs: 2_000, maxTokenBytes: 16_384, maxRequestBytes: 1_048_576, maxConnectionAgeMs: 60_000,
     }, createLogger('info', capturingDestination((line) => logs.push(JSON.parse(line) as Record<string, unknown>))));
     client = new EnvoyCheckClient(service.grpcPort);

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { createLogger } from '../../src/obs/logger.ts';
+import { DEFAULT_TENANT_RULE_OPTIONS } from '../../src/policy/tenant-rules.ts';
 import { startService, type RunningService } from '../../src/server/audience-guard-service.ts';
 import { startAuthorizationServer, type LocalAuthorizationServer } from '../support/authorization-server.ts';
 import { EnvoyCheckClient, headerValue, type EnvoyCheckResponse } from '../support/envoy-check-client.ts';
@@ -97,7 +98,8 @@ describe('upstream tokens per policy object and upstream settings: Kubernetes AP
     api.secrets.set('mcp/tools-upstream', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'tools-upstream', namespace: 'mcp' }, data: { 'client-secret': Buffer.from(SERVICE.clientSecret).toString('base64') } });
     service = await startService({
       policyFiles: [],
-      kubernetes: { config: api.kubeConfig(), namespaces: [], lease: { namespace: 'audience-guard', name: 'audience-guard-status', identity: 'replica-a' } },
+      // The test's authorization server is plain http on loopback (development setting).
+      kubernetes: { config: api.kubeConfig(), namespaces: [], lease: { namespace: 'audience-guard', name: 'audience-guard-status', identity: 'replica-a' }, tenantRules: { ...DEFAULT_TENANT_RULE_OPTIONS, allowInsecureEndpoints: true } },
       grpcAddress: '127.0.0.1:0', adminAddress: '127.0.0.1:0', checkTimeoutMs: 2_000, maxTokenBytes: 16_384, maxRequestBytes: 1_048_576, maxConnectionAgeMs: 60_000,
     }, createLogger('info', capturingDestination()));
     client = new EnvoyCheckClient(service.grpcPort);

@@ -120,7 +120,7 @@ describe('discoverJWKSUri', () => {
     const [first, second] = discoveryURLs(issuer);
     await assert.rejects(discoverJWKSUri(issuer, LIMITS), (error: Error) => {
       assert.ok(error instanceof FetchJSONError);
-      assert.ok(error.message.includes(`${first!}: answered HTTP 404`), error.message);
+      assert.ok(error.message.includes(`${first!}: bad answer (HTTP 404)`), error.message);
       assert.ok(error.message.includes(`${second!}: no usable jwks_uri`), error.message);
       return true;
     });

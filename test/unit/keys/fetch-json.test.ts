@@ -130,7 +130,7 @@ describe('fetchJSONObject (bounded JSON fetch)', () => {
     this.timeout(10_000);
     const url = await serve(() => undefined); // accepts the request, never answers
     const error = await failure(url, { timeoutMs: 200, maxBytes: 1_024 });
-    assert.match(error.message, /no answer within 200 ms/);
+    assert.match(error.message, /^timeout \(no answer within 200 ms\)$/);
   });
 
   it('fails within timeoutMs when the body stalls after the headers', async function () {
@@ -140,11 +140,19 @@ describe('fetchJSONObject (bounded JSON fetch)', () => {
       response.write(`{"note":"${MARKER}`); // and never the rest
     });
     const error = await failure(url, { timeoutMs: 200, maxBytes: 1_024 });
-    assert.match(error.message, /no answer within 200 ms/);
+    assert.match(error.message, /^timeout \(no answer within 200 ms\)$/);
   });
 
   it('fails when the connection is refused', async () => {
     const error = await failure(await refusedURL());
     assert.match(error.message, /unreachable/);
+  });
+
+  it('attack: a failure must not name the address a name resolved to (no port scanner in status)', async () => {
+    const closed = new URL(await refusedURL());
+    for (const url of [`http://localhost:${closed.port}/jwks`, `https://localhost:${closed.port}/jwks`]) {
+      const error = await failure(url);
+      assert.equal(error.message, 'unreachable');
+    }
   });
 });
