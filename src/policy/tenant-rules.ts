@@ -7,6 +7,7 @@
  *
  * Each rule is one small function in its own file; this table composes them.
  */
+import { hostNotAllowed } from './host-not-allowed-rule.ts';
 import type { NamespaceHostRule } from './namespace-hosts.ts';
 import type { AudiencePolicyDocument } from './policy-schema.ts';
 import type { PolicyProblem } from './validate-policy.ts';
@@ -30,7 +31,7 @@ export const DEFAULT_TENANT_RULE_OPTIONS: TenantRuleOptions = Object.freeze({
 /** A rule: the problems of one valid document from `namespace` (empty: it passes). */
 export type TenantRule = (policy: AudiencePolicyDocument, namespace: string, options: TenantRuleOptions) => readonly PolicyProblem[];
 
-const TENANT_RULES: readonly TenantRule[] = [];
+const TENANT_RULES: readonly TenantRule[] = [hostNotAllowed];
 
 /** Every tenant rule's problems for one document that already passed validation. */
 export function tenantProblems(policy: AudiencePolicyDocument, namespace: string, options: TenantRuleOptions): PolicyProblem[] {
