@@ -37,6 +37,8 @@ export async function decide(request: HttpRequestView, snapshot: PolicySnapshot,
   const selection = snapshot.select(request);
   if (selection === undefined) return deny('no_policy', undefined, undefined);
   const { policy } = selection;
+  // A spelling of the path that another policy would take: what routes the request might read it so.
+  if (selection.ambiguous) return deny('ambiguous_path', policy, undefined);
   // A refused policy with no accepted version still holds its claims: closed
   // (metadata included), never handed to a laxer policy.
   if (policy.unavailable === true) return deny('policy_unavailable', policy, undefined);

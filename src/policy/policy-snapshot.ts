@@ -1,59 +1,47 @@
 /**
  * An immutable set of compiled policies with precomputed request routing
- * (SPEC.md 1.2 "Policy selection"). A new snapshot is built for every change and
- * swapped in atomically, so a request never sees a half-built one.
+ * (README "Which policy handles a request"). A new snapshot is built for every
+ * change and swapped in atomically, so a request never sees a half-built one.
  *
  * Selection order: an explicit `NAMESPACE/NAME` reference; otherwise the host
  * (exact before wildcard, the more specific wildcard first) and, within it, the
  * longest path prefix that matches at a segment boundary. When policies claim
  * the same host pattern and prefix, the oldest wins and the others are
  * reported as conflicts.
+ *
+ * With `namespaceOwnsHosts` (Kubernetes mode), a host is served by one
+ * namespace only, the one with the oldest claim on it (src/policy/host-ownership.ts).
+ *
+ * A selection is `ambiguous` when another common reading of the path
+ * (src/policy/path-readings.ts) selects a different policy: what routes the
+ * request behind the proxy might read the path that way, so it must be denied.
  */
 import type { HttpRequestView } from '../core/http-request.ts';
+import { findAudienceOverlaps, type AudienceOverlap } from './audience-overlaps.ts';
+import { buildHostTables, olderFirst, type HostRoutes, type PolicyConflict } from './host-routes.ts';
+import { matchMetadata, matchPrefix, matchRoute } from './route-match.ts';
+import { namespaceConflicts, ownerOf } from './host-ownership.ts';
+import { foldCase, mayReadDifferently, pathReadings } from './path-readings.ts';
 import type { RuntimePolicy } from './runtime-policy.ts';
+
+export type { AudienceOverlap } from './audience-overlaps.ts';
+export type { PolicyConflict } from './host-routes.ts';
+export { prefixMatches } from './route-match.ts';
 
 export interface PolicySelection {
   readonly policy: RuntimePolicy;
-  /** The request is a GET/HEAD for this policy's RFC 9728 metadata document. */
+  /** The request is a GET/HEAD for this policy's RFC 9728 metadata document (never when ambiguous). */
   readonly metadataRequest: boolean;
+  /** Some reading of the path selects another policy: deny `ambiguous_path`. `policy` is the raw spelling's. */
+  readonly ambiguous: boolean;
 }
 
-/**
- * Two policies that accept the same audience value: a token issued for one is
- * accepted by the other, which re-opens cross-service replay between them.
- */
-export interface AudienceOverlap {
-  readonly policy: RuntimePolicy;
-  readonly other: RuntimePolicy;
-  /** The shared accepted audience, in canonical form. */
-  readonly audience: string;
+export interface PolicySnapshotOptions {
+  /** A host belongs to one namespace: the one whose claim on it is oldest (Kubernetes mode). */
+  readonly namespaceOwnsHosts?: boolean;
 }
 
-export interface PolicyConflict {
-  readonly policy: RuntimePolicy;
-  readonly winner: RuntimePolicy;
-  readonly host: string;
-  readonly pathPrefix: string;
-}
-
-interface Route {
-  readonly prefix: string;
-  readonly policy: RuntimePolicy;
-}
-
-interface HostRoutes {
-  readonly routes: Route[]; // longest prefix first
-  readonly metadata: Map<string, RuntimePolicy>; // metadata path → policy
-}
-
-function olderFirst(a: RuntimePolicy, b: RuntimePolicy): number {
-  return a.age[0] - b.age[0] || a.age[1] - b.age[1] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
-export function prefixMatches(prefix: string, path: string): boolean {
-  if (prefix === '/') return true;
-  return path === prefix || (path.startsWith(prefix) && path.charCodeAt(prefix.length) === 0x2f);
-}
+const UPPER_CASE = /[A-Z]/;
 
 export class PolicySnapshot {
   readonly generation: number;
@@ -62,48 +50,21 @@ export class PolicySnapshot {
   /** Every (policy, other) pair sharing an accepted audience, in both directions. */
   readonly audienceOverlaps: readonly AudienceOverlap[];
   readonly #byId = new Map<string, RuntimePolicy>();
-  readonly #exactHosts = new Map<string, HostRoutes>();
+  readonly #namespaceOwnsHosts: boolean;
+  readonly #exactHosts: ReadonlyMap<string, HostRoutes>;
   /** `.example.com` suffixes, longest first. */
-  readonly #wildcardHosts: (HostRoutes & { readonly suffix: string })[] = [];
+  readonly #wildcardHosts: readonly (HostRoutes & { readonly suffix: string })[];
 
-  constructor(policies: readonly RuntimePolicy[], generation: number) {
+  constructor(policies: readonly RuntimePolicy[], generation: number, options: PolicySnapshotOptions = {}) {
     this.generation = generation;
     this.policies = Object.freeze([...policies].sort(olderFirst));
-    const conflicts: PolicyConflict[] = [];
-    const claims = new Map<string, RuntimePolicy>();
-    const wildcards = new Map<string, HostRoutes>();
-    for (const policy of this.policies) {
-      this.#byId.set(policy.id, policy);
-      for (const host of policy.hosts) {
-        const table = host.startsWith('*.') ? wildcards : this.#exactHosts;
-        const key = host.startsWith('*.') ? host.slice(1) : host;
-        let hostRoutes = table.get(key);
-        if (hostRoutes === undefined) {
-          hostRoutes = { routes: [], metadata: new Map() };
-          table.set(key, hostRoutes);
-        }
-        for (const prefix of policy.pathPrefixes) {
-          const claimKey = `${host} ${prefix}`;
-          const winner = claims.get(claimKey);
-          if (winner === policy) continue; // a repeat within one policy is no conflict
-          if (winner !== undefined) {
-            conflicts.push({ policy, winner, host, pathPrefix: prefix });
-            continue;
-          }
-          claims.set(claimKey, policy);
-          hostRoutes.routes.push({ prefix, policy });
-        }
-        if (!hostRoutes.metadata.has(policy.metadataPath)) hostRoutes.metadata.set(policy.metadataPath, policy);
-      }
-    }
-    const byLongestPrefix = (a: Route, b: Route): number => b.prefix.length - a.prefix.length;
-    for (const hostRoutes of this.#exactHosts.values()) hostRoutes.routes.sort(byLongestPrefix);
-    for (const [suffix, hostRoutes] of wildcards) {
-      hostRoutes.routes.sort(byLongestPrefix);
-      this.#wildcardHosts.push({ suffix, ...hostRoutes });
-    }
-    this.#wildcardHosts.sort((a, b) => b.suffix.length - a.suffix.length);
-    this.conflicts = Object.freeze(conflicts);
+    for (const policy of this.policies) this.#byId.set(policy.id, policy);
+    this.#namespaceOwnsHosts = options.namespaceOwnsHosts === true;
+    const tables = buildHostTables(this.policies, this.#namespaceOwnsHosts);
+    this.#exactHosts = tables.exact;
+    this.#wildcardHosts = tables.wildcards;
+    const hostConflicts = this.#namespaceOwnsHosts ? namespaceConflicts(this.policies) : [];
+    this.conflicts = Object.freeze([...tables.pathConflicts, ...hostConflicts]);
     this.audienceOverlaps = Object.freeze(findAudienceOverlaps(this.policies));
     Object.freeze(this);
   }
@@ -115,23 +76,40 @@ export class PolicySnapshot {
   select(request: HttpRequestView): PolicySelection | undefined {
     const wantsMetadata = request.method === 'GET' || request.method === 'HEAD';
     if (request.policyReference !== undefined) {
+      // Envoy named the policy for this route: the path's spelling plays no part.
       const policy = this.#byId.get(request.policyReference);
       if (policy === undefined) return undefined;
-      return { policy, metadataRequest: wantsMetadata && request.path === policy.metadataPath };
+      return { policy, metadataRequest: wantsMetadata && request.path === policy.metadataPath, ambiguous: false };
     }
     const candidates = this.#hostCandidates(request.host);
-    if (wantsMetadata) {
-      for (const hostRoutes of candidates) {
-        const policy = hostRoutes.metadata.get(request.path);
-        if (policy !== undefined) return { policy, metadataRequest: true };
-      }
-    }
-    for (const hostRoutes of candidates) {
-      for (const route of hostRoutes.routes) {
-        if (prefixMatches(route.prefix, request.path)) return { policy: route.policy, metadataRequest: false };
-      }
-    }
-    return undefined;
+    if (candidates.length === 0) return undefined;
+    const owner = this.#namespaceOwnsHosts ? ownerOf(candidates) : undefined;
+    const metadata = wantsMetadata ? matchMetadata(candidates, owner, request.path, false) : undefined;
+    const policy = metadata ?? matchPrefix(candidates, owner, request.path, false);
+    if (policy === undefined) return undefined;
+    const ambiguous = this.#readsDifferently(candidates, owner, request.path, wantsMetadata, policy);
+    return { policy, metadataRequest: metadata !== undefined && !ambiguous, ambiguous };
+  }
+
+  /**
+   * True when some reading of `path` selects a policy other than `selected`
+   * (a reading that selects none is no conflict). Cheap in the common case:
+   * nothing to read when no transform can change the path and no case fold
+   * matters, or when `selected` is the only policy reachable on the host.
+   */
+  #readsDifferently(candidates: readonly HostRoutes[], owner: string | undefined, path: string, wantsMetadata: boolean, selected: RuntimePolicy): boolean {
+    const foldedPrefixes = candidates.length === 1 ? (candidates[0] as HostRoutes).hasUpperCase : candidates.some((table) => table.hasUpperCase);
+    if (!foldedPrefixes && !mayReadDifferently(path)) return false;
+    const scope = owner ?? '';
+    if (candidates.every((table) => { const solo = table.solo.get(scope); return solo === undefined || solo === selected; })) return false;
+    const { readings, complete } = pathReadings(path);
+    if (!complete) return true; // too many spellings to tell apart: fail closed
+    const selects = (reading: string, folded: boolean): boolean => {
+      const other = matchRoute(candidates, owner, reading, folded, wantsMetadata);
+      return other !== undefined && other !== selected;
+    };
+    return readings.some((reading, index) => (index > 0 && selects(reading, false))
+      || ((foldedPrefixes || UPPER_CASE.test(reading)) && selects(foldCase(reading), true)));
   }
 
   #hostCandidates(host: string): HostRoutes[] {
@@ -143,23 +121,4 @@ export class PolicySnapshot {
     }
     return candidates;
   }
-}
-
-function findAudienceOverlaps(policies: readonly RuntimePolicy[]): AudienceOverlap[] {
-  const byAudience = new Map<string, RuntimePolicy[]>();
-  for (const policy of policies) {
-    for (const audience of policy.acceptedAudiences) {
-      const holders = byAudience.get(audience);
-      if (holders === undefined) byAudience.set(audience, [policy]);
-      else holders.push(policy);
-    }
-  }
-  const overlaps: AudienceOverlap[] = [];
-  for (const [audience, holders] of byAudience) {
-    if (holders.length < 2) continue;
-    for (const policy of holders) {
-      for (const other of holders) if (other !== policy) overlaps.push({ policy, other, audience });
-    }
-  }
-  return overlaps;
 }

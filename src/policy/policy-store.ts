@@ -5,7 +5,7 @@
  */
 import { compilePolicy } from './compile-policy.ts';
 import type { ParsedPolicyDocument } from './policy-documents.ts';
-import { PolicySnapshot } from './policy-snapshot.ts';
+import { PolicySnapshot, type PolicySnapshotOptions } from './policy-snapshot.ts';
 import type { RuntimePolicy } from './runtime-policy.ts';
 
 export interface PolicyUpdate {
@@ -40,15 +40,20 @@ export interface RefusedStandIns {
 
 export class PolicyStore {
   readonly #maxPolicies: number;
+  readonly #snapshotOptions: PolicySnapshotOptions;
   #snapshot = new PolicySnapshot([], 0);
   #loaded = false;
   readonly #listeners: PolicyUpdateListener[] = [];
   /** Compiled forms by document object: a source that hands over the same object again skips compiling it. */
   #compiled = new WeakMap<object, { readonly key: string; readonly policy: RuntimePolicy }>();
 
-  /** `maxPolicies` bounds the snapshot (`--max-policies`): memory and rebuild time stay bounded. */
-  constructor(options: { readonly maxPolicies?: number } = {}) {
+  /**
+   * `maxPolicies` bounds the snapshot (`--max-policies`): memory and rebuild time stay bounded.
+   * `namespaceOwnsHosts` is passed to every snapshot (Kubernetes mode: a host belongs to one namespace).
+   */
+  constructor(options: { readonly maxPolicies?: number } & PolicySnapshotOptions = {}) {
     this.#maxPolicies = options.maxPolicies ?? Number.POSITIVE_INFINITY;
+    this.#snapshotOptions = { namespaceOwnsHosts: options.namespaceOwnsHosts === true };
   }
 
   /** The snapshot in force. */
@@ -100,7 +105,7 @@ export class PolicyStore {
         uncompilable.push({ origin: entry.origin, error: (error as Error).message });
       }
     }
-    const snapshot = new PolicySnapshot([...compiled, ...(standIns.placeholders ?? [])], this.#snapshot.generation + 1);
+    const snapshot = new PolicySnapshot([...compiled, ...(standIns.placeholders ?? [])], this.#snapshot.generation + 1, this.#snapshotOptions);
     this.#snapshot = snapshot;
     this.#loaded = true;
     const update: PolicyUpdate = { snapshot, rejected: rejected + overLimit.length + uncompilable.length, overLimit, uncompilable, stale: standIns.stale ?? [] };

@@ -7,6 +7,7 @@
  *
  * Each rule is one small function in its own file; this table composes them.
  */
+import { hostNotAllowed } from './host-not-allowed-rule.ts';
 import { insecureEndpointsRule } from './insecure-endpoints-rule.ts';
 import type { NamespaceHostRule } from './namespace-hosts.ts';
 import type { AudiencePolicyDocument } from './policy-schema.ts';
@@ -35,6 +36,7 @@ export type TenantRule = (policy: AudiencePolicyDocument, namespace: string, opt
 const TENANT_RULES: readonly TenantRule[] = [
   secretFileRule,
   insecureEndpointsRule,
+  hostNotAllowed,
 ];
 
 /** Every tenant rule's problems for one document that already passed validation. */

@@ -77,7 +77,10 @@ export interface RunningService {
 
 export async function startService(options: ServiceOptions, logger: Logger): Promise<RunningService> {
   const metrics = new Metrics();
-  const store = new PolicyStore(options.maxPolicies === undefined ? {} : { maxPolicies: options.maxPolicies });
+  // Kubernetes policies come from many teams: a host belongs to one namespace. File
+  // policies are all the operator's, so their namespaces share hosts as before.
+  const store = new PolicyStore({ ...(options.maxPolicies === undefined ? {} : { maxPolicies: options.maxPolicies }), namespaceOwnsHosts: options.kubernetes !== undefined });
+  if (options.kubernetes !== undefined) warnWithoutHostRule(options, options.kubernetes, logger);
   // Tenants name the endpoints in Kubernetes mode: reach them only over https and
   // never at loopback or link-local addresses (README "Endpoints in Kubernetes mode").
   const endpointFetch = options.kubernetes === undefined || options.kubernetes.tenantRules?.allowInsecureEndpoints === true
@@ -136,7 +139,8 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
     keys.sync(snapshot);
     countPolicies();
     for (const conflict of snapshot.conflicts) {
-      logger.warn({ event: 'policy_conflicted', policy: conflict.policy.id, winner: conflict.winner.id, host: conflict.host, path_prefix: conflict.pathPrefix }, 'another policy already claims this host and path prefix');
+      logger.warn({ event: 'policy_conflicted', policy: conflict.policy.id, winner: conflict.winner.id, host: conflict.host, path_prefix: conflict.pathPrefix },
+        conflict.pathPrefix === undefined ? 'another namespace claimed this host first: the policy serves nothing there' : 'another policy already claims this host and path prefix');
     }
     for (const overlap of snapshot.audienceOverlaps) {
       if (overlap.policy.id < overlap.other.id) {
@@ -203,6 +207,19 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
       logger.info({ event: 'stopped', drained }, 'audience-guard stopped');
     },
   };
+}
+
+/**
+ * Without `--namespace-hosts`, a host goes to the namespace that claims it
+ * first: with more than one namespace watched, a team can take a host no other
+ * team has claimed yet. Said once at start, for the operator.
+ */
+function warnWithoutHostRule(options: ServiceOptions, kubernetes: KubernetesOptions, logger: Logger): void {
+  const rules = [...(kubernetes.tenantRules?.namespaceHosts ?? []), ...(options.namespaceHosts ?? [])];
+  const watched = new Set(kubernetes.namespaces);
+  if (rules.length > 0 || watched.size === 1) return;
+  logger.warn({ event: 'host_ownership_unset', namespaces: watched.size === 0 ? 'all' : [...watched] },
+    'several namespaces are watched and no --namespace-hosts rule is given: a host belongs to the namespace that claims it first');
 }
 
 function replacePort(address: string, port: number): string {

@@ -11,6 +11,7 @@ import { LeaseLeaderElection } from '../kubernetes/lease-leader-election.ts';
 import type { Logger } from '../obs/logger.ts';
 import type { PolicySnapshot } from '../policy/policy-snapshot.ts';
 import type { PolicyStore } from '../policy/policy-store.ts';
+import type { RuntimePolicy } from '../policy/runtime-policy.ts';
 import type { TenantRuleOptions } from '../policy/tenant-rules.ts';
 import { KubernetesPolicySource, type ObservedPolicy, type StandIn } from '../sources/kubernetes-policy-source.ts';
 import type { IssuerKeyState, PolicyObservation } from '../status/policy-conditions.ts';
@@ -45,8 +46,14 @@ const STAND_IN_MESSAGES: Readonly<Record<StandIn, string>> = {
   none: 'policy rejected; it claims nothing, the other policies keep serving',
 };
 
+/** What a status may say about another policy: its id within the same namespace, nothing across namespaces. */
+function visibleId(other: RuntimePolicy, namespace: string | undefined): string | undefined {
+  return other.namespace === namespace ? other.id : undefined;
+}
+
 export function observationsFor(observed: readonly ObservedPolicy[], snapshot: PolicySnapshot, keys: IssuerKeyStore): StatusTarget[] {
   return observed.map(({ object, id, problems }): StatusTarget => {
+    const namespace = object.metadata?.namespace;
     const policy = snapshot.byId(id);
     // The snapshot says what serves: the latest generation, the last accepted one, a placeholder, or nothing.
     const unavailable = policy?.unavailable === true;
@@ -61,9 +68,9 @@ export function observationsFor(observed: readonly ObservedPolicy[], snapshot: P
       unavailable,
       problems,
       conflicts: snapshot.conflicts.filter((conflict) => conflict.policy.id === id)
-        .map((conflict) => ({ winner: conflict.winner.id, host: conflict.host, pathPrefix: conflict.pathPrefix })),
+        .map((conflict) => ({ winner: visibleId(conflict.winner, namespace), host: conflict.host, pathPrefix: conflict.pathPrefix })),
       overlaps: snapshot.audienceOverlaps.filter((overlap) => overlap.policy.id === id)
-        .map((overlap) => ({ other: overlap.other.id, audience: overlap.audience })),
+        .map((overlap) => ({ other: visibleId(overlap.other, namespace), audience: overlap.audience })),
       keys: keyStates,
     };
     return { object, observation };

@@ -10,9 +10,14 @@
  *                    and what serves instead)
  *   Ready            the latest generation decides requests and the trusted
  *                    issuers' keys are loaded (or what is in the way)
- *   Conflicted       another, older policy claims the same host and path prefix
+ *   Conflicted       another, older policy claims the same host and path prefix,
+ *                    or another namespace owns the host
  *   AudienceOverlap  another policy accepts one of the same audiences: tokens
  *                    for one are accepted by the other (cross-service replay)
+ *
+ * A status is readable by the policy's own namespace, so it never names an
+ * object of another namespace: the observation carries other policies' ids
+ * only when they are in the same namespace (src/server/kubernetes-policies.ts).
  */
 
 export type ConditionType = 'Accepted' | 'Ready' | 'Conflicted' | 'AudienceOverlap';
@@ -49,9 +54,14 @@ export interface PolicyObservation {
   readonly unavailable: boolean;
   /** Validation problems; empty when accepted. */
   readonly problems: readonly { readonly path: string; readonly message: string; readonly reason?: string }[];
-  /** Set when an older policy wins this policy's host and path claims. */
-  readonly conflicts: readonly { readonly winner: string; readonly host: string; readonly pathPrefix: string }[];
-  readonly overlaps: readonly { readonly other: string; readonly audience: string }[];
+  /**
+   * Set when an older policy wins this policy's host and path claims. `winner`
+   * is the winner's id when it is in the same namespace, undefined otherwise;
+   * `pathPrefix` is undefined when another namespace owns the whole host.
+   */
+  readonly conflicts: readonly { readonly winner: string | undefined; readonly host: string; readonly pathPrefix: string | undefined }[];
+  /** `other` as `winner` above: undefined for a policy of another namespace. */
+  readonly overlaps: readonly { readonly other: string | undefined; readonly audience: string }[];
   readonly keys: readonly IssuerKeyState[];
 }
 
@@ -99,15 +109,22 @@ function keysReady(observation: PolicyObservation): Draft {
   return { type: 'Ready', status: 'True', reason: 'KeysLoaded', message: 'The signing keys of every trusted issuer are loaded.' };
 }
 
+const ANOTHER_NAMESPACE = 'a policy in another namespace';
+
 function conflicted(observation: PolicyObservation): Draft {
   if (observation.conflicts.length === 0) return { type: 'Conflicted', status: 'False', reason: 'NoConflict', message: 'No other policy claims the same host and path prefix.' };
-  const list = observation.conflicts.map((conflict) => `${conflict.winner} already claims host ${conflict.host} path ${conflict.pathPrefix}`).join('; ');
+  const list = observation.conflicts.map((conflict) => (conflict.pathPrefix === undefined
+    ? `host ${conflict.host} belongs to another namespace, which claimed it first`
+    : `${conflict.winner ?? ANOTHER_NAMESPACE} already claims host ${conflict.host} path ${conflict.pathPrefix}`)).join('; ');
+  if (observation.conflicts.some((conflict) => conflict.pathPrefix === undefined)) {
+    return { type: 'Conflicted', status: 'True', reason: 'HostOwnedByOtherNamespace', message: clip(`This policy serves nothing where another namespace owns the host: ${list}. A host belongs to one namespace: use another host, or ask the operator to assign hosts (--namespace-hosts).`) };
+  }
   return { type: 'Conflicted', status: 'True', reason: 'HostPathClaimed', message: clip(`Requests there are decided by the older policy: ${list}. Change hosts or pathPrefixes, or delete one of the policies.`) };
 }
 
 function overlapping(observation: PolicyObservation): Draft {
   if (observation.overlaps.length === 0) return { type: 'AudienceOverlap', status: 'False', reason: 'NoOverlap', message: 'No other policy accepts the same audiences.' };
-  const list = observation.overlaps.map((overlap) => `${overlap.other} also accepts ${overlap.audience}`).join('; ');
+  const list = observation.overlaps.map((overlap) => `${overlap.other ?? ANOTHER_NAMESPACE} also accepts ${overlap.audience}`).join('; ');
   return { type: 'AudienceOverlap', status: 'True', reason: 'SharedAudience', message: clip(`A token issued for one service is accepted by the other (cross-service replay): ${list}. Give each service its own audience.`) };
 }
 

@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import { SERVE_FLAGS } from '../../src/cli/serve-flags.ts';
 import { findManifest, parseManifests } from '../support/chart-render.ts';
 import { REPO_ROOT } from '../support/helm.ts';
-import { securityPolicyProblems, validateManifest, type Manifest } from '../support/manifest-schemas.ts';
+import { clientTrafficPolicyProblems, securityPolicyProblems, validateManifest, type Manifest } from '../support/manifest-schemas.ts';
 import { assertGRPCHealthProbes, assertRestrictedPod } from '../support/pod-assertions.ts';
 
 const DEPLOY = join(REPO_ROOT, 'deploy');
@@ -99,6 +99,11 @@ describe('deploy/ manifests', () => {
       assert.ok(milliseconds(String(grpc.timeout)) > checkTimeoutMs);
     });
 
+    it('must normalise paths before the check, decoding escaped slashes and merging slashes', () => {
+      const meshConfig = (operator().spec as { meshConfig: { pathNormalization?: { normalization?: string } } }).meshConfig;
+      assert.equal(meshConfig.pathNormalization?.normalization, 'DECODE_AND_MERGE_SLASHES');
+    });
+
     it('must give the istiod Helm values the same provider as the IstioOperator', () => {
       const values = parse(readFileSync(join(DEPLOY, 'istio', 'istiod-values.yaml'), 'utf8')) as { meshConfig: unknown };
       assert.deepEqual(values.meshConfig, (operator().spec as { meshConfig: unknown }).meshConfig);
@@ -138,6 +143,23 @@ describe('deploy/ manifests', () => {
       assert.equal(grant.metadata.namespace, backend!.namespace);
       assert.deepEqual(spec.from, [{ group: 'gateway.envoyproxy.io', kind: 'SecurityPolicy', namespace: policy().metadata.namespace }]);
       assert.deepEqual(spec.to, [{ group: '', kind: 'Service', name: backend!.name }]);
+    });
+
+    it('must normalise paths on the Gateway: slashes merged, escaped slashes refused or redirected', () => {
+      const traffic = findManifest(folder('envoy-gateway'), 'ClientTrafficPolicy')!;
+      const spec = traffic.spec as { targetRefs: { kind: string; name: string }[]; path: { escapedSlashesAction: string; disableMergeSlashes: boolean } };
+      const gateway = findManifest(folder('envoy-gateway'), 'Gateway', spec.targetRefs[0]!.name);
+      assert.equal(spec.targetRefs[0]!.kind, 'Gateway');
+      assert.ok(gateway, 'the targeted Gateway ships in the folder');
+      assert.equal(traffic.metadata.namespace, gateway.metadata.namespace);
+      assert.ok(['RejectRequest', 'UnescapeAndRedirect'].includes(spec.path.escapedSlashesAction));
+      assert.equal(spec.path.disableMergeSlashes, false);
+    });
+
+    it('must refuse a ClientTrafficPolicy with a misspelt path field', () => {
+      const broken = structuredClone(findManifest(folder('envoy-gateway'), 'ClientTrafficPolicy')!) as Manifest & { spec: { path: Record<string, unknown> } };
+      broken.spec.path.escapedSlashAction = 'RejectRequest';
+      assert.deepEqual(clientTrafficPolicyProblems(broken), ['spec.path.escapedSlashAction is not a field']);
     });
 
     it('must refuse a SecurityPolicy with a misspelt field', () => {

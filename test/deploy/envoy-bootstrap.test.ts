@@ -100,6 +100,7 @@ describe('deploy/envoy/envoy.yaml against Envoy\'s protos', function () {
     assert.deepEqual(names, ['envoy.filters.http.ext_authz', 'envoy.filters.http.router']);
     assert.equal(manager.normalize_path, true);
     assert.equal(manager.merge_slashes, true);
+    assert.ok(['REJECT_REQUEST', 'UNESCAPE_AND_REDIRECT'].includes(String(manager.path_with_escaped_slashes_action)), 'escaped slashes refused or redirected, never forwarded as they are');
   });
 
   it('must speak HTTP/2 to audience-guard', () => {

@@ -6,8 +6,9 @@
  *     generated models, because those OpenAPI schemas allow unknown fields (the API
  *     server would drop a misspelt `readOnlyRootFilesytem` with a warning);
  *   - AudiencePolicy with the service's own validator (the one behind the CRD);
- *   - Envoy Gateway's SecurityPolicy has no npm model: its fields are checked against
- *     Envoy Gateway's documented ExtAuth API (see securityPolicyProblems).
+ *   - Envoy Gateway's SecurityPolicy and ClientTrafficPolicy have no npm model: their fields
+ *     are checked against Envoy Gateway's documented API (securityPolicyProblems,
+ *     clientTrafficPolicyProblems).
  * A kind with no validator is an error, so every manifest we ship is checked.
  */
 import * as k8s from '@kubernetes/client-node';
@@ -144,6 +145,39 @@ export function securityPolicyProblems(manifest: Manifest): string[] {
   return problems;
 }
 
+const CLIENT_TRAFFIC_FIELDS = new Set(['targetRef', 'targetRefs', 'targetSelectors', 'tcpKeepalive', 'enableProxyProtocol', 'proxyProtocol', 'clientIPDetection', 'tls', 'path', 'headers', 'timeout', 'connection', 'http1', 'http2', 'http3', 'healthCheck']);
+const ESCAPED_SLASHES_ACTIONS = ['KeepUnchanged', 'RejectRequest', 'UnescapeAndForward', 'UnescapeAndRedirect'];
+
+/**
+ * Envoy Gateway's ClientTrafficPolicy, the parts we ship: targetRefs to a Gateway and `path`
+ * (PathSettings: escapedSlashesAction, disableMergeSlashes), per Envoy Gateway's API reference.
+ */
+export function clientTrafficPolicyProblems(manifest: Manifest): string[] {
+  const spec = manifest.spec as Record<string, unknown> | undefined;
+  if (spec === undefined) return ['spec is required'];
+  const problems = keysOutside(spec, CLIENT_TRAFFIC_FIELDS, 'spec');
+  const targetRefs = spec.targetRefs;
+  if (!Array.isArray(targetRefs) || targetRefs.length === 0) problems.push('spec.targetRefs must list at least one Gateway');
+  else {
+    targetRefs.forEach((ref: unknown, index) => {
+      problems.push(...keysOutside(ref, TARGET_REF_FIELDS, `spec.targetRefs[${String(index)}]`));
+      const { group, kind, name } = ref as Record<string, unknown>;
+      if (group !== 'gateway.networking.k8s.io' || kind !== 'Gateway' || typeof name !== 'string') problems.push(`spec.targetRefs[${String(index)}] must name a Gateway`);
+    });
+  }
+  const path = spec.path as Record<string, unknown> | undefined;
+  if (path === undefined) return problems;
+  problems.push(...keysOutside(path, new Set(['escapedSlashesAction', 'disableMergeSlashes']), 'spec.path'));
+  if (path.escapedSlashesAction !== undefined && (typeof path.escapedSlashesAction !== 'string' || !ESCAPED_SLASHES_ACTIONS.includes(path.escapedSlashesAction))) problems.push(`spec.path.escapedSlashesAction must be one of ${ESCAPED_SLASHES_ACTIONS.join(', ')}`);
+  if (path.disableMergeSlashes !== undefined && typeof path.disableMergeSlashes !== 'boolean') problems.push('spec.path.disableMergeSlashes must be a boolean');
+  return problems;
+}
+
+function clientTrafficPolicy(manifest: Manifest): void {
+  const problems = clientTrafficPolicyProblems(manifest);
+  if (problems.length > 0) throw new Error(problems.join('; '));
+}
+
 function securityPolicy(manifest: Manifest): void {
   const problems = securityPolicyProblems(manifest);
   if (problems.length > 0) throw new Error(problems.join('; '));
@@ -174,6 +208,7 @@ const VALIDATORS: Readonly<Record<string, Validator>> = {
   'gateway.networking.k8s.io/v1/HTTPRoute': model(HTTPRoute),
   'gateway.networking.k8s.io/v1beta1/ReferenceGrant': model(ReferenceGrant),
   'gateway.envoyproxy.io/v1alpha1/SecurityPolicy': securityPolicy,
+  'gateway.envoyproxy.io/v1alpha1/ClientTrafficPolicy': clientTrafficPolicy,
   'audienceguard.dev/v1alpha1/AudiencePolicy': audiencePolicy,
 };
 

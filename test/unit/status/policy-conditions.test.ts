@@ -38,6 +38,24 @@ describe('policy status conditions', () => {
     assert.match(conditions.AudienceOverlap?.message ?? '', /mcp\/twin also accepts https:\/\/mcp\.example\.com\/mcp/);
   });
 
+  it('attack: must never name a policy of another namespace in Conflicted or AudienceOverlap', () => {
+    const conditions = byType({
+      ...healthy,
+      conflicts: [{ winner: undefined, host: 'mcp.example.com', pathPrefix: '/mcp' }],
+      overlaps: [{ other: undefined, audience: 'https://mcp.example.com/mcp' }],
+    });
+    assert.match(conditions.Conflicted?.message ?? '', /a policy in another namespace already claims host mcp\.example\.com path \/mcp/);
+    assert.match(conditions.AudienceOverlap?.message ?? '', /a policy in another namespace also accepts https:\/\/mcp\.example\.com\/mcp/);
+  });
+
+  it('says that another namespace owns a host, with its own reason, without naming the policy', () => {
+    const conditions = byType({ ...healthy, conflicts: [{ winner: undefined, host: '*.example.com', pathPrefix: undefined }, { winner: 'mcp/first', host: 'h', pathPrefix: '/' }] });
+    assert.equal(conditions.Conflicted?.status, 'True');
+    assert.equal(conditions.Conflicted.reason, 'HostOwnedByOtherNamespace');
+    assert.match(conditions.Conflicted.message, /host \*\.example\.com belongs to another namespace, which claimed it first/);
+    assert.match(conditions.Conflicted.message, /mcp\/first already claims host h path \//);
+  });
+
   it('keeps lastTransitionTime while a status stays the same, and moves it when it changes', () => {
     const first = desiredStatus(healthy, undefined, t0);
     const later = byType({ ...healthy, conflicts: [{ winner: 'mcp/first', host: 'h', pathPrefix: '/' }] }, first, t1);
