@@ -446,10 +446,13 @@ describe('decision pipeline (SPEC.md 2.1)', () => {
       assert.equal(await reasonFor(await sign(goodClaims({ exp: NOW - 600, aud: 'https://other.example.com' })), { mode: 'Permissive' }), 'expired');
     });
 
-    it('still denies a bad signature, an unknown issuer and a missing aud', async () => {
-      assert.equal(await reasonFor(await sign(goodClaims({ aud: 'https://other.example.com' }), {}, otherSigningKey), { mode: 'Permissive' }), 'invalid_signature');
-      assert.equal(await reasonFor(await sign(goodClaims({ iss: 'https://evil.example.com' })), { mode: 'Permissive' }), 'unknown_issuer');
-      assert.equal(await reasonFor(await sign(without(goodClaims(), 'aud'))), 'missing_claim');
+    it('still denies a bad signature, an unknown issuer and a missing or malformed aud', async () => {
+      const permissive = { mode: 'Permissive' } as const;
+      assert.equal(await reasonFor(await sign(goodClaims({ aud: 'https://other.example.com' }), {}, otherSigningKey), permissive), 'invalid_signature');
+      assert.equal(await reasonFor(await sign(goodClaims({ iss: 'https://evil.example.com' })), permissive), 'unknown_issuer');
+      for (const claims of [without(goodClaims(), 'aud'), without(goodClaims({ iss: JWT_ISSUER }), 'aud'), goodClaims({ aud: 42 as unknown as string }), goodClaims({ aud: [] })]) {
+        assert.equal(await reasonFor(await sign(claims, { typ: claims.iss === JWT_ISSUER ? 'JWT' : 'at+jwt' }), permissive), 'missing_claim', JSON.stringify(claims.aud));
+      }
     });
 
     it('still denies insufficient scope after letting the audience through', async () => {
