@@ -9,11 +9,13 @@
  * types it may be used with (RFC 8725 §3.1: one key, one algorithm family).
  * The algorithm is checked against the issuer's allow-list again here, RSA
  * keys must have at least 2048 bits, ECDSA signatures must be exactly R||S
- * of the curve's size, and a token with a `crit` header is refused: this
+ * of the curve's size, the signature segment must be canonical base64url,
+ * and a token with a `crit` header is refused: this
  * service understands no JWS extension (RFC 7515 §4.1.11).
  */
 import { constants, verify, type KeyObject } from 'node:crypto';
 import type { ASYMMETRIC_ALGORITHMS } from './algorithms.ts';
+import { isCanonicalBase64url } from './compact-jws.ts';
 
 interface AlgorithmSpec {
   /** Digest for node:crypto, or null for EdDSA (the hash is part of the scheme). */
@@ -85,8 +87,11 @@ export function signatureVerifies(
   // A symmetric key (Uint8Array) is never acceptable: only asymmetric algorithms are configured.
   if (spec === undefined || key instanceof Uint8Array || !keyFits(spec, key)) return Promise.resolve(false);
   const dot = token.lastIndexOf('.');
+  const signatureSegment = token.slice(dot + 1);
+  // Only the one canonical spelling of a signature verifies (Buffer's decoder would accept 16).
+  if (!isCanonicalBase64url(signatureSegment)) return Promise.resolve(false);
   const signingInput = Buffer.from(token.slice(0, dot), 'latin1');
-  const signature = Buffer.from(token.slice(dot + 1), 'base64url');
+  const signature = Buffer.from(signatureSegment, 'base64url');
   if (spec.signatureBytes !== undefined && signature.length !== spec.signatureBytes) return Promise.resolve(false);
   const verifyKey = spec.pss === true
     ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }

@@ -2,9 +2,10 @@
  * Token profiles per issuer (SPEC.md 2.3, RFC 9068 §2.1 and §4, RFC 8725 §3.11).
  *
  * `rfc9068`: `typ` must be the `at+jwt` media type; `iss exp aud sub client_id
- * iat jti` are required. `jwt`: for issuers that do not yet type their access
- * tokens; `typ` may be `JWT` or absent, `client_id`/`jti` optional, but a token
- * shaped like an ID token (`nonce` or `at_hash`) is refused.
+ * iat jti` are required. `jwt`: for issuers that do not yet follow RFC 9068
+ * fully; `typ` may be `JWT`, `at+jwt` (an issuer that types its access tokens
+ * but lacks some required claim) or absent, `client_id`/`jti` optional, but a
+ * token shaped like an ID token (`nonce` or `at_hash`) is refused.
  */
 
 export type TokenProfile = 'rfc9068' | 'jwt';
@@ -17,12 +18,15 @@ function mediaType(typ: string): string {
   return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
 }
 
+/** Profile `jwt`: plain JWTs, and access-token JWTs from an issuer that lacks some RFC 9068 claim. */
+const JWT_PROFILE_TYPES: ReadonlySet<string> = new Set(['jwt', 'at+jwt']);
+
 export function typeAccepted(profile: TokenProfile, typ: unknown): boolean {
   switch (profile) {
     case 'rfc9068':
       return typeof typ === 'string' && mediaType(typ) === 'at+jwt';
     case 'jwt':
-      return typ === undefined || (typeof typ === 'string' && mediaType(typ) === 'jwt');
+      return typ === undefined || (typeof typ === 'string' && JWT_PROFILE_TYPES.has(mediaType(typ)));
   }
 }
 

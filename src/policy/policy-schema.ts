@@ -29,7 +29,7 @@ export const IssuerSchema = Type.Object({
     description: `Accepted JWS algorithms; asymmetric only, never none or HS*. Default: ${DEFAULT_ALGORITHMS.join(', ')}.`,
   })),
   profile: Type.Optional(Type.Union([Type.Literal('rfc9068'), Type.Literal('jwt')], {
-    description: 'rfc9068 (default): typ at+jwt and the RFC 9068 claims are required. jwt: for issuers without RFC 9068 support; typ JWT or absent, client_id and jti optional, ID-token-shaped tokens refused.',
+    description: 'rfc9068 (default): typ at+jwt and the RFC 9068 claims are required. jwt: for issuers without full RFC 9068 support; typ JWT, at+jwt or absent, client_id and jti optional, ID-token-shaped tokens refused.',
   })),
 }, { additionalProperties: false, description: 'A trusted authorization server.' });
 

@@ -188,7 +188,8 @@ function typeAllowed(profile: OracleProfile, typ: unknown): boolean {
   if (typeof typ !== 'string') return false;
   const lower = asciiLower(typ);
   const subtype = lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
-  return subtype === (profile === 'rfc9068' ? 'at+jwt' : 'jwt');
+  // Profile jwt takes plain JWTs and also typed access tokens (README, token profiles).
+  return subtype === 'at+jwt' || (profile === 'jwt' && subtype === 'jwt');
 }
 
 function grantedScopes(payload: Record<string, unknown>): Set<string> | undefined {

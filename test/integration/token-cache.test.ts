@@ -5,6 +5,7 @@
  * the audience anyway. Hits are visible in the metrics.
  */
 import { strict as assert } from 'node:assert';
+import { padBitSpellings, withSegment } from '../support/base64url-spellings.ts';
 import { httpStatus } from '../support/envoy-check-client.ts';
 import { eventually, MCP_RESOURCE, policyYAML, startHarness, type Harness } from '../support/service-harness.ts';
 
@@ -42,5 +43,33 @@ describe('verified-token cache through the gRPC server', function () {
     assert.equal(httpStatus(denied), 401);
     assert.equal(denied.dynamic_metadata?.fields?.reason?.stringValue, 'audience_mismatch');
     assert.equal((await check()).dynamic_metadata?.fields?.reason?.stringValue, 'audience_mismatch', 'and again, now possibly from the cache');
+  });
+
+});
+
+describe('verified-token cache and token spellings through the gRPC server', function () {
+  let harness: Harness;
+
+  before(async function () {
+    harness = await startHarness({ policies: (issuer) => policyYAML(issuer, { extra: ROUTING }) });
+  });
+  after(async function () {
+    await harness.close();
+  });
+
+  it('attack: a cached token re-spelled with its pad bits set must be denied malformed_token, not answered from the cache', async function () {
+    const token = await harness.token({ resource: MCP_RESOURCE });
+    const check = (value: string) => harness.client.check({ headers: { authorization: `Bearer ${value}` } });
+    assert.equal((await check(token)).status?.code ?? 0, 0);
+    const spellings = [0, 1, 2].flatMap((index) => padBitSpellings(token.split('.')[index] ?? '').map((spelling) => withSegment(token, index, spelling)));
+    assert.ok(spellings.length >= 15, 'the RS256 signature alone has 15');
+    const hitsBefore = await cacheLookups(harness, 'hit');
+    for (const spelling of spellings) {
+      const denied = await check(spelling);
+      assert.equal(httpStatus(denied), 401);
+      assert.equal(denied.dynamic_metadata?.fields?.reason?.stringValue, 'malformed_token');
+    }
+    assert.equal(await cacheLookups(harness, 'hit'), hitsBefore, 'no other spelling was served from the cache');
+    assert.equal((await check(token)).status?.code ?? 0, 0);
   });
 });

@@ -7,7 +7,10 @@
  *   - every write bumps a global resourceVersion; list returns it in metadata;
  *   - a watch without resourceVersion (or "0") starts with ADDED for every object;
  *   - a watch from an older resourceVersion replays the events since then;
- *   - a watch from a compacted resourceVersion gets a 410 ERROR event;
+ *   - a watch from a compacted resourceVersion gets 410 Gone: by default as an
+ *     ERROR event in a 200 stream, or (`goneAs = 'http-status'`) as a plain
+ *     HTTP 410 Status answer — a real API server does either, depending on
+ *     where the version is found to be too old (watch cache or storage);
  *   - bookmarks (when allowed) carry only a resourceVersion;
  *   - the watch body is a chunked stream of JSON lines, closed at timeoutSeconds;
  *   - spec changes bump metadata.generation; status writes do not, but do emit MODIFIED;
@@ -49,6 +52,10 @@ export class KubernetesAPIDouble {
   #uid = 0;
   /** Answer the next N list requests with 500. */
   failLists = 0;
+  /** Lists of these namespaces answer 500 while they are in the set. */
+  readonly failListsIn = new Set<string>();
+  /** How a watch from a compacted resourceVersion is refused (see the header). */
+  goneAs: 'error-event' | 'http-status' = 'error-event';
   /** Answer the next N status patches with 500. */
   failStatusPatches = 0;
   /** Delay every answer by this many ms. */
@@ -150,14 +157,26 @@ export class KubernetesAPIDouble {
     this.#watchers.clear();
   }
 
-  /** Sends a 410 ERROR event on every open watch (as after a compaction while watching). */
-  expireWatches(): void {
+  /** Sends a 410 ERROR event on every open watch (of `namespace`, when given), as after a compaction while watching. */
+  expireWatches(namespace?: string): void {
     this.compact();
-    for (const watcher of this.#watchers) {
+    for (const watcher of this.#watchersIn(namespace)) {
       this.#write(watcher, { type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'too old resource version', reason: 'Expired', code: 410 } });
       watcher.response.end();
+      this.#watchers.delete(watcher);
     }
-    this.#watchers.clear();
+  }
+
+  /** Ends every open watch (of `namespace`, when given) cleanly, as at its timeoutSeconds. */
+  closeWatches(namespace?: string): void {
+    for (const watcher of this.#watchersIn(namespace)) {
+      watcher.response.end();
+      this.#watchers.delete(watcher);
+    }
+  }
+
+  #watchersIn(namespace: string | undefined): Watcher[] {
+    return [...this.#watchers].filter((watcher) => namespace === undefined || watcher.namespace === namespace);
   }
 
   openWatches(): number {
@@ -199,6 +218,7 @@ export class KubernetesAPIDouble {
       const namespace = match[1];
       if (url.searchParams.get('watch') === 'true') { this.#watch(url, namespace, response); return; }
       this.listCount += 1;
+      if (namespace !== undefined && this.failListsIn.has(namespace)) { sendStatus(response, 500, 'InternalError', 'injected failure'); return; }
       if (this.failLists > 0) {
         this.failLists -= 1;
         sendStatus(response, 500, 'InternalError', 'injected failure'); return;
@@ -236,11 +256,13 @@ export class KubernetesAPIDouble {
   #watch(url: URL, namespace: string | undefined, response: ServerResponse): void {
     this.watchCount += 1;
     const watcher: Watcher = { namespace, response, bookmarks: url.searchParams.get('allowWatchBookmarks') === 'true' };
+    const from = url.searchParams.get('resourceVersion');
+    const current = from === null || from === '' || from === '0';
+    if (!current && Number(from) < this.#compactedBefore && this.goneAs === 'http-status') { sendStatus(response, 410, 'Expired', `too old resource version: ${from}`); return; }
     response.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     response.flushHeaders(); // the API server answers a watch at once; events follow as they happen
-    const from = url.searchParams.get('resourceVersion');
     const inScope = (object: Obj): boolean => namespace === undefined || object.metadata.namespace === namespace;
-    if (from === null || from === '' || from === '0') {
+    if (current) {
       for (const object of this.#objects.values()) if (inScope(object)) this.#write(watcher, { type: 'ADDED', object });
     } else if (Number(from) < this.#compactedBefore) {
       this.#write(watcher, { type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: `too old resource version: ${from}`, reason: 'Expired', code: 410 } });

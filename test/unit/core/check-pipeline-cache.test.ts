@@ -5,6 +5,7 @@
 // remembered token from another key set or snapshot is verified again.
 import { strict as assert } from 'node:assert';
 import { KeyObject } from 'node:crypto';
+import fc from 'fast-check';
 import { generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import { LRUVerifiedTokenCache } from '../../../src/cache/verified-token-cache.ts';
 import { decide, type CheckEnvironment } from '../../../src/core/check-pipeline.ts';
@@ -14,6 +15,7 @@ import { tokenDigest } from '../../../src/core/token-hash.ts';
 import type { AudiencePolicySpec } from '../../../src/policy/policy-schema.ts';
 import { PolicySnapshot } from '../../../src/policy/policy-snapshot.ts';
 import type { RuntimeIssuer } from '../../../src/policy/runtime-policy.ts';
+import { padBitMask, padBitSpellings, withPadBits, withSegment } from '../../support/base64url-spellings.ts';
 import { ISSUER, RESOURCE, runtimePolicy } from '../policy-fixtures.ts';
 
 const NOW = 1_700_000_000;
@@ -41,8 +43,8 @@ function claims(overrides: JWTPayload = {}): JWTPayload {
   return { iss: ISSUER, aud: RESOURCE, sub: 'user-1', client_id: 'mcp-client', jti: 'jti-1', iat: NOW - 10, exp: NOW + 300, scope: 'mcp:tools', ...overrides };
 }
 
-function sign(payload: JWTPayload = claims(), key: CryptoKey = signingKey): Promise<string> {
-  return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid: 'k1' }).sign(key);
+function sign(payload: JWTPayload = claims(), key: CryptoKey = signingKey, kid = 'k1'): Promise<string> {
+  return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid }).sign(key);
 }
 
 interface World {
@@ -196,6 +198,39 @@ describe('decision pipeline with the verified-token cache', () => {
       assert.equal(outcome(await w.check(token, 'mcp.example.com', next)), 'allow');
       assert.deepEqual(w.hits, [false, false]);
       assert.equal(w.keys.lookups, 2);
+    });
+  });
+
+  describe('one spelling per token (canonical base64url)', () => {
+    it('attack: every pad-bit spelling of a verified token must be malformed_token, never served from the verified-token cache', async () => {
+      const w = world();
+      const token = await sign(claims({ jti: 'jti-1234' }));
+      assert.deepEqual(token.split('.').map(padBitMask), [0b11, 0b11, 0b1111], 'every segment of this token has pad bits');
+      assert.equal(outcome(await w.check(token)), 'allow');
+      const spellings = [0, 1, 2].flatMap((index) => padBitSpellings(token.split('.')[index] ?? '').map((spelling) => withSegment(token, index, spelling)));
+      assert.equal(spellings.length, 3 + 3 + 15);
+      for (const spelling of spellings) {
+        assert.equal(outcome(await w.check(spelling)), 'malformed_token', spelling);
+        assert.equal(outcome(await w.check(spelling)), 'malformed_token', 'and again: nothing was remembered for it');
+      }
+      assert.equal(w.tokens.size, 1, 'only the canonical spelling is remembered');
+      assert.equal(w.keys.lookups, 1, 'no other spelling reached the signature step');
+      assert.equal(outcome(await w.check(token)), 'allow');
+    });
+
+    it('attack: setting the pad bits of any segment of a signed token must be malformed_token, before or after it is cached', async () => {
+      const w = world();
+      const shapes = fc.record({ kid: fc.string({ unit: fc.constantFrom('k', '1'), minLength: 1, maxLength: 3 }), jti: fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 6 }) });
+      await fc.assert(fc.asyncProperty(shapes, fc.nat(), fc.nat(), fc.boolean(), async ({ kid, jti }, which, bits, cachedFirst) => {
+        const token = await sign(claims({ jti }), signingKey, kid);
+        const padded = [0, 1, 2].filter((index) => padBitMask(token.split('.')[index] ?? '') !== 0);
+        const index = padded[which % padded.length] ?? 2;
+        const original = token.split('.')[index] ?? '';
+        const spelling = withSegment(token, index, withPadBits(original, 1 + (bits % padBitMask(original))));
+        if (cachedFirst) assert.equal(outcome(await w.check(token)), 'allow');
+        assert.equal(outcome(await w.check(spelling)), 'malformed_token');
+        assert.equal(w.tokens.lookup(tokenDigest(spelling), 1).hit, undefined, 'never remembered');
+      }), { numRuns: 60 });
     });
   });
 

@@ -166,6 +166,13 @@ describe('decision pipeline (SPEC.md 2.1)', () => {
       assert.equal(await reasonFor(await sign(claims, { typ: 'JWT' })), 'allow');
     });
 
+    for (const typ of ['at+jwt', 'application/at+jwt', 'AT+JWT', undefined]) {
+      it(`allows a jwt-profile issuer's token with typ ${typ ?? 'absent'} and without client_id and jti`, async () => {
+        const claims = without(without(goodClaims({ iss: JWT_ISSUER }), 'client_id'), 'jti');
+        assert.equal(await reasonFor(await sign(claims, { typ })), 'allow');
+      });
+    }
+
     it('allows required scopes granted through scp or through an implication', async () => {
       assert.equal(await reasonFor(await sign(without(goodClaims({ scp: ['mcp:tools'] }), 'scope'))), 'allow');
       assert.equal(await reasonFor(await sign(goodClaims({ scope: 'mcp:admin' })), { scopeImplications: { 'mcp:admin': ['mcp:tools'] } }), 'allow');
@@ -331,6 +338,14 @@ describe('decision pipeline (SPEC.md 2.1)', () => {
       assert.equal(await reasonFor(await sign(goodClaims({ iss: JWT_ISSUER, nonce: 'n' }), { typ: 'JWT' })), 'id_token_presented');
     });
 
+    for (const typ of ['at+jwt', 'application/at+jwt', undefined]) {
+      for (const claim of ['nonce', 'at_hash']) {
+        it(`attack: an ID token (with ${claim}) typed ${typ ?? 'without typ'} under profile jwt must be id_token_presented`, async () => {
+          assert.equal(await reasonFor(await sign(goodClaims({ iss: JWT_ISSUER, [claim]: 'x' }), { typ })), 'id_token_presented');
+        });
+      }
+    }
+
     it('denies audience_mismatch for a token issued for another MCP server (RULES #15)', async () => {
       assert.equal(await reasonFor(await sign(goodClaims({ aud: 'https://other-mcp.example.com/mcp' }))), 'audience_mismatch');
     });
@@ -431,10 +446,13 @@ describe('decision pipeline (SPEC.md 2.1)', () => {
       assert.equal(await reasonFor(await sign(goodClaims({ exp: NOW - 600, aud: 'https://other.example.com' })), { mode: 'Permissive' }), 'expired');
     });
 
-    it('still denies a bad signature, an unknown issuer and a missing aud', async () => {
-      assert.equal(await reasonFor(await sign(goodClaims({ aud: 'https://other.example.com' }), {}, otherSigningKey), { mode: 'Permissive' }), 'invalid_signature');
-      assert.equal(await reasonFor(await sign(goodClaims({ iss: 'https://evil.example.com' })), { mode: 'Permissive' }), 'unknown_issuer');
-      assert.equal(await reasonFor(await sign(without(goodClaims(), 'aud'))), 'missing_claim');
+    it('still denies a bad signature, an unknown issuer and a missing or malformed aud', async () => {
+      const permissive = { mode: 'Permissive' } as const;
+      assert.equal(await reasonFor(await sign(goodClaims({ aud: 'https://other.example.com' }), {}, otherSigningKey), permissive), 'invalid_signature');
+      assert.equal(await reasonFor(await sign(goodClaims({ iss: 'https://evil.example.com' })), permissive), 'unknown_issuer');
+      for (const claims of [without(goodClaims(), 'aud'), without(goodClaims({ iss: JWT_ISSUER }), 'aud'), goodClaims({ aud: 42 as unknown as string }), goodClaims({ aud: [] })]) {
+        assert.equal(await reasonFor(await sign(claims, { typ: claims.iss === JWT_ISSUER ? 'JWT' : 'at+jwt' }), permissive), 'missing_claim', JSON.stringify(claims.aud));
+      }
     });
 
     it('still denies insufficient scope after letting the audience through', async () => {

@@ -3,7 +3,8 @@
 // encryption, and a size cap checked before any decoding.
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { decodeCompactJWS } from '../../../src/core/compact-jws.ts';
+import { decodeCompactJWS, isCanonicalBase64url } from '../../../src/core/compact-jws.ts';
+import { padBitMask, padBitSpellings, withPadBits, withSegment } from '../../support/base64url-spellings.ts';
 
 const MAX = 16 * 1024;
 
@@ -65,6 +66,50 @@ describe('compact JWS decoding (RFC 7515 §7.1)', () => {
       const standard = Buffer.from(JSON.stringify({ a: '>>>?' })).toString('base64');
       assert.match(standard, /[+/=]/);
       assert.deepEqual(decodeCompactJWS(`${segment(HEADER)}.${standard}.${SIGNATURE}`, MAX), { kind: 'malformed' });
+    });
+  });
+
+  describe('canonical base64url (one spelling per token)', () => {
+    // Header: 4n+3 characters (2 pad bits); payload: 4n+2 (4 pad bits); signature: 4n+2 (4 pad bits).
+    const PADDED = `${segment(HEADER)}.${segment({ ...PAYLOAD, n: 12 })}.${SIGNATURE}`;
+    const NAMES = ['header', 'payload', 'signature'] as const;
+
+    it('the fixture has pad bits in every segment', () => {
+      assert.deepEqual(PADDED.split('.').map(padBitMask), [0b11, 0b1111, 0b1111]);
+      assert.equal(decodeCompactJWS(PADDED, MAX).kind, 'decoded');
+    });
+
+    for (const [index, name] of NAMES.entries()) {
+      it(`attack: setting the unused pad bits of the ${name} segment (same bytes, another token hash) must be malformed`, () => {
+        const original = PADDED.split('.')[index] ?? '';
+        const spellings = padBitSpellings(original);
+        assert.equal(spellings.length, padBitMask(original));
+        for (const spelling of spellings) {
+          assert.deepEqual(Buffer.from(spelling, 'base64url'), Buffer.from(original, 'base64url'), 'a lenient decoder reads the same bytes');
+          assert.deepEqual(decodeCompactJWS(withSegment(PADDED, index, spelling), MAX), { kind: 'malformed' }, spelling);
+        }
+      });
+
+      it(`attack: "=" padding on the ${name} segment must be malformed`, () => {
+        const original = PADDED.split('.')[index] ?? '';
+        assert.deepEqual(decodeCompactJWS(withSegment(PADDED, index, `${original}${'='.repeat(4 - (original.length % 4))}`), MAX), { kind: 'malformed' });
+      });
+    }
+
+    it('agrees with the round-trip rule: a segment is canonical exactly when re-encoding its bytes gives it back', () => {
+      const characters = fc.constantFrom(...'AQgwBEIMhx09-_+/= .'.split(''));
+      fc.assert(fc.property(fc.string({ unit: characters, minLength: 1, maxLength: 12 }), (candidate) => {
+        assert.equal(isCanonicalBase64url(candidate), Buffer.from(candidate, 'base64url').toString('base64url') === candidate, candidate);
+      }), { numRuns: 3000 });
+    });
+
+    it('accepts the encoding of any bytes, and refuses it with any pad bits set', () => {
+      fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 15 }), (bytes, bits) => {
+        const encoded = Buffer.from(bytes).toString('base64url');
+        assert.equal(isCanonicalBase64url(encoded), true);
+        const mask = padBitMask(encoded);
+        if (mask !== 0) assert.equal(isCanonicalBase64url(withPadBits(encoded, 1 + ((bits - 1) % mask))), false);
+      }), { numRuns: 1000 });
     });
   });
 

@@ -50,13 +50,15 @@ describe('protected header (RFC 9068 §4 step 1, RFC 8725)', () => {
   });
 
   describe('typ under profile jwt', () => {
-    for (const [what, typ] of [['absent', undefined], ['JWT', 'JWT'], ['jwt', 'jwt'], ['application/jwt', 'application/jwt'], ['APPLICATION/JWT', 'APPLICATION/JWT']] as const) {
+    for (const [what, typ] of [['absent', undefined], ['JWT', 'JWT'], ['jwt', 'jwt'], ['application/jwt', 'application/jwt'], ['APPLICATION/JWT', 'APPLICATION/JWT'],
+      ['at+jwt', 'at+jwt'], ['application/at+jwt', 'application/at+jwt'], ['AT+JWT', 'AT+JWT'], ['Application/At+Jwt', 'Application/At+Jwt']] as const) {
       it(`accepts typ ${what}`, () => {
         assert.equal(checkHeader({ alg: 'RS256', ...(typ === undefined ? {} : { typ }) }, [JWT]), 'ok');
       });
     }
 
-    for (const [what, typ] of [['dpop+jwt', 'dpop+jwt'], ['empty', ''], ['a number', 1], ['null', null], ['JOSE', 'JOSE'], ['JWT with a parameter', 'JWT; x=y']] as const) {
+    for (const [what, typ] of [['dpop+jwt', 'dpop+jwt'], ['empty', ''], ['a number', 1], ['null', null], ['JOSE', 'JOSE'], ['JWT with a parameter', 'JWT; x=y'],
+      ['at+jwt with a parameter', 'at+jwt; x=y'], ['application/application/at+jwt', 'application/application/at+jwt'], ['at+jwt with white space', 'at+jwt '], ['x/at+jwt', 'x/at+jwt']] as const) {
       it(`rejects typ ${what} as unsupported_token_type`, () => {
         assert.equal(checkHeader({ alg: 'RS256', typ }, [JWT]), 'unsupported_token_type');
       });

@@ -9,6 +9,7 @@ import { CompactSign, generateKeyPair, type CryptoKey } from 'jose';
 import { ASYMMETRIC_ALGORITHMS } from '../../../src/core/algorithms.ts';
 import { decodeCompactJWS } from '../../../src/core/compact-jws.ts';
 import { signatureVerifies } from '../../../src/core/signature.ts';
+import { padBitSpellings, withSegment } from '../../support/base64url-spellings.ts';
 
 type Algorithm = (typeof ASYMMETRIC_ALGORITHMS)[number];
 
@@ -75,6 +76,14 @@ describe('signature verification (node:crypto)', () => {
 
       it('must refuse it when the alg is not in the allow-list', async () => {
         assert.equal(await verifies(await sign(alg), (await pairFor(alg)).publicKey, ASYMMETRIC_ALGORITHMS.filter((name) => name !== alg)), false);
+      });
+
+      it('attack: the signature with its unused pad bits set (the same bytes, another spelling) must not verify', async () => {
+        const token = await sign(alg);
+        const { publicKey } = await pairFor(alg);
+        for (const spelling of padBitSpellings(token.split('.')[2] ?? '')) {
+          assert.equal(await signatureVerifies(withSegment(token, 2, spelling), headerOf(token), publicKey, ASYMMETRIC_ALGORITHMS), false, spelling);
+        }
       });
 
       it('must refuse a token with a crit header, even one naming b64, which jose understands', async () => {

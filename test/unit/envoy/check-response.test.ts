@@ -1,6 +1,7 @@
 // Decision → CheckResponse (SPEC.md 2.5, 2.7; ENVOY-WIRE.md): a deny is a
 // successful RPC with a non-zero status and a complete denied_response; an
 // allow strips the client's token; the RFC 9728 document is a local 200.
+// That no response echoes the presented token: check-response-token-echo.test.ts.
 import { strict as assert } from 'node:assert';
 import type { Decision, VerifiedPrincipal } from '../../../src/core/decision.ts';
 import { REASON_TABLE, REASONS, type Reason } from '../../../src/core/reasons.ts';
@@ -9,7 +10,6 @@ import type { CheckResponse, HeaderValueOption } from '../../../src/envoy/proto.
 import { runtimePolicy } from '../policy-fixtures.ts';
 
 const POLICY = runtimePolicy({ requiredScopes: ['mcp:tools', 'offline_access'], resourceMetadata: { resourceName: 'Weather MCP' } });
-const TOKEN = 'eyJhbGciOiJSUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJ1c2VyLTEifQ.c2lnbmF0dXJlLXRleHQ';
 const PRINCIPAL: VerifiedPrincipal = { issuer: 'https://idp.example.com/realms/mcp', subject: 'user-1', clientId: 'client-1', audiences: ['https://mcp.example.com/mcp'] };
 
 function deny(reason: Reason, principal?: VerifiedPrincipal): Decision {
@@ -50,11 +50,6 @@ describe('CheckResponse mapping', () => {
         it('answers JSON with error and error_description from the table', () => {
           assert.equal(headerValue(response.denied_response?.headers, 'content-type'), 'application/json');
           assert.deepEqual(body(response), { error: spec.bodyError, error_description: spec.description });
-        });
-
-        it('never echoes token content in the body or headers', () => {
-          const wire = JSON.stringify(response);
-          for (const part of [TOKEN, ...TOKEN.split('.')]) assert.equal(wire.includes(part), false);
         });
 
         it(spec.retryable ? 'sends retry-after' : 'sends no retry-after', () => {
