@@ -2,7 +2,9 @@
 # audience-guard container image.
 #   docker build -t audience-guard:dev .
 #   docker run --read-only -p 9001:9001 -p 9090:9090 -v "$PWD/deploy/examples:/policies:ro" \
-#     audience-guard:dev --policy-file /policies
+#     audience-guard:dev serve --policy-file /policies
+# The entrypoint is the CLI; the command (default: serve) comes first in the arguments, as the
+# chart and deploy/kubernetes/ pass it (`args: [serve, …]`); `validate` and `crd` work the same way.
 # Stages: build (all dependencies, compiles src/ to dist/ with tsconfig.build.json),
 # deps (production dependencies only), runtime (Node 24 LTS, no npm at run time,
 # numeric non-root user, nothing written to the root filesystem).
@@ -38,4 +40,5 @@ COPY proto ./proto
 # 65532: the conventional "nonroot" UID/GID; numeric so Kubernetes can verify runAsNonRoot.
 USER 65532:65532
 EXPOSE 9001 9090
-ENTRYPOINT ["node", "/app/dist/cli/main.js", "serve"]
+ENTRYPOINT ["node", "/app/dist/cli/main.js"]
+CMD ["serve"]

@@ -1,12 +1,14 @@
 /**
- * `npm run demo`: audience-guard doing its job on an embedded default, in one
- * command. It starts a local oidc-provider authorization server that issues
- * RFC 9068 access tokens bound (RFC 8707) to two example MCP resources, starts
- * audience-guard with a policy for each, sends Check calls the way Envoy would
- * (Envoy's own protos over gRPC), prints each decision, and stops.
+ * `npm run demo`: audience-guard doing its job, in one command. It starts a local
+ * oidc-provider authorization server that issues RFC 9068 access tokens bound
+ * (RFC 8707) to two example MCP resources, starts audience-guard with a policy for
+ * each, and sends Check calls for several tokens. No Envoy runs: a gRPC ext_authz
+ * client (Envoy's own protos) stands in for it and prints each answer, with the
+ * token's claims (never the token), and one `token_rejected` log line.
  *
  * The demo reuses the test suite's local authorization server and Envoy client
- * (test/support/), so what it shows is exactly what the tests exercise.
+ * (test/support/), so what it shows is exactly what the tests exercise;
+ * test/demo/run-demo.test.ts runs it as the README's quick start does.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +16,8 @@ import { join } from 'node:path';
 import { createLogger } from '../../src/obs/logger.ts';
 import { startService } from '../../src/server/audience-guard-service.ts';
 import { startAuthorizationServer } from '../../test/support/authorization-server.ts';
-import { EnvoyCheckClient, headerValue, httpStatus, type EnvoyCheckResponse } from '../../test/support/envoy-check-client.ts';
+import { EnvoyCheckClient, type RequestShape } from '../../test/support/envoy-check-client.ts';
+import { answerLines, claimsLine, policyLines } from './demo-output.ts';
 
 const WEATHER = 'https://weather.example.com/mcp';
 const CALENDAR = 'https://calendar.example.com/mcp';
@@ -37,55 +40,60 @@ spec:
 `;
 }
 
-function describe(response: EnvoyCheckResponse): string {
-  if ((response.status?.code ?? 0) === 0) {
-    return `ALLOW  upstream: remove [${(response.ok_response?.headers_to_remove ?? []).join(', ')}], remove query [${(response.ok_response?.query_parameters_to_remove ?? []).join(', ')}]`;
-  }
-  if (httpStatus(response) === 200) return 'REPLY  200 answered by Envoy directly (local reply)';
-  const fields = response.dynamic_metadata?.fields ?? {};
-  const challenge = headerValue(response.denied_response?.headers, 'www-authenticate');
-  return `DENY   ${String(httpStatus(response))} reason=${fields.reason?.stringValue ?? '?'}${challenge === undefined ? '' : `\n         WWW-Authenticate: ${challenge}`}`;
-}
-
 const auth = await startAuthorizationServer({
-  resources: [{ resource: WEATHER, scopes: ['mcp:tools'] }, { resource: CALENDAR, scopes: ['mcp:tools'] }],
+  resources: [{ resource: WEATHER, scopes: ['mcp:tools', 'mcp:read'] }, { resource: CALENDAR, scopes: ['mcp:tools'] }],
 });
 const dir = await mkdtemp(join(tmpdir(), 'audience-guard-demo-'));
 const policyFile = join(dir, 'policies.yaml');
-await writeFile(policyFile, policies(auth.issuer));
+const policyYAML = policies(auth.issuer);
+await writeFile(policyFile, policyYAML);
+// The service's log lines (JSON, one per line) are kept to show one token_rejected line.
+const logLines: string[] = [];
 const service = await startService({
   policyFiles: [policyFile], grpcAddress: '127.0.0.1:0', adminAddress: '127.0.0.1:0',
   checkTimeoutMs: 150, maxTokenBytes: 16_384, maxRequestBytes: 1_048_576, maxConnectionAgeMs: 60_000,
-}, createLogger('silent'));
+}, createLogger('warn', { write: (line: string) => { logLines.push(line); } }));
 const client = new EnvoyCheckClient(service.grpcPort);
 
 try {
-  console.log(`authorization server  ${auth.issuer}  (oidc-provider; JWT access tokens, resource indicators)`);
-  console.log(`audience-guard        gRPC 127.0.0.1:${service.grpcPort}, admin http://127.0.0.1:${service.adminPort}`);
-  console.log(`policies              demo/weather → ${WEATHER} (requires mcp:tools), demo/calendar → ${CALENDAR}\n`);
+  console.log('No Envoy runs in this demo: a gRPC ext_authz client stands in for it, sends the Check');
+  console.log('calls Envoy would send (Envoy\'s own protos) and prints audience-guard\'s answers.\n');
+  console.log(`authorization server  ${auth.issuer}  (oidc-provider; RFC 9068 JWT access tokens, RFC 8707 resource indicators)`);
+  console.log(`audience-guard        gRPC 127.0.0.1:${String(service.grpcPort)} (ext_authz Check), admin http://127.0.0.1:${String(service.adminPort)}`);
+  console.log('policies (the file audience-guard serves from):');
+  for (const line of policyLines(policyYAML)) console.log(line);
+  console.log('');
 
-  const weatherToken = await auth.issueToken({ resource: WEATHER, scope: 'mcp:tools' });
-  const calendarToken = await auth.issueToken({ resource: CALENDAR, scope: 'mcp:tools' });
   const now = Math.floor(Date.now() / 1000);
-  const expiredToken = await auth.signCustomToken({
-    iss: auth.issuer, sub: 'mcp-client', client_id: 'mcp-client', aud: WEATHER, scope: 'mcp:tools',
-    iat: now - 3600, exp: now - 1800, jti: 'demo-expired',
-  });
-  const request = { authority: 'weather.example.com', path: '/mcp', method: 'POST' };
-  const scenarios: [string, Parameters<EnvoyCheckClient['check']>[0]][] = [
-    ['token issued for weather (right audience)', { ...request, headers: { authorization: `Bearer ${weatherToken}` } }],
-    ['token issued for calendar (wrong audience)', { ...request, headers: { authorization: `Bearer ${calendarToken}` } }],
-    ['expired token for weather', { ...request, headers: { authorization: `Bearer ${expiredToken}` } }],
-    ['no token', request],
-    ['RFC 9728 metadata, no token needed', { authority: 'weather.example.com', path: '/.well-known/oauth-protected-resource/mcp', method: 'GET' }],
+  const tokens = {
+    weather: await auth.issueToken({ resource: WEATHER, scope: 'mcp:tools' }),
+    calendar: await auth.issueToken({ resource: CALENDAR, scope: 'mcp:tools' }),
+    weatherReadOnly: await auth.issueToken({ resource: WEATHER, scope: 'mcp:read' }),
+    expired: await auth.signCustomToken({
+      iss: auth.issuer, sub: 'mcp-client', client_id: 'mcp-client', aud: WEATHER, scope: 'mcp:tools',
+      iat: now - 3600, exp: now - 1800, jti: 'demo-expired',
+    }),
+  };
+  const post = { authority: 'weather.example.com', path: '/mcp', method: 'POST' };
+  const scenarios: [string, RequestShape, string | undefined][] = [
+    ['token issued for weather (right audience)', post, tokens.weather],
+    ['token issued for calendar (wrong audience)', post, tokens.calendar],
+    ['token for weather without the required scope mcp:tools', post, tokens.weatherReadOnly],
+    ['expired token for weather', post, tokens.expired],
+    ['no token', post, undefined],
+    ['RFC 9728 metadata, no token needed', { authority: 'weather.example.com', path: '/.well-known/oauth-protected-resource/mcp', method: 'GET' }, undefined],
   ];
-  for (const [label, shape] of scenarios) {
-    const response = await client.check(shape);
-    console.log(`POST weather.example.com/mcp · ${label}`.replace('POST weather.example.com/mcp · RFC', 'GET  weather.example.com/.well-known/… · RFC'));
-    console.log(`  → ${describe(response)}`);
-    if (label.startsWith('RFC')) console.log(`         ${response.denied_response?.body ?? ''}`);
+  for (const [label, shape, token] of scenarios) {
+    console.log(`${shape.method ?? 'POST'} ${shape.authority ?? ''}${shape.path ?? ''} · ${label}`);
+    if (token !== undefined) console.log(`  ${claimsLine(token)}`);
+    const response = await client.check(token === undefined ? shape : { ...shape, headers: { authorization: `Bearer ${token}` } });
+    for (const line of answerLines(response)) console.log(`  ${line}`);
     console.log('');
   }
+
+  const rejected = logLines.find((line) => line.includes('"event":"token_rejected"') && line.includes('"reason":"audience_mismatch"'));
+  console.log('token_rejected log line (one per deny, on stdout under `serve`; a SHA-256 prefix, never the token):');
+  console.log(`  ${rejected?.trim() ?? '(none was logged)'}\n`);
   const metrics = await service.metrics.registry.getSingleMetricAsString('audience_guard_rejections_total');
   console.log('metrics (admin /metrics):');
   for (const line of metrics.split('\n').filter((entry) => entry.startsWith('audience_guard_rejections_total{'))) console.log(`  ${line}`);

@@ -3,8 +3,9 @@
 // build` with tsconfig.build.json — is run, and the compiled entry point started.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
 import { REPO_ROOT } from '../support/helm.ts';
 
 interface Instruction {
@@ -32,6 +33,42 @@ const ALL = instructions(DOCKERFILE);
 const stages = [...new Set(ALL.filter((instruction) => instruction.keyword === 'FROM').map((instruction) => instruction.stage))];
 const FINAL = stages.at(-1)!;
 const runtime = ALL.filter((instruction) => instruction.stage === FINAL);
+
+function jsonArray(keyword: string): string[] {
+  const found = runtime.filter((instruction) => instruction.keyword === keyword);
+  assert.equal(found.length, 1, `one ${keyword} in the runtime stage`);
+  return JSON.parse(found[0]!.args) as string[];
+}
+
+const ENTRYPOINT = jsonArray('ENTRYPOINT');
+
+interface Container { readonly name: string; readonly command?: string[]; readonly args?: string[] }
+
+/** The audience-guard container of every Deployment in a YAML stream. */
+function containersIn(text: string): Container[] {
+  return parseAllDocuments(text)
+    .map((document) => document.toJS() as { kind?: string; spec?: { template?: { spec?: { containers?: Container[] } } } } | null)
+    .filter((manifest) => manifest?.kind === 'Deployment')
+    .flatMap((manifest) => manifest?.spec?.template?.spec?.containers ?? [])
+    .filter((container) => container.name === 'audience-guard');
+}
+
+/** The args each way of deploying gives the image (the chart's golden renders, the plain manifests). */
+const CONTAINER_ARGS: [string, string[]][] = [
+  ...readdirSync(join(REPO_ROOT, 'test', 'golden', 'helm')).filter((file) => file.endsWith('.yaml')).sort().map((file) => join('test', 'golden', 'helm', file)),
+  join('deploy', 'kubernetes', 'deployment.yaml'),
+].flatMap((file) => containersIn(readFileSync(join(REPO_ROOT, file), 'utf8')).map((container): [string, string[]] => {
+  assert.equal(container.command, undefined, `${file} must not override the image's entrypoint`);
+  return [file, container.args ?? jsonArray('CMD')];
+}));
+
+/** Documents that show how to run the image. */
+const DOCUMENTS = ['README.md', 'Dockerfile', join('charts', 'audience-guard', 'README.md'), ...readdirSync(join(REPO_ROOT, 'deploy')).map((folder) => join('deploy', folder, 'README.md')).filter((path) => existsSync(join(REPO_ROOT, path)))];
+
+/** Every `docker run` command of a text, continuation lines joined (shell comments included). */
+function dockerRuns(text: string): string[] {
+  return text.replace(/\\\n\s*#?/g, ' ').split('\n').filter((line) => /\bdocker run\b/.test(line));
+}
 
 describe('Dockerfile', () => {
   it('must be multi-stage, on the Node.js 24 LTS image', () => {
@@ -75,12 +112,31 @@ describe('Dockerfile', () => {
     assert.match(chart, new RegExp(`runAsUser: ${match[1]!}\\b`), 'the chart must run the image with its own UID');
   });
 
-  it('must start `audience-guard serve` from the compiled dist/ with node, writing nothing', () => {
-    const entrypoint = runtime.filter((instruction) => instruction.keyword === 'ENTRYPOINT');
-    assert.equal(entrypoint.length, 1);
-    assert.deepEqual(JSON.parse(entrypoint[0]!.args), ['node', '/app/dist/cli/main.js', 'serve']);
+  it('must start the compiled CLI from dist/ with node, `serve` being the default command, writing nothing', () => {
+    assert.deepEqual(ENTRYPOINT, ['node', '/app/dist/cli/main.js']);
+    assert.deepEqual(jsonArray('CMD'), ['serve']);
     assert.ok(!runtime.some((instruction) => instruction.keyword === 'VOLUME'), 'no VOLUME: the root filesystem stays read-only');
     assert.ok(runtime.some((instruction) => instruction.keyword === 'COPY' && /\bproto\b/.test(instruction.args)), 'proto/ is loaded at run time');
+  });
+
+  // Regression: the entrypoint once ended in `serve` while the chart and the plain manifests
+  // pass `args: [serve, …]`, so the container ran `… serve serve` and exited at once.
+  for (const [where, args] of CONTAINER_ARGS) {
+    it(`must run \`serve\` exactly once with the args of ${where}`, () => {
+      const argv = [...ENTRYPOINT, ...args];
+      assert.equal(argv[2], 'serve', `the container runs ${argv.join(' ')}`);
+      assert.equal(argv.filter((arg) => arg === 'serve').length, 1, `the container runs ${argv.join(' ')}`);
+    });
+  }
+
+  it('must be described as it is: the entrypoint in the READMEs, a command after the image in every `docker run`', () => {
+    for (const doc of ['README.md', join('charts', 'audience-guard', 'README.md')]) {
+      assert.ok(readFileSync(join(REPO_ROOT, doc), 'utf8').includes(`\`${ENTRYPOINT.join(' ')}\``), `${doc} must name the entrypoint \`${ENTRYPOINT.join(' ')}\``);
+    }
+    assert.match(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8'), /^\s*docker build -t audience-guard:dev \.$/m, 'README.md must say how to build the image');
+    const runs = DOCUMENTS.flatMap((doc) => dockerRuns(readFileSync(join(REPO_ROOT, doc), 'utf8')).map((line) => [doc, line] as const));
+    assert.ok(runs.length >= 3);
+    for (const [doc, line] of runs) assert.match(line, /\saudience-guard(:[\w.-]+)?\s+(serve|validate|crd)\b/, `${doc}: ${line}`);
   });
 
   it('must keep the build context small with .dockerignore', () => {
@@ -110,5 +166,17 @@ describe('npm run build (the image\'s build stage)', function () {
     assert.equal(help.status, 0, help.stderr);
     assert.match(help.stdout, /^usage: audience-guard <command>/);
     assert.match(help.stdout, /serve \[flags\]/);
+  });
+
+  it('must take the argv the chart and the plain manifests give the container as a serve invocation', () => {
+    const main = join(outDir, 'cli', 'main.js');
+    assert.ok(existsSync(main), 'the build above must have run');
+    for (const [where, args] of CONTAINER_ARGS) {
+      // An out-of-range flag makes serve exit before it binds anything; that it got as far
+      // as reading the flag shows the command was taken.
+      const run = spawnSync(process.execPath, [main, ...args, '--max-token-bytes', '1'], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 20_000 });
+      assert.equal(run.status, 2, `${where}: ${run.stderr}`);
+      assert.match(run.stderr, /--max-token-bytes/, `${where}: ${run.stderr}`);
+    }
   });
 });
