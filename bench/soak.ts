@@ -8,6 +8,7 @@
  *
  *   npm run soak [-- --minutes 10 --rate 750 --policies 100]
  *   npm run soak -- --calibrate --minutes 1 --max-in-flight 64   # closed loop: what this machine sustains
+ *   npm run soak -- --mix deny-heavy --log-reader stalled        # a deny flood while nobody reads the server's stdout
  *
  * Everything runs on 127.0.0.1: a local oidc-provider (in this process) and
  * `audience-guard serve` (the real CLI, a child process, --log-level warn).
@@ -19,6 +20,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { startAuthorizationServer, type LocalAuthorizationServer } from '../test/support/authorization-server.ts';
 import { PolicyChanger } from './lib/soak-changes.ts';
+import { rejectionsFromLog, rejectionsFromMetrics } from './lib/soak-rejections.ts';
 import { SoakGrpcClient, type CallResult } from './lib/soak-client.ts';
 import { parseSoakFlags, USAGE, type SoakConfig } from './lib/soak-config.ts';
 import { cpuPressure, gauge, loadAverage, metricSum, processCpuSeconds, sourceState } from './lib/soak-environment.ts';
@@ -27,7 +29,7 @@ import { LeakScanner } from './lib/soak-leaks.ts';
 import { SoakLoad } from './lib/soak-load.ts';
 import { RequestMix, seeded } from './lib/soak-mix.ts';
 import { FILES, PolicyFolder, resourceOf } from './lib/soak-policies.ts';
-import { latencyPercentiles, renderSummary, summarizeRss, windowLine, type Invariant, type RssSample, type WindowRow } from './lib/soak-report.ts';
+import { latencyPercentiles, renderSummary, rssFlatness, summarizeRss, windowLine, type Invariant, type RssSample, type WindowRow } from './lib/soak-report.ts';
 import { buildFreshPool, buildRequestSet, TokenMint } from './lib/soak-requests.ts';
 import { LogMonitor, serverEntry, SoakServer } from './lib/soak-server.ts';
 
@@ -49,7 +51,7 @@ async function main(): Promise<number> {
   const source = sourceState();
   const start = { load: loadAverage(), pressure: cpuPressure() };
   log(`server: ${entry.note}; source ${source}`);
-  log(`${config.calibrate ? 'calibration (closed loop)' : `${String(config.rate)} checks/s`} for ${String(config.minutes)} min, ${String(config.policies)} policies, ${String(availableParallelism())} CPUs, load average ${start.load}, CPU pressure ${start.pressure}`);
+  log(`${config.calibrate ? 'calibration (closed loop)' : `${String(config.rate)} checks/s`} for ${String(config.minutes)} min, ${String(config.policies)} policies, ${config.mix} mix, stdout ${config.logReader}, ${String(availableParallelism())} CPUs, load average ${start.load}, CPU pressure ${start.pressure}`);
 
   const work = await mkdtemp(join(tmpdir(), 'audience-guard-soak-'));
   const policyDir = join(work, 'policies');
@@ -84,7 +86,8 @@ async function main(): Promise<number> {
     const firstSet = await buildRequestSet(mint, 0, folder.universe, lifetime);
     const mix = new RequestMix(folder, random, firstSet, await buildFreshPool(mint, 0, folder.universe, config.freshPool, lifetime, {
       progress: (done) => { if (done % 5120 === 0) log(`  ${String(done)} of ${String(config.freshPool)} fresh tokens`); },
-    }));
+    }), config.mix);
+    if (mix.floodTarget !== undefined) log(`deny-heavy mix: half of the wrong-audience tokens go to ${mix.floodTarget}`);
     const scanner = new LeakScanner();
     scanner.add(mint.issued);
     log(`${String(mint.issued.length)} bearer values made (${String(scanner.indexed)} distinct segments indexed for the leak scan)`);
@@ -111,7 +114,8 @@ async function main(): Promise<number> {
     const elapsed = (): number => (performance.now() - loadStart) / 1000;
     const generations = new Generations(folder.state);
     const load = new SoakLoad(grpc, generations, () => mix.next(), elapsed);
-    const changer = new PolicyChanger(folder, generations, monitor, {
+    const rejections = config.logReader === 'stalled' ? rejectionsFromMetrics(guard) : rejectionsFromLog(monitor);
+    const changer = new PolicyChanger(folder, generations, rejections, {
       call,
       probed: (result, what) => {
         load.counts.probes += 1;
@@ -174,6 +178,10 @@ async function main(): Promise<number> {
     const stopChanges = new AbortController();
     const changes = config.calibrate ? Promise.resolve() : changer.run({ everySeconds: config.changeEverySeconds, invalidEvery: config.invalidEvery }, stopChanges.signal);
     let rotated: Promise<void> | undefined;
+    if (config.logReader === 'stalled') {
+      guard.stallLogs();
+      log('stdout: no longer read (a stalled log reader) until the load ends');
+    }
     await load.run({ rate: config.calibrate ? undefined : config.rate, maxInFlight: config.maxInFlight }, loadStart, loadStart + runSeconds * 1000, () => !guard.running, (now) => {
       if (config.rotateKey && rotated === undefined && now - loadStart >= runSeconds * 500) rotated = rotate();
     });
@@ -191,6 +199,7 @@ async function main(): Promise<number> {
     const serverCpu = processCpuSeconds(guard.pid) - cpu.server;
     const ownCpu = process.cpuUsage(cpu.own);
     const metrics = serverDied ? '' : await guard.metrics();
+    if (config.logReader === 'stalled') guard.resumeLogs();
     grpc.close();
     const exit = await guard.stop();
     await sleep(200); // the last stdout lines
@@ -202,6 +211,7 @@ async function main(): Promise<number> {
     const { stats } = changer;
     const { p50Ms, p99Ms, maxMs } = latencyPercentiles(load.latencies);
     const rssSummary = summarizeRss(rss, Math.min(runSeconds, loadSeconds));
+    const flatness = rssFlatness(rss, loadSeconds);
     const propagation = [...stats.propagationMs].sort((a, b) => a - b);
     const throughput = counts.answered / loadSeconds;
     const sum = (pattern: RegExp): number => metricSum(metrics, pattern);
@@ -213,17 +223,18 @@ async function main(): Promise<number> {
       { name: 'wrong decisions = 0', measured: `${String(counts.wrong)} (${String(counts.wrongAllows)} of them allows)`, ok: counts.wrong === 0 },
       ...config.calibrate ? [] : [
         { name: 'RSS growth after warm-up ≤ 10%', measured: `${rssSummary.growthPct.toFixed(1)}% (${rssSummary.warmUpEndMiB.toFixed(1)} → ${rssSummary.endMiB.toFixed(1)} MiB)`, ok: rssSummary.growthPct <= 10 },
+        ...config.mix === 'deny-heavy' ? [{ name: 'highest RSS after a 60 s warm-up within 10% of the lowest', measured: `${flatness.spreadPct.toFixed(1)}% (${flatness.minMiB.toFixed(1)} – ${flatness.maxMiB.toFixed(1)} MiB)`, ok: flatness.spreadPct <= 10 }] : [],
         { name: 'no token bytes in the server output', measured: `${String(scanner.leaks)} matches in ${String(scanner.lines)} lines`, ok: scanner.leaks === 0 },
         { name: 'server ran throughout and exited 0 on SIGTERM', measured: serverDied ? 'exited during the run' : `exit code ${String(exit.code)}${exit.signal === null ? '' : `, signal ${exit.signal}`}`, ok: !serverDied && exit.code === 0 },
         { name: 'every policy change seen in force (probed for 10 s after its write)', measured: `${String(stats.done - stats.unconfirmed)} of ${String(stats.done)}`, ok: stats.unconfirmed === 0 },
-        { name: 'every invalid file rejected and logged', measured: `${String(stats.invalidWritten - stats.invalidNotReported)} of ${String(stats.invalidWritten)}`, ok: stats.invalidNotReported === 0 },
+        { name: `every invalid file rejected and ${config.logReader === 'stalled' ? 'reported (rejected-policies gauge: stdout not read)' : 'logged'}`, measured: `${String(stats.invalidWritten - stats.invalidNotReported)} of ${String(stats.invalidWritten)}`, ok: stats.invalidNotReported === 0 },
         { name: 'no unexpected error/fatal log lines', measured: String(monitor.unexpectedCount + monitor.notJSON), ok: monitor.unexpectedCount === 0 && monitor.notJSON === 0 },
       ],
     ];
     const summary = {
       environment: {
         date: new Date().toISOString().slice(0, 16).replace('T', ' '),
-        CPUs: availableParallelism(), node: process.version, server: entry.note.split(':')[0] ?? entry.note, source,
+        CPUs: availableParallelism(), node: process.version, server: entry.note.split(':')[0] ?? entry.note, source, mix: config.mix, stdout: config.logReader,
         'load average at start / end': `${start.load} / ${loadAverage()}`,
         'CPU pressure (PSI some avg60) at start / end': `${start.pressure} / ${cpuPressure()}`,
       },
@@ -250,9 +261,13 @@ async function main(): Promise<number> {
         'token cache hits / misses': `${String(sum(/^audience_guard_token_cache_lookups_total\{result="hit"\} (\S+)/gm))} / ${String(sum(/^audience_guard_token_cache_lookups_total\{result="miss"\} (\S+)/gm))}`,
         'JWKS fetches': sum(/^audience_guard_jwks_refreshes_total\{[^}]*\} (\S+)/gm),
         'server GC: major (over 100 ms) / minor, count and total s': `${String(gcCount('major'))} (${String(majorOver100ms)}) / ${String(gcCount('minor'))}; ${gcSeconds('major').toFixed(2)} / ${gcSeconds('minor').toFixed(2)} s`,
-        'token_rejected lines / denies and not-enforced allows seen': `${String(monitor.count('token_rejected'))} / ${String(counts.denied + counts.probeDenies + counts.notEnforced)}`,
+        'token_rejected lines seen / denies and not-enforced allows': `${String(monitor.count('token_rejected'))} / ${String(counts.denied + counts.probeDenies + counts.notEnforced)}`,
+        'log lines suppressed over --log-rate / dropped, buffer full': `${String(sum(/^audience_guard_log_lines_suppressed_total\{reason="(?!buffer_full")[^"]*"\} (\S+)/gm))} / ${String(sum(/^audience_guard_log_lines_suppressed_total\{reason="buffer_full"\} (\S+)/gm))}`,
+        'log_suppressed lines seen': monitor.count('log_suppressed'),
         'server output scanned': `${String(scanner.lines)} lines, ${(scanner.bytes / 1048576).toFixed(1)} MiB`,
         'peak RSS (VmHWM, MiB)': Number(peakRss.toFixed(1)),
+        'RSS at 60 s (MiB)': Number(flatness.atWarmUpMiB.toFixed(1)),
+        'RSS from 60 s to the end: lowest / highest (MiB), spread': `${flatness.minMiB.toFixed(1)} / ${flatness.maxMiB.toFixed(1)}, ${flatness.spreadPct.toFixed(1)}%${flatness.spreadPct <= 10 ? ' (within 10%)' : ' (more than 10%)'}`,
       },
       rss: rssSummary,
       windows,

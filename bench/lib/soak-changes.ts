@@ -4,7 +4,7 @@
  * invalid version of that file goes first. A change is a new generation from
  * the moment before its rename until the server shows, through the file's
  * marker policy, that it is in force; an invalid file is no generation at
- * all — the server must log `policy_rejected` and keep what it had.
+ * all — the server must report it (`policy_rejected`) and keep what it had.
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -12,7 +12,18 @@ import type { CallResult } from './soak-client.ts';
 import { observe, type Generations } from './soak-expect.ts';
 import { FILES, hostOf, INVALID_KINDS, markerName, type PolicyFolder } from './soak-policies.ts';
 import { encodeCheck } from './soak-requests.ts';
-import type { LogMonitor } from './soak-server.ts';
+
+/**
+ * How the soak learns that the server refused an invalid policy file: its
+ * `policy_rejected` log line, or, while its stdout is not being read, its
+ * `audience_guard_policies{state="rejected"}` gauge.
+ */
+export interface RejectionSignal {
+  /** A mark to wait from: taken just before the invalid file is written. */
+  mark(): number;
+  /** Resolves true once the server has reported a rejection since `mark`, or false after `timeoutMs`. */
+  since(mark: number, timeoutMs: number): Promise<boolean>;
+}
 
 /** How long a change may take to show, and an invalid file to be reported. */
 const CONFIRM_MS = 10_000;
@@ -34,15 +45,15 @@ export class PolicyChanger {
   readonly stats = { done: 0, afterInvalid: 0, invalidWritten: 0, invalidNotReported: 0, unconfirmed: 0, propagationMs: [] as number[] };
   readonly #folder: PolicyFolder;
   readonly #generations: Generations;
-  readonly #monitor: LogMonitor;
+  readonly #rejections: RejectionSignal;
   readonly #hooks: ChangeHooks;
   readonly #random: () => number;
   readonly #markerFrames = Array.from({ length: FILES }, (_, file) => encodeCheck({ authority: hostOf(markerName(file)) }));
 
-  constructor(folder: PolicyFolder, generations: Generations, monitor: LogMonitor, hooks: ChangeHooks, random: () => number) {
+  constructor(folder: PolicyFolder, generations: Generations, rejections: RejectionSignal, hooks: ChangeHooks, random: () => number) {
     this.#folder = folder;
     this.#generations = generations;
-    this.#monitor = monitor;
+    this.#rejections = rejections;
     this.#hooks = hooks;
     this.#random = random;
   }
@@ -64,10 +75,10 @@ export class PolicyChanger {
     const { stats } = this;
     if (invalidFile !== undefined) {
       const kind = INVALID_KINDS[stats.invalidWritten % INVALID_KINDS.length]!;
-      const before = this.#monitor.count('policy_rejected');
+      const before = this.#rejections.mark();
       await this.#folder.writeInvalid(invalidFile, kind);
       stats.invalidWritten += 1;
-      if (!await this.#monitor.waitFor('policy_rejected', before, CONFIRM_MS)) {
+      if (!await this.#rejections.since(before, CONFIRM_MS)) {
         stats.invalidNotReported += 1;
         this.#hooks.log(`an invalid policy file (${kind}) was not reported as policy_rejected within ${String(CONFIRM_MS / 1000)} s`);
       }

@@ -2,6 +2,11 @@
 import { parseArgs } from 'node:util';
 import type { ServerEntryMode } from './soak-server.ts';
 
+export const MIX_NAMES = ['default', 'deny-heavy'] as const;
+export type MixName = (typeof MIX_NAMES)[number];
+/** `read`: the server's stdout is read throughout; `stalled`: the reader stops once the load starts (a stalled log pipeline) and reads again after it. */
+export type LogReader = 'read' | 'stalled';
+
 /**
  * 60% of the mixed-load rate this 2-core machine sustained in a closed-loop
  * calibration run (`--calibrate`: 1,249 checks/s with other test runs on the
@@ -11,7 +16,7 @@ export const DEFAULT_RATE = 750;
 
 export const USAGE = `usage: npm run soak -- [--minutes 10] [--rate ${String(DEFAULT_RATE)}] [--policies 100] [--change-every 10] [--invalid-every 4]
   [--no-rotate-key] [--fresh-pool 20000] [--connections 4] [--max-in-flight 1024] [--report-every 30]
-  [--seed 1] [--server auto|bin|src] [--calibrate] [--out bench/results]`;
+  [--seed 1] [--server auto|bin|src] [--mix default|deny-heavy] [--log-reader read|stalled] [--calibrate] [--out bench/results]`;
 
 export interface SoakConfig {
   readonly minutes: number;
@@ -26,6 +31,8 @@ export interface SoakConfig {
   readonly reportEverySeconds: number;
   readonly seed: number;
   readonly server: ServerEntryMode;
+  readonly mix: MixName;
+  readonly logReader: LogReader;
   readonly calibrate: boolean;
   readonly out: string;
 }
@@ -53,6 +60,8 @@ export function parseSoakFlags(argv: readonly string[]): ParsedFlags {
         'report-every': { type: 'string', default: '30' },
         seed: { type: 'string', default: '1' },
         server: { type: 'string', default: 'auto' },
+        mix: { type: 'string', default: 'default' },
+        'log-reader': { type: 'string', default: 'read' },
         calibrate: { type: 'boolean', default: false },
         out: { type: 'string', default: 'bench/results' },
         help: { type: 'boolean', default: false },
@@ -71,6 +80,10 @@ export function parseSoakFlags(argv: readonly string[]): ParsedFlags {
   };
   const server = values.server;
   if (server !== 'auto' && server !== 'bin' && server !== 'src') problems.push(`--server must be auto, bin or src, got ${server}`);
+  const mix = values.mix as MixName;
+  if (!MIX_NAMES.includes(mix)) problems.push(`--mix must be ${MIX_NAMES.join(' or ')}, got ${values.mix}`);
+  const logReader = values['log-reader'];
+  if (logReader !== 'read' && logReader !== 'stalled') problems.push(`--log-reader must be read or stalled, got ${logReader}`);
   const config: SoakConfig = {
     minutes: positive('minutes'),
     rate: positive('rate'),
@@ -84,6 +97,8 @@ export function parseSoakFlags(argv: readonly string[]): ParsedFlags {
     reportEverySeconds: positive('report-every'),
     seed: positive('seed', true),
     server: server as ServerEntryMode,
+    mix,
+    logReader: logReader as LogReader,
     calibrate: values.calibrate,
     out: values.out,
   };

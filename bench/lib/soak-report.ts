@@ -84,6 +84,25 @@ export function summarizeRss(samples: readonly RssSample[], runSeconds: number):
   };
 }
 
+/** The rule for a deny flood (README "Logs"): after a 60 s warm-up, the highest RSS sample within 10% of the lowest. */
+export interface RssFlatness {
+  readonly warmUpSeconds: number;
+  /** The first sample at or after the warm-up. */
+  readonly atWarmUpMiB: number;
+  readonly minMiB: number;
+  readonly maxMiB: number;
+  /** (max / min − 1), in percent. */
+  readonly spreadPct: number;
+}
+
+/** Over the samples taken from `warmUpSeconds` until the load ended (`loadSeconds`). */
+export function rssFlatness(samples: readonly RssSample[], loadSeconds: number, warmUpSeconds = 60): RssFlatness {
+  const after = samples.filter((sample) => sample.t >= warmUpSeconds && sample.t <= loadSeconds + 1).map((sample) => sample.rssMiB);
+  const minMiB = after.length === 0 ? Number.NaN : Math.min(...after);
+  const maxMiB = after.length === 0 ? Number.NaN : Math.max(...after);
+  return { warmUpSeconds, atWarmUpMiB: after[0] ?? Number.NaN, minMiB, maxMiB, spreadPct: (maxMiB / minMiB - 1) * 100 };
+}
+
 const fixed = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 
 export function windowLine(row: WindowRow, changes: number, invalid: number): string {

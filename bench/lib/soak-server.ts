@@ -194,6 +194,19 @@ export class SoakServer {
     }
   }
 
+  /**
+   * Stops reading the server's stdout, as a stalled log pipeline does: this
+   * side's buffer and the pipe fill, and the server's writes then wait.
+   */
+  stallLogs(): void {
+    this.#child.stdout?.pause();
+  }
+
+  /** Reads the server's stdout again (what it kept for stdout arrives now). */
+  resumeLogs(): void {
+    this.#child.stdout?.resume();
+  }
+
   /** VmRSS of the server process, MiB (NaN once it has exited). */
   rssMiB(): number {
     return this.#status('VmRSS');

@@ -6,13 +6,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { createLogger } from '../obs/logger.ts';
+import { createLogger, standardOutput } from '../obs/logger.ts';
 import { audiencePolicyCRDYAML } from '../policy/crd.ts';
 import { startService } from '../server/audience-guard-service.ts';
 import type { KubernetesOptions } from '../server/kubernetes-policies.ts';
 import { PolicyFileError } from '../sources/file-policy-source.ts';
 import { parseServeFlags, SERVE_FLAGS, environmentName } from './serve-flags.ts';
 import { runValidate } from './validate-command.ts';
+
+/** How long a shutdown waits for stdout to take the last log lines before it gives them up. */
+const LOG_FLUSH_AT_EXIT_MS = 2_000;
 
 const USAGE = `usage: audience-guard <command>
 
@@ -57,10 +60,11 @@ async function serve(argv: readonly string[]): Promise<number> {
       return 2;
     }
   }
-  const logger = createLogger(flags.logLevel);
+  const output = standardOutput();
+  const logger = createLogger(flags.logLevel, output);
   let service;
   try {
-    service = await startService({ ...flags, ...(kubernetes === undefined ? {} : { kubernetes }), maxConnectionAgeMs: 5 * 60_000 }, logger);
+    service = await startService({ ...flags, ...(kubernetes === undefined ? {} : { kubernetes }), maxConnectionAgeMs: 5 * 60_000, logBufferDrops: () => output.dropped }, logger);
   } catch (error) {
     if (error instanceof PolicyFileError) {
       for (const problem of error.problems) process.stderr.write(`${problem.origin} ${problem.path}: ${problem.message}\n`);
@@ -78,7 +82,8 @@ async function serve(argv: readonly string[]): Promise<number> {
     process.once('SIGTERM', shutdown);
     process.once('SIGINT', shutdown);
   });
-  logger.flush();
+  // A stdout nobody reads would keep the last lines' write pending, and the process alive, forever.
+  if (!await output.close(LOG_FLUSH_AT_EXIT_MS)) process.exit(0);
   return 0;
 }
 

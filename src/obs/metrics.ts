@@ -4,7 +4,7 @@
  * (result, reason, enforced, state) — never from token or request content.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Reason } from '../core/reasons.ts';
+import { REASONS, type Reason } from '../core/reasons.ts';
 
 export type CheckResult = 'allowed' | 'denied' | 'error';
 
@@ -33,6 +33,14 @@ export class Metrics {
   readonly #tokenCacheHits = this.#tokenCacheLookups.labels('hit');
   readonly #tokenCacheMisses = this.#tokenCacheLookups.labels('miss');
   #tokenCacheSize: () => number = () => 0;
+  #logBufferDrops: () => number = () => 0;
+  #logBufferDropsCounted = 0;
+  /** Suppressed lines not yet added to the counter: counted here on the flood's hot path, added at scrape time. */
+  readonly #suppressedSinceScrape = Object.fromEntries(REASONS.map((reason) => [reason, 0])) as Record<Reason, number>;
+  readonly #logLinesSuppressed: Counter<'reason'> = new Counter({
+    name: 'audience_guard_log_lines_suppressed_total', help: 'Log lines not written: token_rejected lines over --log-rate, by deny reason, and lines of any event dropped because the log writer\'s buffer was full (buffer_full).', labelNames: ['reason'] as const, registers: [this.registry],
+    collect: () => { this.#countSuppressedLines(); },
+  });
   readonly #tokenCacheEntries = new Gauge({
     name: 'audience_guard_token_cache_entries', help: 'Tokens held in the verified-token cache.', registers: [this.registry],
     collect: () => { this.#tokenCacheEntries.set(this.#tokenCacheSize()); },
@@ -42,6 +50,7 @@ export class Metrics {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'audience_guard_' });
     for (const state of POLICY_STATES) this.#policies.set({ state }, 0);
     for (const limit of LIMITS) this.#limitHits.inc({ limit }, 0);
+    for (const reason of [...REASONS, 'buffer_full']) this.#logLinesSuppressed.inc({ reason }, 0);
   }
 
   checkStarted(): void {
@@ -104,6 +113,27 @@ export class Metrics {
   /** Where `audience_guard_token_cache_entries` reads the cache's size at scrape time. */
   tokenCacheSize(read: () => number): void {
     this.#tokenCacheSize = read;
+  }
+
+  /** One token_rejected line suppressed by the log rate limit. */
+  logLineSuppressed(reason: Reason): void {
+    this.#suppressedSinceScrape[reason] += 1;
+  }
+
+  /** Where the `buffer_full` count is read at scrape time: lines the log writer dropped so far. */
+  logBufferDrops(read: () => number): void {
+    this.#logBufferDrops = read;
+  }
+
+  #countSuppressedLines(): void {
+    for (const reason of REASONS) {
+      const count = this.#suppressedSinceScrape[reason];
+      if (count > 0) this.#logLinesSuppressed.inc({ reason }, count);
+      this.#suppressedSinceScrape[reason] = 0;
+    }
+    const dropped = this.#logBufferDrops();
+    if (dropped > this.#logBufferDropsCounted) this.#logLinesSuppressed.inc({ reason: 'buffer_full' }, dropped - this.#logBufferDropsCounted);
+    this.#logBufferDropsCounted = Math.max(dropped, this.#logBufferDropsCounted);
   }
 
   policies(counts: Readonly<Record<PolicyState, number>>): void {

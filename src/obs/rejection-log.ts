@@ -11,10 +11,15 @@
  * Redaction cannot apply here anyway: no field of this record is named
  * `authorization`, `token` or `headers`, and none holds an object; tokens
  * never reach it, only `token_sha256`.
+ *
+ * Lines are rate limited per (policy, reason) (`--log-rate`, log-rate-limiter.ts):
+ * a suppressed line costs a counter increment, not a line, and one
+ * `log_suppressed` line a second says how many were left out while there are any.
  */
 import { pino, type DestinationStream } from 'pino';
 import type { Reason } from '../core/reasons.ts';
 import type { RequestLogFields } from '../envoy/check-request.ts';
+import { LogRateLimiter, type LogRateLimiterOptions } from './log-rate-limiter.ts';
 import { isoTimeOncePerMillisecond, type Logger } from './logger.ts';
 
 /** The fields of a token_rejected line; request fields as in RequestLogFields, absent when the request could not be read. */
@@ -36,16 +41,31 @@ const NOT_ENFORCED = ',"msg":"audience failure not enforced (Permissive)"}\n';
 /** The record's fields in the order they are written (the order of the RejectionRecord a check handler builds). */
 const FIELDS = ['reason', 'enforced', 'policy', 'request_id', 'host', 'method', 'path', 'source', 'token_sha256', 'iss', 'sub', 'client_id', 'aud'] as const satisfies readonly (keyof RejectionRecord)[];
 
+/** The default `--log-rate`: token_rejected lines per second per (policy, reason). */
+export const DEFAULT_LOG_RATE = 50;
+
+export interface RejectionLogOptions {
+  readonly limit?: Partial<LogRateLimiterOptions>;
+  /** Called for each suppressed line (the suppressed-lines counter). */
+  readonly suppressed?: (reason: Reason) => void;
+}
+
 export class RejectionLog {
   readonly #logger: Logger;
+  readonly #limiter: LogRateLimiter;
+  readonly #suppressed: (reason: Reason) => void;
+  /** Writes the summaries while lines are being suppressed; stopped when a second passes without any. */
+  #summaries: ReturnType<typeof setInterval> | undefined;
   readonly #stream: DestinationStream;
   /** `,"service":"audience-guard",…,"event":"token_rejected"`: the bindings serialised once. */
   readonly #middle: string;
   /** `,"time":"…"`, as the logger writes it (built once per millisecond). */
   readonly #time = isoTimeOncePerMillisecond();
 
-  constructor(logger: Logger) {
+  constructor(logger: Logger, options: RejectionLogOptions = {}) {
     this.#logger = logger;
+    this.#limiter = new LogRateLimiter({ linesPerSecond: DEFAULT_LOG_RATE, maxPolicies: 10_001, ...options.limit });
+    this.#suppressed = options.suppressed ?? (() => undefined);
     this.#stream = (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym] as DestinationStream;
     const bindings = JSON.stringify({ ...logger.bindings(), event: 'token_rejected' });
     this.#middle = `,${bindings.slice(1, -1)}`;
@@ -53,11 +73,35 @@ export class RejectionLog {
 
   write(record: RejectionRecord): void {
     if (!this.#logger.isLevelEnabled('warn')) return;
+    if (!this.#limiter.admit(record.policy, record.reason)) {
+      this.#suppressed(record.reason);
+      this.#summaries ??= setInterval(() => { this.#writeSummary(); }, 1000).unref();
+      return;
+    }
     let line = `{"level":"warn"${this.#time()}${this.#middle}`;
     for (const field of FIELDS) {
       const value = record[field];
       if (value !== undefined) line += `,"${field}":${JSON.stringify(value)}`;
     }
     this.#stream.write(line + (record.enforced ? DENIED : NOT_ENFORCED));
+  }
+
+  /** Writes the `log_suppressed` line for what was suppressed since the last one. */
+  #writeSummary(): void {
+    const summary = this.#limiter.takeSummary();
+    if (summary === undefined) {
+      if (this.#limiter.pending === 0) {
+        clearInterval(this.#summaries);
+        this.#summaries = undefined;
+      }
+      return;
+    }
+    this.#logger.warn({
+      event: 'log_suppressed',
+      suppressed: summary.suppressed,
+      by_reason: summary.byReason,
+      by_policy: summary.byPolicy,
+      ...(summary.omitted === 0 ? {} : { by_policy_omitted: summary.omitted }),
+    }, 'token_rejected lines over --log-rate were suppressed');
   }
 }

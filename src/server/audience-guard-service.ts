@@ -60,6 +60,8 @@ export interface ServiceOptions {
   readonly namespaceHosts?: readonly NamespaceHostRule[];
   /** `--log-rate`: rejection log lines per second per (policy, reason). Default 50. */
   readonly logRate?: number;
+  /** Lines the log writer has dropped so far because its buffer was full (StandardOutput.dropped). */
+  readonly logBufferDrops?: () => number;
 }
 
 export interface RunningService {
@@ -106,7 +108,12 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
   const secretFileDirs = options.kubernetes === undefined ? undefined : options.kubernetes.tenantRules?.secretFileDirs ?? [];
   const upstreamTokens = createUpstreamTokens(options, secrets, secretFileDirs, metrics, logger, endpointFetch);
   const environment: CheckEnvironment = { keys, now, maxTokenBytes: options.maxTokenBytes, verifiedTokens, upstreamTokens };
-  const handler = new CheckHandler({ store, environment, metrics, logger, checkTimeoutMs: options.checkTimeoutMs });
+  if (options.logBufferDrops !== undefined) metrics.logBufferDrops(options.logBufferDrops);
+  const handler = new CheckHandler({
+    store, environment, metrics, logger, checkTimeoutMs: options.checkTimeoutMs,
+    ...(options.logRate === undefined ? {} : { logRate: options.logRate }),
+    logRatePolicies: (options.maxPolicies ?? 10_000) + 1,
+  });
   const grpcServer = new AuthorizationGrpcServer(handler, {
     address: options.grpcAddress,
     maxReceiveMessageBytes: options.maxRequestBytes,

@@ -28,6 +28,10 @@ export interface CheckHandlerOptions {
   readonly logger: Logger;
   /** Every Check is answered within this time (SPEC.md 1.1 `--check-timeout`). */
   readonly checkTimeoutMs: number;
+  /** `--log-rate`: token_rejected lines per second per (policy, reason); default 50. */
+  readonly logRate?: number;
+  /** Policies the log rate limit tracks one by one (`--max-policies`, plus one for requests without a policy). */
+  readonly logRatePolicies?: number;
 }
 
 function resultOf(decision: Decision): CheckResult {
@@ -43,7 +47,13 @@ export class CheckHandler {
 
   constructor(options: CheckHandlerOptions) {
     this.#options = options;
-    this.#rejectionLog = new RejectionLog(options.logger);
+    this.#rejectionLog = new RejectionLog(options.logger, {
+      limit: {
+        ...(options.logRate === undefined ? {} : { linesPerSecond: options.logRate }),
+        ...(options.logRatePolicies === undefined ? {} : { maxPolicies: options.logRatePolicies }),
+      },
+      suppressed: (reason) => { options.metrics.logLineSuppressed(reason); },
+    });
   }
 
   get inFlight(): number {

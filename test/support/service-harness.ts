@@ -72,6 +72,9 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       maxTokenBytes: 16_384,
       maxRequestBytes: 1_048_576,
       maxConnectionAgeMs: 60_000,
+      // Tests that read the service's log (the token-leak scans above all) see a line for every
+      // deny; the log rate limit has its own tests.
+      logRate: 1_000_000,
       ...options.service,
     }, logger);
   } catch (error) {

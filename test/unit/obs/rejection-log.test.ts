@@ -1,10 +1,18 @@
 // The token_rejected line (src/obs/rejection-log.ts) is written past pino's
 // generic path for speed, so it must be the line pino would write for the
 // same record: same fields, same order, same level label and bindings — and
-// nothing when warn is not enabled.
+// nothing when warn is not enabled. Beyond the rate limit (--log-rate) lines
+// are counted instead, and a log_suppressed line says how many.
 import { strict as assert } from 'node:assert';
 import { createLogger, type LogLevel } from '../../../src/obs/logger.ts';
 import { RejectionLog, type RejectionRecord } from '../../../src/obs/rejection-log.ts';
+
+/** Resolves once `condition` holds, polling on the event loop. */
+async function eventually(condition: () => boolean, timeoutMs: number): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !condition(); await new Promise((resolve) => setTimeout(resolve, 20))) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+  }
+}
 
 function capture(level: LogLevel): { lines: string[]; logger: ReturnType<typeof createLogger> } {
   const lines: string[] = [];
@@ -61,5 +69,25 @@ describe('token_rejected log line', () => {
       new RejectionLog(logger).write(RECORD);
       assert.deepEqual(lines, [], level);
     }
+  });
+
+  it('attack: a flood of denies must be written up to the rate only, counted beyond it, and summed up in one log_suppressed line', async () => {
+    const { lines, logger } = capture('info');
+    const counted: string[] = [];
+    const log = new RejectionLog(logger, { limit: { linesPerSecond: 3, now: () => 42_000 }, suppressed: (reason) => counted.push(reason) });
+    for (let i = 0; i < 100; i++) log.write(RECORD);
+    for (let i = 0; i < 10; i++) log.write({ ...RECORD, policy: undefined, reason: 'no_policy' });
+    assert.equal(lines.length, 3 + 3);
+    assert.equal(counted.length, 97 + 7);
+    assert.deepEqual(new Set(counted), new Set(['audience_mismatch', 'no_policy']));
+    await eventually(() => lines.length > 6, 5_000);
+    const summary = JSON.parse(lines[6]!) as Record<string, unknown>;
+    assert.deepEqual({ ...summary, time: undefined }, {
+      level: 'warn', time: undefined, service: 'audience-guard', event: 'log_suppressed',
+      suppressed: 104,
+      by_reason: { audience_mismatch: 97, no_policy: 7 },
+      by_policy: [{ policy: 'mcp/weather', reason: 'audience_mismatch', suppressed: 97 }, { reason: 'no_policy', suppressed: 7 }],
+      msg: 'token_rejected lines over --log-rate were suppressed',
+    });
   });
 });
