@@ -12,7 +12,7 @@
 import { createLogger } from '../src/obs/logger.ts';
 import { PolicyStore } from '../src/policy/policy-store.ts';
 import { startService } from '../src/server/audience-guard-service.ts';
-import { KubernetesPolicySource } from '../src/sources/kubernetes-policy-source.ts';
+import { KubernetesPolicySource } from '../src/kubernetes/kubernetes-policy-source.ts';
 import { EnvoyCheckClient } from '../test/support/envoy-check-client.ts';
 import { KubernetesAPIDouble } from '../test/support/kubernetes-api-double.ts';
 

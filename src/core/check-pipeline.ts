@@ -17,8 +17,8 @@ import { signatureVerifies } from './signature.ts';
 import { digestLogId, tokenDigest } from './token-hash.ts';
 import type { UpstreamTokenSource } from './upstream-token-source.ts';
 import type { VerifiedTokenCache } from './verified-token-cache.ts';
-import type { PolicySnapshot } from '../policy/policy-snapshot.ts';
-import type { RuntimePolicy } from '../policy/runtime-policy.ts';
+import type { PolicySnapshot } from './policy-snapshot.ts';
+import type { RuntimePolicy } from './runtime-policy.ts';
 
 export interface CheckEnvironment {
   readonly keys: KeyResolver;

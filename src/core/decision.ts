@@ -3,7 +3,7 @@
  * a log line and metric increments; the core itself never does.
  */
 import type { Reason } from './reasons.ts';
-import type { RuntimePolicy } from '../policy/runtime-policy.ts';
+import type { RuntimePolicy } from './runtime-policy.ts';
 
 /** Claims of a token whose signature verified; safe to log (SPEC.md 3). */
 export interface VerifiedPrincipal {

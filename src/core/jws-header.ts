@@ -8,7 +8,7 @@
  */
 import type { Reason } from './reasons.ts';
 import { typeAccepted } from './token-profile.ts';
-import type { RuntimeIssuer } from '../policy/runtime-policy.ts';
+import type { RuntimeIssuer } from './runtime-policy.ts';
 
 export type HeaderVerdict = 'ok' | Extract<Reason, 'malformed_token' | 'unsupported_token_type' | 'disallowed_algorithm'>;
 

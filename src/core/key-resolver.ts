@@ -3,7 +3,7 @@
  * Implemented by src/keys/issuer-key-store.ts.
  */
 import type { KeyObject } from 'node:crypto';
-import type { RuntimeIssuer } from '../policy/runtime-policy.ts';
+import type { RuntimeIssuer } from './runtime-policy.ts';
 
 export type KeyLookup =
   | { readonly kind: 'key'; readonly key: KeyObject | Uint8Array }

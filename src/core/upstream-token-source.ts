@@ -4,7 +4,7 @@
  * token is handed over only as the RFC 8693 subject token; it is never the
  * upstream credential.
  */
-import type { RuntimePolicy } from '../policy/runtime-policy.ts';
+import type { RuntimePolicy } from './runtime-policy.ts';
 
 export type UpstreamTokenResult =
   | { readonly kind: 'token'; readonly accessToken: string }

@@ -14,7 +14,7 @@
 import { wwwAuthenticate } from '../core/challenge.ts';
 import type { Decision, UpstreamCredential } from '../core/decision.ts';
 import { REASON_TABLE, type Reason } from '../core/reasons.ts';
-import type { RuntimePolicy } from '../policy/runtime-policy.ts';
+import type { RuntimePolicy } from '../core/runtime-policy.ts';
 import type { CheckResponse, DeniedHttpResponse, HeaderValueOption, OkHttpResponse, Struct } from './proto.ts';
 
 const OK = 0;

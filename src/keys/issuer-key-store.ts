@@ -5,8 +5,8 @@
  * Only the issuer the token names (and the policy trusts) is ever consulted.
  */
 import type { KeyLookup, KeyResolver } from '../core/key-resolver.ts';
-import type { PolicySnapshot } from '../policy/policy-snapshot.ts';
-import type { RuntimeIssuer } from '../policy/runtime-policy.ts';
+import type { PolicySnapshot } from '../core/policy-snapshot.ts';
+import type { RuntimeIssuer } from '../core/runtime-policy.ts';
 import { IssuerKeySet, type KeySetOptions, type KeySetRefresh } from './issuer-key-set.ts';
 
 export const DEFAULT_KEY_SET_OPTIONS: KeySetOptions = Object.freeze({

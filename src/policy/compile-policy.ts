@@ -6,7 +6,7 @@
 import { canonicalAudience } from '../core/audience.ts';
 import { DEFAULT_ALGORITHMS } from '../core/algorithms.ts';
 import type { AudiencePolicyDocument, UpstreamSpec } from './policy-schema.ts';
-import type { ClientSecretSource, RuntimeIssuer, RuntimePolicy, RuntimeUpstream } from './runtime-policy.ts';
+import type { ClientSecretSource, RuntimeIssuer, RuntimePolicy, RuntimeUpstream } from '../core/runtime-policy.ts';
 import { protectedResourceMetadata } from './protected-resource-metadata.ts';
 
 export const DEFAULT_NAMESPACE = 'default';

@@ -4,7 +4,7 @@
  * or else the host of `spec.resource` (the default), so leaving `hosts` out
  * claims nothing more. A namespace the rule does not list owns no host. No
  * rule at all: nothing to check here; hosts then go to the namespace with the
- * oldest claim (src/policy/host-ownership.ts).
+ * oldest claim (src/core/host-ownership.ts).
  *
  * The message names only the policy's own namespace and its own patterns,
  * never another namespace's.

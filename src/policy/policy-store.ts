@@ -5,8 +5,8 @@
  */
 import { compilePolicy } from './compile-policy.ts';
 import type { ParsedPolicyDocument } from './policy-documents.ts';
-import { PolicySnapshot, type PolicySnapshotOptions } from './policy-snapshot.ts';
-import type { RuntimePolicy } from './runtime-policy.ts';
+import { PolicySnapshot, type PolicySnapshotOptions } from '../core/policy-snapshot.ts';
+import type { RuntimePolicy } from '../core/runtime-policy.ts';
 
 export interface PolicyUpdate {
   readonly snapshot: PolicySnapshot;

@@ -20,7 +20,7 @@
 import { Ajv } from 'ajv';
 import { DEFAULT_NAMESPACE, metadataPathFor, normalisePrefix, type CompileContext } from './compile-policy.ts';
 import { LIMITS, PolicySpecSchema } from './policy-schema.ts';
-import type { RuntimePolicy } from './runtime-policy.ts';
+import type { RuntimePolicy } from '../core/runtime-policy.ts';
 
 export interface PlaceholderContext extends CompileContext {
   /** The operator's host-ownership rule for the object's namespace (lower-case host or pattern). */

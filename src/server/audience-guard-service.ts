@@ -7,7 +7,7 @@
  *   - Kubernetes: the listeners start at once (probes must answer), and turn
  *     SERVING after the first complete list of every watched namespace.
  */
-import { serviceTokenCache } from '../cache/service-token-cache.ts';
+import { createVerifiedTokens } from './verified-tokens.ts';
 import { createUpstreamTokens } from './upstream-tokens.ts';
 import type { CheckEnvironment } from '../core/check-pipeline.ts';
 import { DEFAULT_KEY_SET_OPTIONS, IssuerKeyStore } from '../keys/issuer-key-store.ts';
@@ -21,7 +21,7 @@ import { AdminServer } from './admin-server.ts';
 import { CheckHandler } from './check-handler.ts';
 import { policyCounts } from './policy-counts.ts';
 import { AuthorizationGrpcServer } from './grpc-server.ts';
-import type { KubernetesOptions, KubernetesPolicies } from './kubernetes-policies.ts';
+import type { KubernetesOptions, KubernetesPolicies } from '../kubernetes/kubernetes-policies.ts';
 
 export interface ServiceOptions {
   /** Policy files or folders; used when `kubernetes` is not given. */
@@ -98,7 +98,7 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
   let stopping = false;
 
   const now = options.now ?? (() => Date.now() / 1000);
-  const verifiedTokens = serviceTokenCache(options.tokenCacheSize ?? 10_000, { store, keys, metrics, now });
+  const verifiedTokens = createVerifiedTokens(options.tokenCacheSize ?? 10_000, { store, keys, metrics, now });
   // The Kubernetes client (~20 MiB of heap, ~55 MiB of RSS) is loaded only when
   // policies come from the API; file mode never needs it.
   const secrets = options.kubernetes === undefined
@@ -193,7 +193,7 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
 
   const kubernetes = options.kubernetes === undefined
     ? undefined
-    : (await import('./kubernetes-policies.ts')).startKubernetesPolicies(options.kubernetes, store, keys, logger);
+    : (await import('../kubernetes/kubernetes-policies.ts')).startKubernetesPolicies(options.kubernetes, store, keys, logger);
 
   return {
     grpcPort,

@@ -19,7 +19,7 @@ import type { Logger } from '../obs/logger.ts';
 import type { CheckResult, Metrics } from '../obs/metrics.ts';
 import { RejectionLog } from '../obs/rejection-log.ts';
 import type { PolicyStore } from '../policy/policy-store.ts';
-import type { RuntimePolicy } from '../policy/runtime-policy.ts';
+import type { RuntimePolicy } from '../core/runtime-policy.ts';
 
 export interface CheckHandlerOptions {
   readonly store: PolicyStore;

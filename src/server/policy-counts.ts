@@ -8,7 +8,7 @@
  * plus `rejected`, the refused documents that put nothing into the snapshot.
  */
 import type { PolicyState } from '../obs/metrics.ts';
-import type { PolicySnapshot } from '../policy/policy-snapshot.ts';
+import type { PolicySnapshot } from '../core/policy-snapshot.ts';
 
 export function policyCounts(snapshot: PolicySnapshot, stale: ReadonlySet<string>, rejected: number): Record<PolicyState, number> {
   const conflicted = new Set(snapshot.conflicts.map((conflict) => conflict.policy.id));

@@ -14,7 +14,7 @@
 import { readFile } from 'node:fs/promises';
 import type { SecretReader } from '../kubernetes/secret-reader.ts';
 import { confinedPath, namespaceSecretFolders } from '../policy/secret-file-scope.ts';
-import type { ClientSecretSource } from '../policy/runtime-policy.ts';
+import type { ClientSecretSource } from '../core/runtime-policy.ts';
 import { OutsideAllowedFolderError, readConfinedFile } from './confined-file.ts';
 
 export class ClientSecretUnavailableError extends Error {

@@ -7,7 +7,7 @@
  * change to the upstream block, or a re-created policy, gets a fresh token.
  */
 import { createHash } from 'node:crypto';
-import type { RuntimePolicy, RuntimeUpstream } from '../policy/runtime-policy.ts';
+import type { RuntimePolicy, RuntimeUpstream } from '../core/runtime-policy.ts';
 
 /** Digests by compiled (frozen) upstream object: computed once per policy change. */
 const digests = new WeakMap<RuntimeUpstream, string>();

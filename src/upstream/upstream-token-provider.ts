@@ -13,7 +13,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { UpstreamTokenResult, UpstreamTokenSource } from '../core/upstream-token-source.ts';
-import type { RuntimePolicy } from '../policy/runtime-policy.ts';
+import type { RuntimePolicy } from '../core/runtime-policy.ts';
 import type { ClientSecretResolver } from './client-secret-resolver.ts';
 import type { IssuedToken, TokenEndpointClient } from './token-endpoint-client.ts';
 import { upstreamCacheKey } from './upstream-cache-key.ts';

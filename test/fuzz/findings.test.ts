@@ -16,7 +16,7 @@ import { IssuerKeySet } from '../../src/keys/issuer-key-set.ts';
 import { DEFAULT_KEY_SET_OPTIONS } from '../../src/keys/issuer-key-store.ts';
 import { createLogger } from '../../src/obs/logger.ts';
 import { compilePolicy } from '../../src/policy/compile-policy.ts';
-import { PolicySnapshot } from '../../src/policy/policy-snapshot.ts';
+import { PolicySnapshot } from '../../src/core/policy-snapshot.ts';
 import { PolicyStore } from '../../src/policy/policy-store.ts';
 import { validatePolicy } from '../../src/policy/validate-policy.ts';
 import { startService } from '../../src/server/audience-guard-service.ts';
@@ -145,7 +145,7 @@ describe('fuzz findings', function () {
   //   - file source at start: `serve` fails "cannot start: Spread syntax…" (exit 1);
   //     on a reload the error is logged as "policy files unreadable";
   //   - Kubernetes source: PolicyStore.replace throws inside the rebuild timer
-  //     (src/sources/kubernetes-policy-source.ts), an uncaught exception that
+  //     (src/kubernetes/kubernetes-policy-source.ts), an uncaught exception that
   //     ends the process; the object stays, so every replica crash-loops. Anyone
   //     who may create an AudiencePolicy in one watched namespace takes down the
   //     check for every protected service (Envoy then denies everything).

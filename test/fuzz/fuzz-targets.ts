@@ -29,7 +29,7 @@ import { checkResponseFor } from '../../src/envoy/check-response.ts';
 import type { CheckRequest } from '../../src/envoy/proto.ts';
 import { compilePolicy } from '../../src/policy/compile-policy.ts';
 import { readPolicyStream } from '../../src/policy/policy-documents.ts';
-import { PolicySnapshot } from '../../src/policy/policy-snapshot.ts';
+import { PolicySnapshot } from '../../src/core/policy-snapshot.ts';
 import { validatePolicy } from '../../src/policy/validate-policy.ts';
 import { stringify } from 'yaml';
 import { checkRequest } from '../support/envoy-check-client.ts';

@@ -25,7 +25,7 @@ import { LRUVerifiedTokenCache } from '../../src/cache/verified-token-cache.ts';
 import type { CheckEnvironment } from '../../src/core/check-pipeline.ts';
 import { IssuerKeyStore } from '../../src/keys/issuer-key-store.ts';
 import { compilePolicy } from '../../src/policy/compile-policy.ts';
-import { PolicySnapshot } from '../../src/policy/policy-snapshot.ts';
+import { PolicySnapshot } from '../../src/core/policy-snapshot.ts';
 import type { AudiencePolicyDocument } from '../../src/policy/policy-schema.ts';
 import { unsignedToken } from '../support/authorization-server.ts';
 import { decodeSegmentJSON, type SeededRandom } from '../support/mutation-fuzzer.ts';

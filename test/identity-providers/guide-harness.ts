@@ -20,8 +20,8 @@ import { selectJWK, type PublicJWK } from '../../src/keys/jwk-selection.ts';
 import { compilePolicy } from '../../src/policy/compile-policy.ts';
 import { readPolicyStream } from '../../src/policy/policy-documents.ts';
 import type { AudiencePolicyDocument } from '../../src/policy/policy-schema.ts';
-import { PolicySnapshot } from '../../src/policy/policy-snapshot.ts';
-import type { RuntimeIssuer } from '../../src/policy/runtime-policy.ts';
+import { PolicySnapshot } from '../../src/core/policy-snapshot.ts';
+import type { RuntimeIssuer } from '../../src/core/runtime-policy.ts';
 import { REPO_ROOT } from '../support/helm.ts';
 
 /** The clock every guide test decides at (seconds). */

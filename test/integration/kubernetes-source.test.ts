@@ -10,7 +10,7 @@ import { Watch } from '@kubernetes/client-node';
 import { Backoff } from '../../src/kubernetes/backoff.ts';
 import { ListWatch } from '../../src/kubernetes/list-watch.ts';
 import { PolicyStore } from '../../src/policy/policy-store.ts';
-import { KubernetesPolicySource, type ObservedPolicy } from '../../src/sources/kubernetes-policy-source.ts';
+import { KubernetesPolicySource, type ObservedPolicy } from '../../src/kubernetes/kubernetes-policy-source.ts';
 import { KubernetesAPIDouble } from '../support/kubernetes-api-double.ts';
 import { eventually } from '../support/service-harness.ts';
 

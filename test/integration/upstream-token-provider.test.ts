@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { compilePolicy } from '../../src/policy/compile-policy.ts';
 import { validatePolicy } from '../../src/policy/validate-policy.ts';
-import type { RuntimePolicy } from '../../src/policy/runtime-policy.ts';
+import type { RuntimePolicy } from '../../src/core/runtime-policy.ts';
 import { ClientSecretResolver } from '../../src/upstream/client-secret-resolver.ts';
 import { TokenEndpointClient } from '../../src/upstream/token-endpoint-client.ts';
 import { UpstreamTokenProvider } from '../../src/upstream/upstream-token-provider.ts';

@@ -2,7 +2,7 @@
 // its compiled runtime form. Tests override only the fields a rule is about.
 import { compilePolicy } from '../../src/policy/compile-policy.ts';
 import type { AudiencePolicyDocument, AudiencePolicySpec } from '../../src/policy/policy-schema.ts';
-import type { RuntimePolicy } from '../../src/policy/runtime-policy.ts';
+import type { RuntimePolicy } from '../../src/core/runtime-policy.ts';
 
 export const RESOURCE = 'https://mcp.example.com/mcp';
 export const ISSUER = 'https://idp.example.com/realms/mcp';

@@ -13,8 +13,8 @@ import type { Decision } from '../../../src/core/decision.ts';
 import type { KeyLookup, KeyResolver } from '../../../src/core/key-resolver.ts';
 import { tokenDigest } from '../../../src/core/token-hash.ts';
 import type { AudiencePolicySpec } from '../../../src/policy/policy-schema.ts';
-import { PolicySnapshot } from '../../../src/policy/policy-snapshot.ts';
-import type { RuntimeIssuer } from '../../../src/policy/runtime-policy.ts';
+import { PolicySnapshot } from '../../../src/core/policy-snapshot.ts';
+import type { RuntimeIssuer } from '../../../src/core/runtime-policy.ts';
 import { padBitMask, padBitSpellings, withPadBits, withSegment } from '../../support/base64url-spellings.ts';
 import { ISSUER, RESOURCE, runtimePolicy } from '../policy-fixtures.ts';
 

@@ -13,8 +13,8 @@ import type { Reason } from '../../../src/core/reasons.ts';
 import { parseCheckRequest } from '../../../src/envoy/check-request.ts';
 import { checkResponseFor } from '../../../src/envoy/check-response.ts';
 import type { AudiencePolicySpec } from '../../../src/policy/policy-schema.ts';
-import { PolicySnapshot } from '../../../src/policy/policy-snapshot.ts';
-import type { RuntimeIssuer, RuntimePolicy } from '../../../src/policy/runtime-policy.ts';
+import { PolicySnapshot } from '../../../src/core/policy-snapshot.ts';
+import type { RuntimeIssuer, RuntimePolicy } from '../../../src/core/runtime-policy.ts';
 import { referenceMatches } from '../audience-reference.ts';
 import { ISSUER, RESOURCE, runtimePolicy } from '../policy-fixtures.ts';
 

@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { checkHeader } from '../../../src/core/jws-header.ts';
 import type { TokenProfile } from '../../../src/core/token-profile.ts';
-import type { RuntimeIssuer } from '../../../src/policy/runtime-policy.ts';
+import type { RuntimeIssuer } from '../../../src/core/runtime-policy.ts';
 
 function issuer(profile: TokenProfile, algorithms: readonly string[] = ['RS256', 'ES256']): RuntimeIssuer {
   return { issuer: 'https://idp.example.com', jwksUri: undefined, algorithms, profile, keySetId: 'test' };

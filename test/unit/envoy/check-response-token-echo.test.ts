@@ -13,7 +13,7 @@ import { REASONS, type Reason } from '../../../src/core/reasons.ts';
 import { digestLogId, tokenDigest } from '../../../src/core/token-hash.ts';
 import { checkResponseFor } from '../../../src/envoy/check-response.ts';
 import type { CheckResponse } from '../../../src/envoy/proto.ts';
-import { PolicySnapshot } from '../../../src/policy/policy-snapshot.ts';
+import { PolicySnapshot } from '../../../src/core/policy-snapshot.ts';
 import { padBitSpellings, withSegment } from '../../support/base64url-spellings.ts';
 import { ISSUER, RESOURCE, runtimePolicy } from '../policy-fixtures.ts';
 

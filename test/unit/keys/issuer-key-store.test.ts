@@ -5,8 +5,8 @@ import { strict as assert } from 'node:assert';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { KeySetRefresh } from '../../../src/keys/issuer-key-set.ts';
 import { IssuerKeyStore } from '../../../src/keys/issuer-key-store.ts';
-import { PolicySnapshot } from '../../../src/policy/policy-snapshot.ts';
-import type { RuntimeIssuer, RuntimePolicy } from '../../../src/policy/runtime-policy.ts';
+import { PolicySnapshot } from '../../../src/core/policy-snapshot.ts';
+import type { RuntimeIssuer, RuntimePolicy } from '../../../src/core/runtime-policy.ts';
 import { runtimePolicy } from '../policy-fixtures.ts';
 import { eventually, json, startLocalServer, type LocalServer } from './local-http.ts';
 

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { guardedFetch } from '../../../src/net/endpoint-guard.ts';
 import { isForbiddenAddress } from '../../../src/net/forbidden-address.ts';
-import type { RuntimeUpstream } from '../../../src/policy/runtime-policy.ts';
+import type { RuntimeUpstream } from '../../../src/core/runtime-policy.ts';
 import { TokenEndpointClient, TokenEndpointError } from '../../../src/upstream/token-endpoint-client.ts';
 import { startConnectionCounter, startTLSServer, TEST_CA, type ConnectionCounter, type TLSServer } from '../../support/local-endpoints.ts';
 

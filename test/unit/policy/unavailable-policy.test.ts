@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { decide, type CheckEnvironment } from '../../../src/core/check-pipeline.ts';
 import type { HttpRequestView } from '../../../src/core/http-request.ts';
-import { PolicySnapshot } from '../../../src/policy/policy-snapshot.ts';
+import { PolicySnapshot } from '../../../src/core/policy-snapshot.ts';
 import { unavailablePolicy, type PlaceholderContext } from '../../../src/policy/unavailable-policy.ts';
 import { runtimePolicy } from '../policy-fixtures.ts';
 

@@ -2,7 +2,7 @@
 // one state — a placeholder is not "accepted", nor is an object serving an
 // older generation than its latest.
 import { strict as assert } from 'node:assert';
-import { PolicySnapshot } from '../../../src/policy/policy-snapshot.ts';
+import { PolicySnapshot } from '../../../src/core/policy-snapshot.ts';
 import { unavailablePolicy } from '../../../src/policy/unavailable-policy.ts';
 import { policyCounts } from '../../../src/server/policy-counts.ts';
 import { runtimePolicy } from '../policy-fixtures.ts';

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ClientSecretSource } from '../../../src/policy/runtime-policy.ts';
+import type { ClientSecretSource } from '../../../src/core/runtime-policy.ts';
 import { ClientSecretResolver, ClientSecretUnavailableError } from '../../../src/upstream/client-secret-resolver.ts';
 import { assertNeverRead } from '../../support/file-reads.ts';
 

@@ -6,7 +6,7 @@
  * any older one still queued.
  */
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import type { KubernetesObject } from '../kubernetes/kubernetes-object.ts';
+import type { KubernetesObject } from './kubernetes-object.ts';
 import { API_GROUP, API_VERSION } from '../policy/policy-schema.ts';
 import { desiredStatus, statusEquals, type PolicyObservation, type PolicyStatus } from './policy-conditions.ts';
 

@@ -4,8 +4,8 @@
 // whatever their path prefixes or wildcards — RFC 9728 metadata included.
 import { strict as assert } from 'node:assert';
 import type { HttpRequestView } from '../../../src/core/http-request.ts';
-import { PolicySnapshot } from '../../../src/policy/policy-snapshot.ts';
-import type { RuntimePolicy } from '../../../src/policy/runtime-policy.ts';
+import { PolicySnapshot } from '../../../src/core/policy-snapshot.ts';
+import type { RuntimePolicy } from '../../../src/core/runtime-policy.ts';
 import { runtimePolicy } from '../policy-fixtures.ts';
 
 function request(host: string, path: string, method = 'POST'): HttpRequestView {

@@ -3,9 +3,9 @@
 // never named — neither the winner of a conflict nor the policy sharing an audience.
 import { strict as assert } from 'node:assert';
 import type { IssuerKeyStore } from '../../../src/keys/issuer-key-store.ts';
-import { PolicySnapshot } from '../../../src/policy/policy-snapshot.ts';
-import { observationsFor } from '../../../src/server/kubernetes-policies.ts';
-import { desiredStatus } from '../../../src/status/policy-conditions.ts';
+import { PolicySnapshot } from '../../../src/core/policy-snapshot.ts';
+import { observationsFor } from '../../../src/kubernetes/kubernetes-policies.ts';
+import { desiredStatus } from '../../../src/kubernetes/policy-conditions.ts';
 import { runtimePolicy } from '../policy-fixtures.ts';
 
 const noKeys = { keySet: () => undefined } as unknown as IssuerKeyStore;

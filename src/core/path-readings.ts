@@ -4,7 +4,7 @@
  * routes the request behind it may decode, normalise or fold it first: then
  * `/admin;x` or `/ADMIN` could reach the `/admin` handler while the raw
  * spelling selected a laxer policy. The snapshot compares the policy each
- * reading selects with the one the raw spelling selects (src/policy/policy-snapshot.ts).
+ * reading selects with the one the raw spelling selects (src/core/policy-snapshot.ts).
  *
  * A reading is the raw path after any combination of the transforms below,
  * each applied any number of times, until nothing changes — so double

@@ -2,11 +2,11 @@
  * The routing tables of one snapshot: per host pattern, the path-prefix routes
  * and RFC 9728 metadata paths of the policies claiming it, and the policies
  * that lose a host and prefix to an older one. Built once per snapshot; read
- * on every request by `matchRoute` (src/policy/route-match.ts).
+ * on every request by `matchRoute` (src/core/route-match.ts).
  *
  * When hosts belong to namespaces (Kubernetes mode), the tables still hold
  * every namespace's routes: which namespace serves a host is decided per
- * request from the candidate tables (src/policy/host-ownership.ts), and only
+ * request from the candidate tables (src/core/host-ownership.ts), and only
  * its routes are matched. Path conflicts are then counted within a namespace.
  */
 import { foldCase } from './path-readings.ts';

@@ -7,15 +7,15 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { IssuerKeyStore } from '../keys/issuer-key-store.ts';
-import { LeaseLeaderElection } from '../kubernetes/lease-leader-election.ts';
+import { LeaseLeaderElection } from './lease-leader-election.ts';
 import type { Logger } from '../obs/logger.ts';
-import type { PolicySnapshot } from '../policy/policy-snapshot.ts';
+import type { PolicySnapshot } from '../core/policy-snapshot.ts';
 import type { PolicyStore } from '../policy/policy-store.ts';
-import type { RuntimePolicy } from '../policy/runtime-policy.ts';
+import type { RuntimePolicy } from '../core/runtime-policy.ts';
 import type { TenantRuleOptions } from '../policy/tenant-rules.ts';
-import { KubernetesPolicySource, type ObservedPolicy, type StandIn } from '../sources/kubernetes-policy-source.ts';
-import type { IssuerKeyState, PolicyObservation } from '../status/policy-conditions.ts';
-import { StatusWriter, type StatusTarget } from '../status/status-writer.ts';
+import { KubernetesPolicySource, type ObservedPolicy, type StandIn } from './kubernetes-policy-source.ts';
+import type { IssuerKeyState, PolicyObservation } from './policy-conditions.ts';
+import { StatusWriter, type StatusTarget } from './status-writer.ts';
 
 export interface KubernetesOptions {
   readonly config: KubeConfig;

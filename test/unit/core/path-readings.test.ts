@@ -4,7 +4,7 @@
 // nothing changes, and bounded.
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { foldCase, mayReadDifferently, MAX_PATH_READINGS, MAX_READING_CHARACTERS, PATH_TRANSFORMS, pathReadings, removeDotSegments } from '../../../src/policy/path-readings.ts';
+import { foldCase, mayReadDifferently, MAX_PATH_READINGS, MAX_READING_CHARACTERS, PATH_TRANSFORMS, pathReadings, removeDotSegments } from '../../../src/core/path-readings.ts';
 
 const readingsOf = (path: string): readonly string[] => pathReadings(path).readings;
 

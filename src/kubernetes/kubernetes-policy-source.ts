@@ -2,7 +2,7 @@
  * Policies from AudiencePolicy custom resources, watched through the
  * Kubernetes API (SPEC.md 1.1 without `--policy-file`). One list+watch per
  * watched namespace (or one for all). Every change compiles a new snapshot
- * from the current set. Each object is judged alone (src/sources/last-good-policies.ts):
+ * from the current set. Each object is judged alone (src/kubernetes/last-good-policies.ts):
  * a refused update keeps the object's last accepted version serving, or holds
  * its claims closed, while the others keep working; the reasons are kept for
  * its status. The first snapshot is built only once every namespace has
@@ -10,14 +10,14 @@
  * the API is unreachable, the last snapshot keeps serving.
  */
 import { CustomObjectsApi, Watch, type KubeConfig } from '@kubernetes/client-node';
-import { ListWatch, type ListResult } from '../kubernetes/list-watch.ts';
-import type { KubernetesObject } from '../kubernetes/kubernetes-object.ts';
+import { ListWatch, type ListResult } from './list-watch.ts';
+import type { KubernetesObject } from './kubernetes-object.ts';
 import { hostPatternCovers } from '../policy/namespace-hosts.ts';
 import { API_GROUP, API_VERSION } from '../policy/policy-schema.ts';
 import type { PolicyStore } from '../policy/policy-store.ts';
 import { DEFAULT_TENANT_RULE_OPTIONS, tenantProblems, type TenantRuleOptions } from '../policy/tenant-rules.ts';
 import { validatePolicy, type PolicyValidation } from '../policy/validate-policy.ts';
-import type { Backoff } from '../kubernetes/backoff.ts';
+import type { Backoff } from './backoff.ts';
 import { LastGoodPolicies, type ObservedPolicy } from './last-good-policies.ts';
 
 export type { ObservedPolicy, StandIn } from './last-good-policies.ts';

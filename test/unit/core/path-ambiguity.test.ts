@@ -5,9 +5,9 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import type { HttpRequestView } from '../../../src/core/http-request.ts';
-import { foldCase, pathReadings } from '../../../src/policy/path-readings.ts';
-import { PolicySnapshot, prefixMatches } from '../../../src/policy/policy-snapshot.ts';
-import type { RuntimePolicy } from '../../../src/policy/runtime-policy.ts';
+import { foldCase, pathReadings } from '../../../src/core/path-readings.ts';
+import { PolicySnapshot, prefixMatches } from '../../../src/core/policy-snapshot.ts';
+import type { RuntimePolicy } from '../../../src/core/runtime-policy.ts';
 import { runtimePolicy } from '../policy-fixtures.ts';
 
 const HOST = 'mcp.example.com';

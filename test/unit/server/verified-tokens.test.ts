@@ -1,9 +1,9 @@
-// The running service's cache (src/cache/service-token-cache.ts): off at size
+// The running service's cache (src/server/verified-tokens.ts): off at size
 // 0; emptied by every policy snapshot and by every refresh that changed an
 // issuer's keys (not by one that found the same keys, nor by a failed one);
 // its lookups and size visible in the metrics.
 import { strict as assert } from 'node:assert';
-import { serviceTokenCache } from '../../../src/cache/service-token-cache.ts';
+import { createVerifiedTokens } from '../../../src/server/verified-tokens.ts';
 import { tokenDigest } from '../../../src/core/token-hash.ts';
 import type { KeySetRefresh } from '../../../src/keys/issuer-key-set.ts';
 import { Metrics } from '../../../src/obs/metrics.ts';
@@ -26,8 +26,8 @@ describe('the service\'s verified-token cache', () => {
     metrics = new Metrics({ defaultMetrics: false });
   });
 
-  function filled(): NonNullable<ReturnType<typeof serviceTokenCache>> {
-    const cache = serviceTokenCache(10, { store, keys, metrics, now: () => NOW });
+  function filled(): NonNullable<ReturnType<typeof createVerifiedTokens>> {
+    const cache = createVerifiedTokens(10, { store, keys, metrics, now: () => NOW });
     assert.ok(cache !== undefined);
     cache.lookup(tokenDigest('a.b.c'), 0).remember(ENTRY, NOW + 300);
     assert.equal(cache.size, 1);
@@ -35,7 +35,7 @@ describe('the service\'s verified-token cache', () => {
   }
 
   it('is off at size 0', () => {
-    assert.equal(serviceTokenCache(0, { store, keys, metrics, now: () => NOW }), undefined);
+    assert.equal(createVerifiedTokens(0, { store, keys, metrics, now: () => NOW }), undefined);
   });
 
   it('must be emptied by every new policy snapshot', () => {

@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import type { KubernetesObject } from '../../../src/kubernetes/kubernetes-object.ts';
 import type { PolicyValidation } from '../../../src/policy/validate-policy.ts';
 import { validatePolicy } from '../../../src/policy/validate-policy.ts';
-import { LastGoodPolicies } from '../../../src/sources/last-good-policies.ts';
+import { LastGoodPolicies } from '../../../src/kubernetes/last-good-policies.ts';
 import { policySpec } from '../policy-fixtures.ts';
 
 let version = 0;

@@ -6,12 +6,12 @@
 import type { IssuerKeyStore } from '../keys/issuer-key-store.ts';
 import type { Metrics } from '../obs/metrics.ts';
 import type { PolicyStore } from '../policy/policy-store.ts';
-import { LRUVerifiedTokenCache } from './verified-token-cache.ts';
+import { LRUVerifiedTokenCache } from '../cache/verified-token-cache.ts';
 
 /** Memory bound per configured entry: typical tokens hit the entry bound first, unusually large ones this one. */
 export const TOKEN_CACHE_BYTES_PER_ENTRY = 2048;
 
-export interface ServiceTokenCacheParts {
+export interface VerifiedTokensParts {
   readonly store: Pick<PolicyStore, 'onUpdate'>;
   readonly keys: Pick<IssuerKeyStore, 'onRefresh'>;
   readonly metrics: Pick<Metrics, 'tokenCacheLookup' | 'tokenCacheSize' | 'limitHit'>;
@@ -19,7 +19,7 @@ export interface ServiceTokenCacheParts {
   readonly now: () => number;
 }
 
-export function serviceTokenCache(maxEntries: number, parts: ServiceTokenCacheParts): LRUVerifiedTokenCache | undefined {
+export function createVerifiedTokens(maxEntries: number, parts: VerifiedTokensParts): LRUVerifiedTokenCache | undefined {
   if (maxEntries === 0) return undefined;
   const cache = new LRUVerifiedTokenCache({
     maxEntries,

@@ -3,7 +3,7 @@
  * Wire objects (CRD, YAML) never reach the core: src/policy/compile-policy.ts
  * validates them and precomputes everything here once per change.
  */
-import type { TokenProfile } from '../core/token-profile.ts';
+import type { TokenProfile } from './token-profile.ts';
 
 export type PolicyMode = 'Strict' | 'Permissive';
 

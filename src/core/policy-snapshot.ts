@@ -10,13 +10,13 @@
  * reported as conflicts.
  *
  * With `namespaceOwnsHosts` (Kubernetes mode), a host is served by one
- * namespace only, the one with the oldest claim on it (src/policy/host-ownership.ts).
+ * namespace only, the one with the oldest claim on it (src/core/host-ownership.ts).
  *
  * A selection is `ambiguous` when another common reading of the path
- * (src/policy/path-readings.ts) selects a different policy: what routes the
+ * (src/core/path-readings.ts) selects a different policy: what routes the
  * request behind the proxy might read the path that way, so it must be denied.
  */
-import type { HttpRequestView } from '../core/http-request.ts';
+import type { HttpRequestView } from './http-request.ts';
 import { findAudienceOverlaps, type AudienceOverlap } from './audience-overlaps.ts';
 import { buildHostTables, olderFirst, type HostRoutes, type PolicyConflict } from './host-routes.ts';
 import { matchMetadata, matchPrefix, matchRoute } from './route-match.ts';

@@ -5,8 +5,8 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import type { HttpRequestView } from '../../../src/core/http-request.ts';
-import { PolicySnapshot, prefixMatches } from '../../../src/policy/policy-snapshot.ts';
-import type { RuntimePolicy } from '../../../src/policy/runtime-policy.ts';
+import { PolicySnapshot, prefixMatches } from '../../../src/core/policy-snapshot.ts';
+import type { RuntimePolicy } from '../../../src/core/runtime-policy.ts';
 import { runtimePolicy } from '../policy-fixtures.ts';
 
 function request(host: string, path: string, options: { method?: string; policyReference?: string } = {}): HttpRequestView {

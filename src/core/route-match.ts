@@ -1,5 +1,5 @@
 /**
- * Matching one path against the routing tables of a host (src/policy/host-routes.ts):
+ * Matching one path against the routing tables of a host (src/core/host-routes.ts):
  * the metadata path for GET/HEAD first, then the longest path prefix of the
  * most specific host pattern, at a segment boundary.
  */

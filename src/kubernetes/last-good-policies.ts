@@ -13,10 +13,10 @@
  * "Refused" covers every verdict of the validator and the tenant rules alike.
  * A deleted object is forgotten; a re-created one has a new uid and starts afresh.
  */
-import type { KubernetesObject } from '../kubernetes/kubernetes-object.ts';
+import type { KubernetesObject } from './kubernetes-object.ts';
 import type { AudiencePolicyDocument } from '../policy/policy-schema.ts';
 import type { AgedPolicyDocument } from '../policy/policy-store.ts';
-import type { RuntimePolicy } from '../policy/runtime-policy.ts';
+import type { RuntimePolicy } from '../core/runtime-policy.ts';
 import { unavailablePolicy } from '../policy/unavailable-policy.ts';
 import type { PolicyProblem, PolicyValidation } from '../policy/validate-policy.ts';
 
