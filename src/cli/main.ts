@@ -10,7 +10,7 @@ import { createLogger, standardOutput } from '../obs/logger.ts';
 import { audiencePolicyCRDYAML } from '../policy/crd.ts';
 import { startService } from '../server/audience-guard-service.ts';
 import type { KubernetesOptions } from '../kubernetes/kubernetes-policies.ts';
-import { PolicyFileError } from '../sources/file-policy-source.ts';
+import { PolicyFileError } from '../sources/policy-files.ts';
 import { parseServeFlags, SERVE_FLAGS, environmentName } from './serve-flags.ts';
 import { runValidate } from './validate-command.ts';
 

@@ -3,7 +3,7 @@
  * files. Prints every problem as `FILE#INDEX FIELD: MESSAGE`; exit 0 when all
  * are valid, 1 when any is not, 2 for usage errors or unreadable files.
  */
-import { readPolicyFiles, PolicyFileError } from '../sources/file-policy-source.ts';
+import { readPolicyFiles, PolicyFileError } from '../sources/policy-files.ts';
 
 export async function runValidate(files: readonly string[], out: (line: string) => void, err: (line: string) => void): Promise<number> {
   if (files.length === 0) {

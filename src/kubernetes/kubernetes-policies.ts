@@ -1,21 +1,19 @@
 /**
- * The Kubernetes side of the service: the AudiencePolicy source, the Lease
- * that picks the one replica allowed to write status, and the status writer
- * fed with what the service observed (validation, conflicts, audience
- * overlaps, issuer key state). Status work runs beside the check path and
- * never blocks it.
+ * The Kubernetes side of the service, the `PolicySource` of Kubernetes mode:
+ * the AudiencePolicy list+watch, the Lease that picks the one replica allowed
+ * to write status, and the status writer fed with what the service observed
+ * (validation, conflicts, audience overlaps, issuer key state). Status work
+ * runs beside the check path and never blocks it. The listeners start first;
+ * `start()` resolves after the first complete list of every watched namespace.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { IssuerKeyStore } from '../keys/issuer-key-store.ts';
 import { LeaseLeaderElection } from './lease-leader-election.ts';
 import type { Logger } from '../obs/logger.ts';
-import type { PolicySnapshot } from '../core/policy-snapshot.ts';
-import type { PolicyStore } from '../policy/policy-store.ts';
-import type { RuntimePolicy } from '../core/runtime-policy.ts';
 import type { TenantRuleOptions } from '../policy/tenant-rules.ts';
+import type { PolicySource, PolicySourceContext } from '../sources/policy-source.ts';
 import { KubernetesPolicySource, type ObservedPolicy, type StandIn } from './kubernetes-policy-source.ts';
-import type { IssuerKeyState, PolicyObservation } from './policy-conditions.ts';
-import { StatusWriter, type StatusTarget } from './status-writer.ts';
+import { observationsFor } from './status-observations.ts';
+import { StatusWriter } from './status-writer.ts';
 
 export interface KubernetesOptions {
   readonly config: KubeConfig;
@@ -30,14 +28,14 @@ export interface KubernetesOptions {
   readonly tenantRules?: TenantRuleOptions;
 }
 
-export interface KubernetesPolicies {
-  /** Resolves after the first complete list of every watched namespace. */
+export interface KubernetesPolicies extends PolicySource {
+  readonly firstLoad: 'while-serving';
+  /** Resolves after the first complete list of every watched namespace (what `start()` returns). */
   readonly synced: Promise<void>;
   readonly statusWriter: StatusWriter;
   readonly leader: LeaseLeaderElection;
   /** Re-evaluates every policy's status (e.g. after issuer keys changed). */
   reconcileStatus(): void;
-  stop(): Promise<void>;
 }
 
 const STAND_IN_MESSAGES: Readonly<Record<StandIn, string>> = {
@@ -46,38 +44,9 @@ const STAND_IN_MESSAGES: Readonly<Record<StandIn, string>> = {
   none: 'policy rejected; it claims nothing, the other policies keep serving',
 };
 
-/** What a status may say about another policy: its id within the same namespace, nothing across namespaces. */
-function visibleId(other: RuntimePolicy, namespace: string | undefined): string | undefined {
-  return other.namespace === namespace ? other.id : undefined;
-}
-
-export function observationsFor(observed: readonly ObservedPolicy[], snapshot: PolicySnapshot, keys: IssuerKeyStore): StatusTarget[] {
-  return observed.map(({ object, id, problems }): StatusTarget => {
-    const namespace = object.metadata?.namespace;
-    const policy = snapshot.byId(id);
-    // The snapshot says what serves: the latest generation, the last accepted one, a placeholder, or nothing.
-    const unavailable = policy?.unavailable === true;
-    const keyStates: IssuerKeyState[] = policy === undefined ? [] : policy.issuerList.map((issuer) => {
-      const set = keys.keySet(issuer);
-      const state = set?.ready === true ? 'ready' : set?.lastError !== undefined ? 'failed' : 'loading';
-      return { issuer: issuer.issuer, state, error: set?.lastError };
-    });
-    const observation: PolicyObservation = {
-      generation: object.metadata?.generation ?? 0,
-      servingGeneration: policy === undefined || unavailable ? undefined : policy.generation,
-      unavailable,
-      problems,
-      conflicts: snapshot.conflicts.filter((conflict) => conflict.policy.id === id)
-        .map((conflict) => ({ winner: visibleId(conflict.winner, namespace), host: conflict.host, pathPrefix: conflict.pathPrefix })),
-      overlaps: snapshot.audienceOverlaps.filter((overlap) => overlap.policy.id === id)
-        .map((overlap) => ({ other: visibleId(overlap.other, namespace), audience: overlap.audience })),
-      keys: keyStates,
-    };
-    return { object, observation };
-  });
-}
-
-export function startKubernetesPolicies(options: KubernetesOptions, store: PolicyStore, keys: IssuerKeyStore, logger: Logger): KubernetesPolicies {
+/** Creates the Kubernetes side; nothing is read or written before `start()`. */
+export function createKubernetesPolicies(options: KubernetesOptions, { store, keys, logger }: PolicySourceContext): KubernetesPolicies {
+  warnWithoutHostRule(options, logger);
   let observed: readonly ObservedPolicy[] = [];
   const loggedProblems = new Map<string, string>();
   const statusWriter = new StatusWriter(options.config, () => leader.isLeader, {
@@ -126,15 +95,17 @@ export function startKubernetesPolicies(options: KubernetesOptions, store: Polic
       logger.warn({ event: 'policy_source_failed', phase, namespace, error: error.message }, 'Kubernetes API call failed; retrying, the last policies keep serving');
     },
   });
-  keys.onRefresh(() => { reconcileStatus(); });
-  leader.start();
-  const synced = source.start();
-
   return {
-    synced,
+    firstLoad: 'while-serving',
+    synced: source.synced,
     statusWriter,
     leader,
     reconcileStatus,
+    start() {
+      keys.onRefresh(() => { reconcileStatus(); });
+      leader.start();
+      return source.start();
+    },
     async stop() {
       clearTimeout(reconcileTimer);
       leader.stop();
@@ -142,4 +113,17 @@ export function startKubernetesPolicies(options: KubernetesOptions, store: Polic
       await source.stop();
     },
   };
+}
+
+/**
+ * Without `--namespace-hosts`, a host goes to the namespace that claims it
+ * first: with more than one namespace watched, a team can take a host no other
+ * team has claimed yet. Said once at start, for the operator.
+ */
+function warnWithoutHostRule(options: KubernetesOptions, logger: Logger): void {
+  const rules = options.tenantRules?.namespaceHosts ?? [];
+  const watched = new Set(options.namespaces);
+  if (rules.length > 0 || watched.size === 1) return;
+  logger.warn({ event: 'host_ownership_unset', namespaces: watched.size === 0 ? 'all' : [...watched] },
+    'several namespaces are watched and no --namespace-hosts rule is given: a host belongs to the namespace that claims it first');
 }

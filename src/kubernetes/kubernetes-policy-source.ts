@@ -90,7 +90,12 @@ export class KubernetesPolicySource {
     }
   }
 
-  /** Starts every list+watch; resolves once all have completed their first list and the first snapshot is in force. */
+  /** Resolves once every list+watch has completed its first list and the first snapshot is in force. */
+  get synced(): Promise<void> {
+    return this.#synced;
+  }
+
+  /** Starts every list+watch; returns `synced`. */
   start(): Promise<void> {
     for (const { loop } of this.#loops) loop.start();
     return this.#synced;

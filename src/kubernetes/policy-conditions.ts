@@ -17,7 +17,7 @@
  *
  * A status is readable by the policy's own namespace, so it never names an
  * object of another namespace: the observation carries other policies' ids
- * only when they are in the same namespace (src/kubernetes/kubernetes-policies.ts).
+ * only when they are in the same namespace (src/kubernetes/status-observations.ts).
  */
 
 export type ConditionType = 'Accepted' | 'Ready' | 'Conflicted' | 'AudienceOverlap';

@@ -1,88 +1,20 @@
 /**
- * Policies from YAML files or folders (SPEC.md 1.1 `--policy-file`), for use
- * outside Kubernetes or with a mounted ConfigMap. Every change reloads the whole
- * set; the set is applied only when every document is valid, so a bad edit (or
- * a file caught half-written) keeps the last good snapshot serving while each
- * problem is logged with file, document index and field.
+ * Policies from YAML files or folders (`--policy-file`), for use outside
+ * Kubernetes or with a mounted ConfigMap. Every change reloads the whole set;
+ * the set is applied only when every document is valid, so a bad edit (or a
+ * file caught half-written) keeps the last good snapshot serving while each
+ * problem is reported with file, document index and field. The first load
+ * happens before anything listens: bad files are a start-up error.
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { readPolicyStream, type ParsedPolicyDocument, type PolicyDocumentProblem } from '../policy/policy-documents.ts';
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { ParsedPolicyDocument, PolicyDocumentProblem } from '../policy/policy-documents.ts';
 import type { PolicyStore } from '../policy/policy-store.ts';
-import { DEFAULT_NAMESPACE } from '../policy/compile-policy.ts';
+import type { PolicySource } from './policy-source.ts';
+import { PolicyFileError, policyId, readPolicyFiles, type PolicyFileSet } from './policy-files.ts';
 
-export class PolicyFileError extends Error {
-  override readonly name = 'PolicyFileError';
-  readonly problems: readonly PolicyDocumentProblem[];
-  constructor(message: string, problems: readonly PolicyDocumentProblem[]) {
-    super(message);
-    this.problems = problems;
-  }
-}
-
-export interface PolicyFileSet {
-  readonly policies: readonly ParsedPolicyDocument[];
-  readonly problems: readonly PolicyDocumentProblem[];
-  /** The raw contents, to skip reloads that change nothing. */
-  readonly fingerprint: string;
-}
-
-const POLICY_FILE = /\.(ya?ml|json)$/i;
-
-async function listFiles(path: string): Promise<string[]> {
-  const info = await stat(path);
-  if (!info.isDirectory()) return [path];
-  const entries = await readdir(path, { withFileTypes: true });
-  // Hidden entries are skipped: a mounted ConfigMap keeps its real files in `..data/`.
-  return entries
-    .filter((entry) => !entry.name.startsWith('.') && POLICY_FILE.test(entry.name) && (entry.isFile() || entry.isSymbolicLink()))
-    .map((entry) => join(path, entry.name))
-    .sort();
-}
-
-/** Reads and validates every policy under `paths`; throws only when a path cannot be read. */
-export async function readPolicyFiles(paths: readonly string[]): Promise<PolicyFileSet> {
-  const policies: ParsedPolicyDocument[] = [];
-  const problems: PolicyDocumentProblem[] = [];
-  const contents: string[] = [];
-  const seen = new Map<string, string>();
-  for (const path of paths) {
-    let files: string[];
-    try {
-      files = await listFiles(path);
-    } catch (error) {
-      throw new PolicyFileError(`cannot read policy path ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, []);
-    }
-    for (const file of files) {
-      let text: string;
-      try {
-        text = await readFile(file, 'utf8');
-      } catch (error) {
-        throw new PolicyFileError(`cannot read policy file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, []);
-      }
-      contents.push(file, text);
-      const result = readPolicyStream(file, text);
-      problems.push(...result.problems);
-      for (const policy of result.policies) {
-        const id = policyId(policy);
-        const first = seen.get(id);
-        if (first !== undefined) {
-          problems.push({ origin: policy.origin, path: '/metadata/name', message: `duplicate policy ${id} (first defined at ${first})` });
-          continue;
-        }
-        seen.set(id, policy.origin);
-        policies.push(policy);
-      }
-    }
-  }
-  return { policies, problems, fingerprint: contents.join('\u0000') };
-}
-
-function policyId(policy: ParsedPolicyDocument): string {
-  return `${policy.document.metadata.namespace ?? DEFAULT_NAMESPACE}/${policy.document.metadata.name}`;
-}
-
+/** Its place in "the oldest wins": `metadata.creationTimestamp`, else 0. */
 function createdAt(policy: ParsedPolicyDocument): number {
   const stamp = policy.document.metadata.creationTimestamp;
   const time = typeof stamp === 'string' ? Date.parse(stamp) : Number.NaN;
@@ -98,7 +30,8 @@ export interface FilePolicySourceEvents {
   failed?(error: Error): void;
 }
 
-export class FilePolicySource {
+export class FilePolicySource implements PolicySource {
+  readonly firstLoad = 'before-listening';
   readonly #paths: readonly string[];
   readonly #store: PolicyStore;
   readonly #events: FilePolicySourceEvents;
@@ -119,12 +52,11 @@ export class FilePolicySource {
   }
 
   /** Loads once; throws `PolicyFileError` when a path is unreadable or any document is invalid. */
-  async start(): Promise<PolicyFileSet> {
+  async start(): Promise<void> {
     const set = await readPolicyFiles(this.#paths);
     if (set.problems.length > 0) throw new PolicyFileError(`${set.problems.length} problem(s) in policy files`, set.problems);
     this.#apply(set);
     for (const path of this.#paths) await this.#watch(path);
-    return set;
   }
 
   /** Re-reads every path now; applies the result only when it is all valid. */
@@ -142,9 +74,10 @@ export class FilePolicySource {
     return this.#reloading;
   }
 
-  stop(): void {
+  stop(): Promise<void> {
     clearTimeout(this.#timer);
     for (const watcher of this.#watchers.splice(0)) watcher.close();
+    return Promise.resolve();
   }
 
   #apply(set: PolicyFileSet): void {

@@ -58,7 +58,6 @@ async function startWorld(allowInsecureEndpoints: boolean, policies: readonly Re
       config: api.kubeConfig(), namespaces: [], lease: { namespace: 'audience-guard', name: 'audience-guard-status', identity: 'replica-a' }, renewIntervalMs: 200, statusRetryMs: 100,
       tenantRules: { ...DEFAULT_TENANT_RULE_OPTIONS, allowInsecureEndpoints },
     },
-    allowInsecureEndpoints,
     grpcAddress: '127.0.0.1:0', adminAddress: '127.0.0.1:0', checkTimeoutMs: 2_000, maxTokenBytes: 16_384, maxRequestBytes: 1_048_576, maxConnectionAgeMs: 60_000,
   }, createLogger('info', capturingDestination()));
   const client = new EnvoyCheckClient(service.grpcPort);

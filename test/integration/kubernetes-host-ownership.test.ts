@@ -35,7 +35,6 @@ async function start(namespaceHosts: readonly NamespaceHostRule[]): Promise<Runn
       config: api.kubeConfig(), namespaces: [], lease: { namespace: 'audience-guard', name: 'audience-guard-status', identity: 'replica-a' }, renewIntervalMs: 200, statusRetryMs: 100,
       tenantRules: { secretFileDirs: [], allowInsecureEndpoints: true, namespaceHosts },
     },
-    namespaceHosts,
     grpcAddress: '127.0.0.1:0', adminAddress: '127.0.0.1:0', checkTimeoutMs: 2_000, maxTokenBytes: 16_384, maxRequestBytes: 1_048_576, maxConnectionAgeMs: 60_000,
   }, createLogger('info', capturingDestination((line) => logs.push(JSON.parse(line) as Record<string, unknown>))));
   await service.kubernetes?.synced;

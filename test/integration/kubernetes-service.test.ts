@@ -53,7 +53,6 @@ describe('serve with policies from the Kubernetes API', function () {
       policyFiles: [],
       // The test authorization server listens on loopback http: development settings.
       kubernetes: { config: api.kubeConfig(), namespaces: [], lease: { namespace: 'audience-guard', name: 'audience-guard-status', identity: 'replica-a' }, renewIntervalMs: 200, statusRetryMs: 100, tenantRules: { ...DEFAULT_TENANT_RULE_OPTIONS, allowInsecureEndpoints: true } },
-      allowInsecureEndpoints: true,
       grpcAddress: '127.0.0.1:0', adminAddress: '127.0.0.1:0', checkTimeoutMs: 2_000, maxTokenBytes: 16_384, maxRequestBytes: 1_048_576, maxConnectionAgeMs: 60_000,
     }, createLogger('info', capturingDestination((line) => logs.push(JSON.parse(line) as Record<string, unknown>))));
     client = new EnvoyCheckClient(service.grpcPort);

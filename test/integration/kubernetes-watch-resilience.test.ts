@@ -15,7 +15,7 @@ import { Backoff } from '../../src/kubernetes/backoff.ts';
 import { IssuerKeyStore } from '../../src/keys/issuer-key-store.ts';
 import { createLogger } from '../../src/obs/logger.ts';
 import { PolicyStore } from '../../src/policy/policy-store.ts';
-import { startKubernetesPolicies, type KubernetesPolicies } from '../../src/kubernetes/kubernetes-policies.ts';
+import { createKubernetesPolicies, type KubernetesPolicies } from '../../src/kubernetes/kubernetes-policies.ts';
 import { KubernetesPolicySource } from '../../src/kubernetes/kubernetes-policy-source.ts';
 import { KubernetesAPIDouble } from '../support/kubernetes-api-double.ts';
 import { capturingDestination } from '../support/secret-ledger.ts';
@@ -159,12 +159,13 @@ describe('status is written only by the Lease holder (real client, API double)',
     await replica?.statusWriter.idle();
   }
 
-  function startReplica(): KubernetesPolicies {
-    replica = startKubernetesPolicies({
+  /** Starts a replica; resolves after its first complete list. */
+  function startReplica(): Promise<void> {
+    replica = createKubernetesPolicies({
       config: api.kubeConfig(), namespaces: ['mcp'], lease: { ...LEASE, identity: 'replica-b' },
       leaseDurationSeconds: 30, renewIntervalMs: RENEW_MS, statusRetryMs: 50,
-    }, new PolicyStore(), new IssuerKeyStore(), createLogger('info', capturingDestination()));
-    return replica;
+    }, { store: new PolicyStore(), keys: new IssuerKeyStore(), logger: createLogger('info', capturingDestination()), events: { rejected: () => undefined } });
+    return replica.start();
   }
 
   beforeEach(async function () {
@@ -180,7 +181,7 @@ describe('status is written only by the Lease holder (real client, API double)',
   it('attack: a replica that does not hold the Lease must not write status; it writes once it takes the Lease over', async function () {
     leaseHeldByOther();
     api.apply(policyObject('weather', 'mcp'));
-    await startReplica().synced;
+    await startReplica();
     await letTheReplicaAct();
     assert.equal(replica?.leader.isLeader, false);
     assert.deepEqual(api.statusPatches(), [], 'no status write without the Lease');
@@ -191,7 +192,7 @@ describe('status is written only by the Lease holder (real client, API double)',
 
   it('attack: a leader that lost the Lease must stop writing status, including writes it had queued', async function () {
     api.apply(policyObject('weather', 'mcp'));
-    await startReplica().synced;
+    await startReplica();
     await eventually(() => api.statusPatches('weather').length > 0);
     await replica?.statusWriter.idle();
     api.statusPatchDelayMs = 1_000; // the next write stays in flight while the Lease is lost

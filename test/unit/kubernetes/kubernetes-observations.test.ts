@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import type { IssuerKeyStore } from '../../../src/keys/issuer-key-store.ts';
 import { PolicySnapshot } from '../../../src/core/policy-snapshot.ts';
-import { observationsFor } from '../../../src/kubernetes/kubernetes-policies.ts';
+import { observationsFor } from '../../../src/kubernetes/status-observations.ts';
 import { desiredStatus } from '../../../src/kubernetes/policy-conditions.ts';
 import { runtimePolicy } from '../policy-fixtures.ts';
 

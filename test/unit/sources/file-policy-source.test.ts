@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { PolicyDocumentProblem } from '../../../src/policy/policy-documents.ts';
 import { PolicyStore } from '../../../src/policy/policy-store.ts';
-import { FilePolicySource, PolicyFileError, readPolicyFiles, type PolicyFileSet } from '../../../src/sources/file-policy-source.ts';
+import { FilePolicySource } from '../../../src/sources/file-policy-source.ts';
+import { PolicyFileError, readPolicyFiles, type PolicyFileSet } from '../../../src/sources/policy-files.ts';
 import { policyDocument } from '../policy-fixtures.ts';
 import { eventually } from '../keys/local-http.ts';
 
@@ -43,7 +44,7 @@ describe('file policy source', () => {
   });
 
   afterEach(async () => {
-    for (const source of sources.splice(0)) source.stop();
+    await Promise.all(sources.splice(0).map((source) => source.stop()));
     await rm(dir, { recursive: true, force: true });
   });
 
