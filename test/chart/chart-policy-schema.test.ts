@@ -4,7 +4,7 @@
 // in file mode it would otherwise reach the pod and stop it at start; in Kubernetes mode the
 // API server would refuse the object halfway through the release.
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -14,40 +14,15 @@ import { validatePolicy } from '../../src/policy/validate-policy.ts';
 import { chartCases, findManifest, parseManifests, tryRenderChart } from '../support/chart-render.ts';
 import { expectedValuesSchemaText, VALUES_SCHEMA_FILE } from '../support/chart-values-schema.ts';
 import { REPO_ROOT } from '../support/helm.ts';
+import { policiesIn, URI_PLACES, withURI, type Spec, type ValuesPolicy } from '../support/policy-corpus.ts';
 import { policyObject } from '../support/policy-arbitraries.ts';
 import { uriSpelling } from '../support/uri-spellings.ts';
-
-type Spec = Record<string, unknown>;
-interface ValuesPolicy { readonly name: string; readonly namespace?: string; readonly spec: Spec }
 
 const EXAMPLES = join(REPO_ROOT, 'deploy', 'examples');
 const INVALID = join(REPO_ROOT, 'test', 'fixtures', 'invalid-policies');
 const UNIQUE_BY_MESSAGES = new Set(POLICY_RULES.filter((rule) => rule.check.kind === 'uniqueBy').map((rule) => rule.message));
 
-function policiesIn(dir: string): (ValuesPolicy & { readonly file: string; readonly text: string })[] {
-  return readdirSync(dir).filter((file) => file.endsWith('.yaml')).sort().flatMap((file) => {
-    const text = readFileSync(join(dir, file), 'utf8');
-    return parseAllDocuments(text).map((document) => {
-      const { metadata, spec } = document.toJS() as { metadata: { name: string; namespace?: string }; spec: Spec };
-      return { file, text, name: metadata.name, ...(metadata.namespace === undefined ? {} : { namespace: metadata.namespace }), spec };
-    });
-  });
-}
-
 const weather = (): Spec => ({ resource: 'https://weather.example.com/mcp', issuers: [{ issuer: 'https://idp.example.com/realms/mcp' }], requiredScopes: ['mcp:tools'] });
-
-/** A spec with every URI field set, and one place to put a generated URI spelling into. */
-function withURI(place: string, value: string): Spec {
-  const grant: Spec = { tokenEndpoint: 'https://idp.example.com/token', resource: 'https://api.example.com', clientId: 'audience-guard', clientSecretFile: '/var/run/secret' };
-  const issuer: Spec = { issuer: 'https://idp.example.com/realms/mcp', jwksUri: 'https://idp.example.com/realms/mcp/certs' };
-  const spec: Spec = { resource: 'https://weather.example.com/mcp', issuers: [issuer], resourceMetadata: { resourceDocumentation: 'https://docs.example.com/weather' }, upstream: { clientCredentials: grant } };
-  if (place === 'resource') spec.resource = value;
-  else if (place === 'issuer' || place === 'jwksUri') issuer[place] = value;
-  else if (place === 'resourceDocumentation') spec.resourceMetadata = { resourceDocumentation: value };
-  else if (place === 'upstreamIssuer') { delete grant.tokenEndpoint; grant.issuer = value; } else grant[place] = value;
-  return spec;
-}
-const URI_PLACES = ['resource', 'issuer', 'jwksUri', 'resourceDocumentation', 'tokenEndpoint', 'upstreamIssuer', 'resource'] as const;
 
 /** Whether the service refuses `spec` for a reason Helm's schema can give (not a uniqueBy rule, which the templates check). */
 function serviceRefuses(spec: Spec): boolean {
