@@ -44,7 +44,7 @@ export function celExpression(check: RuleCheck): string {
 }
 
 /** The schema node at `at` (`*`: a list's items) under `schema`. */
-function nodeAt(schema: JSONSchema, at: readonly string[]): JSONSchema {
+export function nodeAt(schema: JSONSchema, at: readonly string[]): JSONSchema {
   let node = schema;
   for (const name of at) {
     const next = name === '*' ? node.items : (node.properties as Record<string, unknown> | undefined)?.[name];

@@ -135,7 +135,7 @@ export function audiencePolicyCRD(): JSONSchema {
     spec: {
       group: API_GROUP,
       scope: 'Namespaced',
-      names: { kind: KIND, listKind: `${KIND}List`, plural: 'audiencepolicies', singular: 'audiencepolicy', shortNames: ['ap'], categories: ['audience-guard'] },
+      names: { kind: KIND, listKind: `${KIND}List`, plural: 'audiencepolicies', singular: 'audiencepolicy', shortNames: ['audpol'], categories: ['audience-guard'] },
       versions: [{
         name: API_VERSION,
         served: true,

@@ -4,7 +4,8 @@
  * `x-kubernetes-validations` of the CRD (src/policy/crd-validation-rules.ts)
  * and the process's own checks (src/policy/policy-rule-checks.ts), so the API
  * server refuses exactly what the service would refuse: a rule added here is
- * enforced on both sides, or on neither.
+ * enforced on both sides, or on neither. The chart's values schema folds the
+ * same rules into JSON Schema (src/policy/policy-json-schema.ts).
  *
  * Only rules about the object itself belong here. Rules that depend on
  * operator flags (secret directories, insecure endpoints, host ownership) or

@@ -1,8 +1,9 @@
 /**
  * The one schema source for AudiencePolicy (SPEC.md 1.2). From it come the
  * TypeScript types (`Static`), the in-process validator
- * (src/policy/validate-policy.ts) and the CustomResourceDefinition
- * (src/policy/crd.ts). Every field carries the description users see in
+ * (src/policy/validate-policy.ts), the CustomResourceDefinition
+ * (src/policy/crd.ts) and the chart's values schema
+ * (src/policy/policy-json-schema.ts). Every field carries the description users see in
  * `kubectl explain` and in the README's field reference. What a schema cannot
  * say (URI grammar, exactly-one-of, unique issuers) is the rule table of
  * src/policy/policy-rules.ts, which feeds the same two consumers.

@@ -42,10 +42,10 @@ describe('AudiencePolicy CustomResourceDefinition', () => {
     assert.doesNotThrow(() => { new CustomResourceDefinition(audiencePolicyCRD() as never).validate(); });
   });
 
-  it('is namespaced, short-named ap, with a status subresource and the printer columns users expect', () => {
+  it('is namespaced, short-named audpol, with a status subresource and the printer columns users expect', () => {
     const crd = audiencePolicyCRD() as { spec: { scope: string; names: { shortNames: string[] }; versions: { subresources: unknown; additionalPrinterColumns: { name: string }[] }[] } };
     assert.equal(crd.spec.scope, 'Namespaced');
-    assert.deepEqual(crd.spec.names.shortNames, ['ap']);
+    assert.deepEqual(crd.spec.names.shortNames, ['audpol']);
     assert.deepEqual(crd.spec.versions[0]?.subresources, { status: {} });
     assert.deepEqual(crd.spec.versions[0].additionalPrinterColumns.map((column) => column.name), ['Resource', 'Mode', 'Ready', 'Age']);
   });
