@@ -14,14 +14,14 @@ import { availableParallelism, loadavg } from 'node:os';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BenchContext, type BenchConfig } from './lib/bench-context.ts';
-import { fixedBodyScenarios } from './lib/fixed-body-scenarios.ts';
-import { currentPublicJWK, MCP_RESOURCE, startBenchIssuer, tokenFrame, tokenPool, writePolicyFile } from './lib/fixtures.ts';
-import { freshTokenScenario } from './lib/fresh-scenario.ts';
-import { ensureH2load } from './lib/h2load.ts';
-import { memoryScenario } from './lib/memory-scenario.ts';
-import { renderReport, type BenchResults } from './lib/report.ts';
-import { judgeTargets } from './lib/targets.ts';
+import { BenchContext, type BenchConfig } from './bench-context.ts';
+import { fixedBodyScenarios } from './fixed-body-scenarios.ts';
+import { currentPublicJWK, MCP_RESOURCE, startBenchIssuer, tokenFrame, tokenPool, writePolicyFile } from '../shared/fixtures.ts';
+import { freshTokenScenario } from './fresh-scenario.ts';
+import { ensureH2load } from '../shared/h2load.ts';
+import { memoryScenario } from './memory-scenario.ts';
+import { renderReport, type BenchResults } from './report.ts';
+import { judgeTargets } from './targets.ts';
 import { summarizeProfile } from './profile-summary.ts';
 
 const { values } = parseArgs({
@@ -62,6 +62,37 @@ async function summarizeProfiles(profileDir: string): Promise<void> {
   log(`CPU profiles and summaries in ${profileDir}`);
 }
 
+/** What the report says about the run's machine and settings. */
+function environment(startLoad: string): Record<string, string | number> {
+  return {
+    cpus: availableParallelism(), node: process.version, 'load average at start / end': `${startLoad} / ${loads()}`,
+    h2load: spawnSync('h2load', ['--version'], { encoding: 'utf8' }).stdout.trim(),
+    runs: config.runs, 'h2load duration s': config.durationSeconds, 'warm-up s': config.warmUpSeconds,
+    'h2load clients x streams': `${String(config.clients)} x ${String(config.streams)} (paced: x ${String(config.pacedStreams)})`,
+    'node options': config.nodeArgs.join(' ') || 'none',
+  };
+}
+
+/** Every scenario on this checkout, against the no-op baseline; writes report.md and results.json. */
+async function fullRun(context: BenchContext, onePolicy: string, startLoad: string): Promise<string> {
+  const fixed = await fixedBodyScenarios(context, onePolicy);
+  const fresh = await freshTokenScenario(context, onePolicy);
+  const memory = await memoryScenario(context);
+  await context.stopAll();
+  const results: BenchResults = {
+    environment: environment(startLoad),
+    maxRate: fixed.maxRate,
+    halfRate: fixed.halfRate,
+    fresh,
+    memory: memory.figures,
+    targets: judgeTargets(fixed, fresh, memory, { policies: config.rssPolicies, tokens: config.rssTokens }),
+  };
+  const report = renderReport(results);
+  await writeFile(join(out, 'results.json'), JSON.stringify(results, null, 2));
+  await writeFile(join(out, 'report.md'), report);
+  return report;
+}
+
 async function main(): Promise<void> {
   ensureH2load(log);
   const startLoad = loads();
@@ -82,29 +113,7 @@ async function main(): Promise<void> {
     await writeFile(context.pool.frames, Buffer.concat(pool.map(tokenFrame)));
     await writeFile(context.pool.jwk, JSON.stringify(await currentPublicJWK(auth)));
     const onePolicy = await writePolicyFile(work, auth.issuer, 1);
-
-    const fixed = await fixedBodyScenarios(context, onePolicy);
-    const fresh = await freshTokenScenario(context, onePolicy);
-    const memory = await memoryScenario(context);
-    await context.stopAll();
-
-    const results: BenchResults = {
-      environment: {
-        cpus: availableParallelism(), node: process.version, 'load average at start / end': `${startLoad} / ${loads()}`,
-        h2load: spawnSync('h2load', ['--version'], { encoding: 'utf8' }).stdout.trim(),
-        runs: config.runs, 'h2load duration s': config.durationSeconds, 'warm-up s': config.warmUpSeconds,
-        'h2load clients x streams': `${String(config.clients)} x ${String(config.streams)} (paced: x ${String(config.pacedStreams)})`,
-        'node options': config.nodeArgs.join(' ') || 'none',
-      },
-      maxRate: fixed.maxRate,
-      halfRate: fixed.halfRate,
-      fresh,
-      memory: memory.figures,
-      targets: judgeTargets(fixed, fresh, memory, { policies: config.rssPolicies, tokens: config.rssTokens }),
-    };
-    const report = renderReport(results);
-    await writeFile(join(out, 'results.json'), JSON.stringify(results, null, 2));
-    await writeFile(join(out, 'report.md'), report);
+    const report = await fullRun(context, onePolicy, startLoad);
     process.stdout.write(`\n${report}`);
     if (profileDir !== undefined) await summarizeProfiles(profileDir);
   } finally {
