@@ -13,8 +13,8 @@
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { authorizationServiceForServer } from '../src/envoy/check-service.ts';
-import { EXTERNAL_AUTH_PROTO, PROTO_ROOT } from '../src/envoy/proto.ts';
+import { authorizationServiceForServer } from '../../src/envoy/check-service.ts';
+import { EXTERNAL_AUTH_PROTO, PROTO_ROOT } from '../../src/envoy/proto.ts';
 
 const { values } = parseArgs({ options: { codecs: { type: 'string', default: 'proto-loader' } } });
 const ownCodecs = values.codecs === 'audience-guard';

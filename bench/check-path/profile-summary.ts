@@ -5,7 +5,7 @@
  * first Check call on are counted (start-up is left out); percentages are of
  * the busy ones (everything but `(idle)`).
  *
- *   node bench/profile-summary.ts bench/results/profiles/audience-guard.cpuprofile [--top 25]
+ *   node bench/check-path/profile-summary.ts bench/results/profiles/audience-guard.cpuprofile [--top 25]
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

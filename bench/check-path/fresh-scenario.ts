@@ -6,8 +6,8 @@
  */
 import { BenchContext, rowOf, type Run } from './bench-context.ts';
 import type { Row } from './report.ts';
-import type { ServerProcess } from './servers.ts';
-import type { LoadResult } from './stats.ts';
+import type { ServerProcess } from '../shared/servers.ts';
+import type { LoadResult } from '../shared/stats.ts';
 
 export const FRESH_LABELS = {
   baseline: 'baseline: no-op grpc-js server (same generator)',
@@ -16,7 +16,8 @@ export const FRESH_LABELS = {
   node: 'node:crypto verify only, tight loop, same tokens',
 } as const;
 
-async function serverRun(context: BenchContext, server: ServerProcess, start: number, check: boolean): Promise<Run> {
+/** One slice of the pool, each token once, to `server`; `check`: every call must be an allow (not asked of the no-op server). */
+export async function freshRun(context: BenchContext, server: ServerProcess, start: number, check: boolean): Promise<Run> {
   const { freshPerRun } = context.config;
   const cpuBefore = server.cpuSeconds();
   const result = await context.generator(server, start, freshPerRun);
@@ -40,8 +41,8 @@ export async function freshTokenScenario(context: BenchContext, onePolicy: strin
   const runs = { baseline: [] as Run[], b: [] as Run[], jose: [] as Run[], node: [] as Run[] };
   for (let round = 0; round < config.runs; round++) {
     const start = config.warmUpTokens + round * config.freshPerRun;
-    runs.baseline.push(await serverRun(context, baseline, start, false));
-    runs.b.push(await serverRun(context, guard, start, true));
+    runs.baseline.push(await freshRun(context, baseline, start, false));
+    runs.b.push(await freshRun(context, guard, start, true));
     runs.jose.push(await loopRun('jose', start));
     runs.node.push(await loopRun('node', start));
     const rate = (list: readonly Run[]): string => list.at(-1)?.result.rps.toFixed(0) ?? '';

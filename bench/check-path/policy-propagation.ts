@@ -9,12 +9,12 @@
  * loopback (no Kubernetes API server runs on these machines). Prints medians
  * of several runs.
  */
-import { createLogger } from '../src/obs/logger.ts';
-import { PolicyStore } from '../src/policy/policy-store.ts';
-import { startService } from '../src/server/audience-guard-service.ts';
-import { KubernetesPolicySource } from '../src/kubernetes/kubernetes-policy-source.ts';
-import { EnvoyCheckClient } from '../test/support/envoy-check-client.ts';
-import { KubernetesAPIDouble } from '../test/support/kubernetes-api-double.ts';
+import { createLogger } from '../../src/obs/logger.ts';
+import { PolicyStore } from '../../src/policy/policy-store.ts';
+import { startService } from '../../src/server/audience-guard-service.ts';
+import { KubernetesPolicySource } from '../../src/kubernetes/kubernetes-policy-source.ts';
+import { EnvoyCheckClient } from '../../test/support/envoy-check-client.ts';
+import { KubernetesAPIDouble } from '../../test/support/kubernetes-api-double.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? '5');
 

@@ -5,28 +5,34 @@
  * request, (c) a wrong-audience token, (d) 1,000 policies loaded; then the
  * memory of 10,000 policies with 100,000 cached tokens. Runs are interleaved
  * (baseline, a, c, d, baseline, …) so machine noise hits all alike; each
- * figure is the median of the runs. See bench/README.md.
+ * figure is the median of the runs. With `--compare <git-ref>` it runs the
+ * A/B mode instead: (a), (b), (c), (d) on this checkout and on that commit
+ * side by side (compare-scenarios.ts). See bench/README.md.
  *
  *   npm run bench [-- --runs 5 --duration 7 --quick --profile --node-options "--max-semi-space-size=8"]
+ *   npm run bench -- --compare main [--runs 5 …]
  */
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BenchContext, type BenchConfig } from './lib/bench-context.ts';
-import { fixedBodyScenarios } from './lib/fixed-body-scenarios.ts';
-import { currentPublicJWK, MCP_RESOURCE, startBenchIssuer, tokenFrame, tokenPool, writePolicyFile } from './lib/fixtures.ts';
-import { freshTokenScenario } from './lib/fresh-scenario.ts';
-import { ensureH2load } from './lib/h2load.ts';
-import { memoryScenario } from './lib/memory-scenario.ts';
-import { renderReport, type BenchResults } from './lib/report.ts';
-import { judgeTargets } from './lib/targets.ts';
+import { BenchContext, type BenchConfig } from './bench-context.ts';
+import { noRegression, renderComparison, type ComparisonResults } from './compare-report.ts';
+import { compareScenarios } from './compare-scenarios.ts';
+import { fixedBodyScenarios } from './fixed-body-scenarios.ts';
+import { currentPublicJWK, MCP_RESOURCE, startBenchIssuer, tokenFrame, tokenPool, writePolicyFile } from '../shared/fixtures.ts';
+import { freshTokenScenario } from './fresh-scenario.ts';
+import { ensureH2load } from '../shared/h2load.ts';
+import { memoryScenario } from './memory-scenario.ts';
+import { renderReport, type BenchResults } from './report.ts';
+import { checkOut, describeThisCheckout, type OtherCheckout } from './other-checkout.ts';
+import { judgeTargets } from './targets.ts';
 import { summarizeProfile } from './profile-summary.ts';
 
 const { values } = parseArgs({
   options: {
-    runs: { type: 'string' }, duration: { type: 'string' }, 'warm-up': { type: 'string' },
+    compare: { type: 'string' }, runs: { type: 'string' }, duration: { type: 'string' }, 'warm-up': { type: 'string' },
     'fresh-tokens': { type: 'string' }, 'rss-tokens': { type: 'string' }, 'rss-policies': { type: 'string' },
     quick: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false },
     'node-options': { type: 'string', default: '' }, out: { type: 'string', default: 'bench/results' },
@@ -62,10 +68,54 @@ async function summarizeProfiles(profileDir: string): Promise<void> {
   log(`CPU profiles and summaries in ${profileDir}`);
 }
 
+/** What the report says about the run's machine and settings. */
+function environment(startLoad: string): Record<string, string | number> {
+  return {
+    cpus: availableParallelism(), node: process.version, 'load average at start / end': `${startLoad} / ${loads()}`,
+    h2load: spawnSync('h2load', ['--version'], { encoding: 'utf8' }).stdout.trim(),
+    runs: config.runs, 'h2load duration s': config.durationSeconds, 'warm-up s': config.warmUpSeconds,
+    'h2load clients x streams': `${String(config.clients)} x ${String(config.streams)} (paced: x ${String(config.pacedStreams)})`,
+    'node options': config.nodeArgs.join(' ') || 'none',
+  };
+}
+
+/** Every scenario on this checkout, against the no-op baseline; writes report.md and results.json. */
+async function fullRun(context: BenchContext, onePolicy: string, startLoad: string): Promise<string> {
+  const fixed = await fixedBodyScenarios(context, onePolicy);
+  const fresh = await freshTokenScenario(context, onePolicy);
+  const memory = await memoryScenario(context);
+  await context.stopAll();
+  const results: BenchResults = {
+    environment: environment(startLoad),
+    maxRate: fixed.maxRate,
+    halfRate: fixed.halfRate,
+    fresh,
+    memory: memory.figures,
+    targets: judgeTargets(fixed, fresh, memory, { policies: config.rssPolicies, tokens: config.rssTokens }),
+  };
+  const report = renderReport(results);
+  await writeFile(join(out, 'results.json'), JSON.stringify(results, null, 2));
+  await writeFile(join(out, 'report.md'), report);
+  return report;
+}
+
+/** The A/B mode: this checkout and `other` side by side; writes compare.md and compare.json. */
+async function comparison(context: BenchContext, onePolicy: string, startLoad: string, other: OtherCheckout): Promise<string> {
+  const compared = await compareScenarios(context, onePolicy, other.root);
+  await context.stopAll();
+  const results: ComparisonResults = { environment: environment(startLoad), ref: other.label, here: describeThisCheckout(), ...compared };
+  const report = renderComparison(results);
+  await writeFile(join(out, 'compare.json'), JSON.stringify({ ...results, noRegression: noRegression(results) }, null, 2));
+  await writeFile(join(out, 'compare.md'), report);
+  return report;
+}
+
 async function main(): Promise<void> {
   ensureH2load(log);
   const startLoad = loads();
   await mkdir(out, { recursive: true });
+  const other = values.compare === undefined ? undefined : checkOut(values.compare);
+  if (other !== undefined) log(`A/B: ref ${other.label} checked out in ${other.root}; here ${describeThisCheckout()}`);
   const work = await mkdtemp(join(out, 'work-'));
   const profileDir = values.profile ? join(out, 'profiles') : undefined;
   if (profileDir !== undefined) {
@@ -75,42 +125,22 @@ async function main(): Promise<void> {
   const auth = await startBenchIssuer();
   const context = new BenchContext(config, work, auth, log, profileDir);
   try {
-    const poolSize = Math.max(config.warmUpTokens + config.runs * config.freshPerRun, config.rssTokens);
+    const freshTokens = config.warmUpTokens + config.runs * config.freshPerRun;
+    const poolSize = other === undefined ? Math.max(freshTokens, config.rssTokens) : freshTokens;
     log(`issuer ${auth.issuer}; signing ${String(poolSize)} tokens`);
     const pool = await tokenPool(auth, await auth.issueToken({ resource: MCP_RESOURCE }), poolSize);
     await writeFile(context.pool.tokens, pool.join('\n'));
     await writeFile(context.pool.frames, Buffer.concat(pool.map(tokenFrame)));
     await writeFile(context.pool.jwk, JSON.stringify(await currentPublicJWK(auth)));
     const onePolicy = await writePolicyFile(work, auth.issuer, 1);
-
-    const fixed = await fixedBodyScenarios(context, onePolicy);
-    const fresh = await freshTokenScenario(context, onePolicy);
-    const memory = await memoryScenario(context);
-    await context.stopAll();
-
-    const results: BenchResults = {
-      environment: {
-        cpus: availableParallelism(), node: process.version, 'load average at start / end': `${startLoad} / ${loads()}`,
-        h2load: spawnSync('h2load', ['--version'], { encoding: 'utf8' }).stdout.trim(),
-        runs: config.runs, 'h2load duration s': config.durationSeconds, 'warm-up s': config.warmUpSeconds,
-        'h2load clients x streams': `${String(config.clients)} x ${String(config.streams)} (paced: x ${String(config.pacedStreams)})`,
-        'node options': config.nodeArgs.join(' ') || 'none',
-      },
-      maxRate: fixed.maxRate,
-      halfRate: fixed.halfRate,
-      fresh,
-      memory: memory.figures,
-      targets: judgeTargets(fixed, fresh, memory, { policies: config.rssPolicies, tokens: config.rssTokens }),
-    };
-    const report = renderReport(results);
-    await writeFile(join(out, 'results.json'), JSON.stringify(results, null, 2));
-    await writeFile(join(out, 'report.md'), report);
+    const report = other === undefined ? await fullRun(context, onePolicy, startLoad) : await comparison(context, onePolicy, startLoad, other);
     process.stdout.write(`\n${report}`);
     if (profileDir !== undefined) await summarizeProfiles(profileDir);
   } finally {
     await context.stopAll();
     await auth.close();
     await rm(work, { recursive: true, force: true });
+    other?.remove();
   }
 }
 

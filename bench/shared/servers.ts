@@ -2,7 +2,9 @@
  * Server processes under test, each started the same way: a child process of
  * this Node binary, listening on 127.0.0.1 port 0, stdout (the JSON log)
  * going to a file, ready once it logs `event: "listening"`. Peak RSS and CPU
- * time are read from /proc, so they cover the server process only.
+ * time are read from /proc, so they cover the server process only. A server
+ * runs from this checkout, or from another one (`root`: the A/B mode's
+ * worktree of another commit).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
@@ -18,6 +20,8 @@ export interface ServerOptions {
   readonly cpuProfileDir?: string;
   /** Extra Node/V8 flags for the server process (e.g. `--max-semi-space-size=8`). */
   readonly nodeArgs?: readonly string[];
+  /** The checkout the server runs from (its working directory); this repository by default. */
+  readonly root?: string;
 }
 
 export class ServerProcess {
@@ -33,11 +37,11 @@ export class ServerProcess {
     this.adminPort = adminPort;
   }
 
-  /** Starts `node <script> ...args` from the repository root and waits for its `listening` log line. */
+  /** Starts `node <script> ...args` from the checkout's root and waits for its `listening` log line. */
   static async start(name: string, script: string, args: readonly string[], options: ServerOptions): Promise<ServerProcess> {
     const out = openSync(options.logFile, 'w');
     const profile = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=${name}.cpuprofile`];
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...profile, script, ...args], { cwd: REPO, stdio: ['ignore', out, 'inherit'] });
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...profile, script, ...args], { cwd: options.root ?? REPO, stdio: ['ignore', out, 'inherit'] });
     closeSync(out);
     const deadline = Date.now() + 120_000;
     for (;;) {
@@ -101,9 +105,4 @@ export function startAudienceGuard(name: string, policyFile: string, extraArgs: 
   return ServerProcess.start(name, built ? 'dist/cli/main.js' : 'src/cli/main.ts', [
     'serve', '--policy-file', policyFile, '--grpc-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0', ...extraArgs,
   ], options);
-}
-
-/** The no-op grpc-js baseline (bench/noop-server.ts); `ownCodecs` gives it audience-guard's Check codecs. */
-export function startNoopServer(name: string, options: ServerOptions, ownCodecs = false): Promise<ServerProcess> {
-  return ServerProcess.start(name, 'bench/noop-server.ts', ownCodecs ? ['--codecs', 'audience-guard'] : [], options);
 }

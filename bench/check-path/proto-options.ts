@@ -4,17 +4,17 @@
  * cost under each candidate way of loading the protos, in this process, many
  * rounds, median µs per message. Prints a Markdown table.
  *
- *   node bench/proto-options.ts [--rounds 7 --count 20000]
+ *   node bench/check-path/proto-options.ts [--rounds 7 --count 20000]
  */
 import { parseArgs } from 'node:util';
 import { loadSync, type MethodDefinition, type Options } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
-import { EXTERNAL_AUTH_PROTO, PROTO_LOADER_OPTIONS, PROTO_ROOT, type CheckResponse } from '../src/envoy/proto.ts';
-import { checkResponseFor } from '../src/envoy/check-response.ts';
-import { authorizationServiceForServer } from '../src/envoy/check-service.ts';
-import { compilePolicy } from '../src/policy/compile-policy.ts';
-import { envoyCheckRequest } from './lib/grpc-frames.ts';
-import { median } from './lib/stats.ts';
+import { EXTERNAL_AUTH_PROTO, PROTO_LOADER_OPTIONS, PROTO_ROOT, type CheckResponse } from '../../src/envoy/proto.ts';
+import { checkResponseFor } from '../../src/envoy/check-response.ts';
+import { authorizationServiceForServer } from '../../src/envoy/check-service.ts';
+import { compilePolicy } from '../../src/policy/compile-policy.ts';
+import { envoyCheckRequest } from '../shared/grpc-frames.ts';
+import { median } from '../shared/stats.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' }, count: { type: 'string', default: '20000' } } });
 const rounds = Number(values.rounds);

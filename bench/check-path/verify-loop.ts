@@ -5,7 +5,7 @@
  *   --mode node: `crypto.verify('sha256', …)` on the signing input (signature only)
  * Prints one JSON line with tokens verified per second.
  *
- *   node bench/verify-loop.ts --tokens FILE --jwk FILE --start 0 --count 20000 --mode jose
+ *   node bench/check-path/verify-loop.ts --tokens FILE --jwk FILE --start 0 --count 20000 --mode jose
  */
 import { createPublicKey, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
