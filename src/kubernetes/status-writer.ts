@@ -9,6 +9,7 @@ import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } fr
 import type { KubernetesObject } from './kubernetes-object.ts';
 import { API_GROUP, API_VERSION } from '../policy/policy-schema.ts';
 import { desiredStatus, statusEquals, type PolicyObservation, type PolicyStatus } from './policy-conditions.ts';
+import { namespacedName } from '../core/namespaced-name.ts';
 
 export interface StatusTarget {
   readonly object: KubernetesObject;
@@ -46,7 +47,7 @@ export class StatusWriter {
       const namespace = object.metadata?.namespace;
       const name = object.metadata?.name;
       if (namespace === undefined || name === undefined) continue;
-      const id = `${namespace}/${name}`;
+      const id = namespacedName(namespace, name);
       const current = (object.status as PolicyStatus | undefined) ?? this.#written.get(id);
       const desired = desiredStatus(observation, current, now);
       if (statusEquals(object.status, desired) || statusEquals(this.#written.get(id), desired)) {

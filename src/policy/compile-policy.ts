@@ -8,6 +8,7 @@ import { DEFAULT_ALGORITHMS } from '../core/algorithms.ts';
 import type { AudiencePolicyDocument, UpstreamSpec } from './policy-schema.ts';
 import type { ClientSecretSource, RuntimeIssuer, RuntimePolicy, RuntimeUpstream } from '../core/runtime-policy.ts';
 import { protectedResourceMetadata } from './protected-resource-metadata.ts';
+import { namespacedName } from '../core/namespaced-name.ts';
 
 export const DEFAULT_NAMESPACE = 'default';
 export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
@@ -79,7 +80,7 @@ export function compilePolicy(document: AudiencePolicyDocument, context: Compile
   const requiredScopes = Object.freeze([...(spec.requiredScopes ?? [])]);
 
   return Object.freeze({
-    id: `${namespace}/${metadata.name}`,
+    id: namespacedName(namespace, metadata.name),
     namespace,
     name: metadata.name,
     generation: metadata.generation ?? 0,
