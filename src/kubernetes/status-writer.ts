@@ -7,7 +7,7 @@
  */
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesObject } from './kubernetes-object.ts';
-import { API_GROUP, API_VERSION } from '../policy/policy-schema.ts';
+import { API_GROUP, API_VERSION, PLURAL } from '../policy/policy-schema.ts';
 import { desiredStatus, statusEquals, type PolicyObservation, type PolicyStatus } from './policy-conditions.ts';
 import { namespacedName } from '../core/namespaced-name.ts';
 
@@ -94,7 +94,7 @@ export class StatusWriter {
       try {
         await this.#api.patchNamespacedCustomObjectStatus(
           // null clears a servingGeneration written earlier (RFC 7386: a merge patch keeps absent fields).
-          { group: API_GROUP, version: API_VERSION, namespace, plural: 'audiencepolicies', name, body: { status: { ...status, servingGeneration: status.servingGeneration ?? null } } },
+          { group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name, body: { status: { ...status, servingGeneration: status.servingGeneration ?? null } } },
           setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
         );
         this.#written.set(id, status);
