@@ -107,6 +107,4 @@ export const AudiencePolicySchema = Type.Object({
 
 export type AudiencePolicyDocument = Static<typeof AudiencePolicySchema>;
 export type AudiencePolicySpec = Static<typeof PolicySpecSchema>;
-export type IssuerSpec = Static<typeof IssuerSchema>;
 export type UpstreamSpec = Static<typeof UpstreamSchema>;
-export type UpstreamGrantSpec = Static<typeof UpstreamGrantSchema>;

@@ -16,8 +16,8 @@ import { refusalIn, type EndpointFetch } from '../net/endpoint-failure.ts';
 import { isLoopbackHost } from '../policy/uri-rules.ts';
 import type { RuntimeUpstream } from '../core/runtime-policy.ts';
 
-export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
-export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
 export interface IssuedToken {
   readonly accessToken: string;

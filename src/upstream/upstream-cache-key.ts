@@ -14,7 +14,7 @@ import { tokenDigest } from '../core/token-hash.ts';
 /** Digests by compiled (frozen) upstream object: computed once per policy change. */
 const digests = new WeakMap<RuntimeUpstream, string>();
 
-export function upstreamSettingsDigest(upstream: RuntimeUpstream): string {
+function upstreamSettingsDigest(upstream: RuntimeUpstream): string {
   let digest = digests.get(upstream);
   if (digest === undefined) {
     // Every field, in a fixed order; `undefined` kept apart from "" by JSON's null.
