@@ -3,9 +3,10 @@
  * authorization). Each auth-param appears at most once; values are quoted
  * strings built only from configuration and the fixed description table, so no
  * request or token content can reach a header. `offline_access` is never
- * named in a challenge.
+ * named in a challenge (src/core/scopes.ts).
  */
 import { REASON_TABLE, type Reason } from './reasons.ts';
+import { advertisedScopes } from './scopes.ts';
 
 function quoted(value: string): string {
   // Descriptions are fixed ASCII without `"` or `\`; metadata URLs and scopes come
@@ -13,15 +14,11 @@ function quoted(value: string): string {
   return `"${value.replace(/["\\]/g, (character) => `\\${character}`)}"`;
 }
 
-export function challengeScopes(scopes: readonly string[]): string[] {
-  return scopes.filter((scope) => scope !== 'offline_access');
-}
-
 /** The challenge for a deny, or `undefined` when the reason carries none. */
 export function wwwAuthenticate(reason: Reason, metadataUrl: string | undefined, scopes: readonly string[]): string | undefined {
   const spec = REASON_TABLE[reason];
   if (spec.challenge === 'none' || metadataUrl === undefined) return undefined;
-  const scope = challengeScopes(scopes).join(' ');
+  const scope = advertisedScopes(scopes).join(' ');
   const params: string[] = [];
   if (spec.challenge !== 'no_error') {
     params.push(`error=${quoted(spec.challenge)}`);

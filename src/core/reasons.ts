@@ -96,8 +96,3 @@ export const REASON_TABLE: Readonly<Record<Reason, ReasonSpec>> = Object.freeze(
   timeout: unavailable('The authorization check did not complete in time'),
   internal_error: { httpStatus: 500, grpcCode: INTERNAL, challenge: 'none', bodyError: 'server_error', description: 'The authorization check failed', retryable: false },
 });
-
-/** Reasons that Permissive mode logs and counts but does not enforce (SPEC.md 2.4). */
-export function isAudienceReason(reason: Reason): boolean {
-  return reason === 'audience_mismatch';
-}

@@ -39,7 +39,7 @@ export interface RuntimeUpstream {
 }
 
 export interface RuntimePolicy {
-  /** `NAMESPACE/NAME`. */
+  /** `NAMESPACE/NAME` (src/core/namespaced-name.ts). */
   readonly id: string;
   readonly namespace: string;
   readonly name: string;

@@ -41,3 +41,14 @@ export function missingScopes(
   }
   return required.filter((scope) => !effective.has(scope));
 }
+
+/** Never advertised to a client (MCP authorization; docs/contract.md §2.5, §2.9). */
+const OFFLINE_ACCESS = 'offline_access';
+
+/**
+ * The scopes a client may be told about, in a challenge's `scope` or the
+ * metadata's `scopes_supported`: all but `offline_access`, in their order.
+ */
+export function advertisedScopes(scopes: readonly string[]): string[] {
+  return scopes.filter((scope) => scope !== OFFLINE_ACCESS);
+}

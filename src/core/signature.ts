@@ -1,12 +1,13 @@
 /**
- * Signature verification (SPEC.md 2.1 step 6; RFC 7515 §5.2, RFC 7518 §3,
+ * Signature verification (docs/contract.md §2.1 step 6; RFC 7515 §5.2, RFC 7518 §3,
  * RFC 8037 §3.1) with node:crypto, on libuv's thread pool (the callback form
  * of crypto.verify): the RSA/EC math leaves the event loop, as it did with
  * jose.compactVerify, but without jose's WebCrypto path, which cost about
  * twice the CPU per token (bench/README.md, ADR 0005).
  *
- * One table maps each allowed `alg` to its hash, padding and the only key
- * types it may be used with (RFC 8725 §3.1: one key, one algorithm family).
+ * One table maps each allowed `alg` to its hash and padding; the only key
+ * types it may be used with come from src/core/algorithms.ts (RFC 8725 §3.1:
+ * one key, one algorithm family), the table the JWKS side reads too.
  * The algorithm is checked against the issuer's allow-list again here, RSA
  * keys must have at least 2048 bits, ECDSA signatures must be exactly R||S
  * of the curve's size, the signature segment must be canonical base64url,
@@ -14,37 +15,61 @@
  * service understands no JWS extension (RFC 7515 §4.1.11).
  */
 import { constants, verify, type KeyObject } from 'node:crypto';
-import type { ASYMMETRIC_ALGORITHMS } from './algorithms.ts';
+import { ALGORITHM_KEYS, ASYMMETRIC_ALGORITHMS, type AlgorithmKey, type AsymmetricAlgorithm } from './algorithms.ts';
 import { isCanonicalBase64url } from './compact-jws.ts';
 
-interface AlgorithmSpec {
+interface SignatureScheme {
   /** Digest for node:crypto, or null for EdDSA (the hash is part of the scheme). */
   readonly hash: string | null;
-  /** `KeyObject.asymmetricKeyType` values this algorithm may be used with. */
-  readonly keyTypes: readonly string[];
-  readonly curve?: string;
   /** ECDSA: bytes of the JWS signature (R||S, RFC 7518 §3.4). */
   readonly signatureBytes?: number;
   readonly pss?: true;
 }
 
-const RSA: readonly string[] = ['rsa'];
-const RSA_PSS: readonly string[] = ['rsa', 'rsa-pss'];
+interface AlgorithmSpec extends SignatureScheme {
+  /** `KeyObject.asymmetricKeyType` values this algorithm may be used with. */
+  readonly keyTypes: readonly string[];
+  /** EC: the `asymmetricKeyDetails.namedCurve` values allowed. */
+  readonly curves?: readonly string[];
+}
 
 /** One entry per allowed algorithm: the type makes the compiler keep this table and algorithms.ts in step. */
-const ALGORITHMS: Readonly<Record<(typeof ASYMMETRIC_ALGORITHMS)[number], AlgorithmSpec>> = {
-  RS256: { hash: 'sha256', keyTypes: RSA },
-  RS384: { hash: 'sha384', keyTypes: RSA },
-  RS512: { hash: 'sha512', keyTypes: RSA },
-  PS256: { hash: 'sha256', keyTypes: RSA_PSS, pss: true },
-  PS384: { hash: 'sha384', keyTypes: RSA_PSS, pss: true },
-  PS512: { hash: 'sha512', keyTypes: RSA_PSS, pss: true },
-  ES256: { hash: 'sha256', keyTypes: ['ec'], curve: 'prime256v1', signatureBytes: 64 },
-  ES384: { hash: 'sha384', keyTypes: ['ec'], curve: 'secp384r1', signatureBytes: 96 },
-  ES512: { hash: 'sha512', keyTypes: ['ec'], curve: 'secp521r1', signatureBytes: 132 },
-  EdDSA: { hash: null, keyTypes: ['ed25519', 'ed448'] },
-  Ed25519: { hash: null, keyTypes: ['ed25519'] },
+const SCHEMES: Readonly<Record<AsymmetricAlgorithm, SignatureScheme>> = {
+  RS256: { hash: 'sha256' },
+  RS384: { hash: 'sha384' },
+  RS512: { hash: 'sha512' },
+  PS256: { hash: 'sha256', pss: true },
+  PS384: { hash: 'sha384', pss: true },
+  PS512: { hash: 'sha512', pss: true },
+  ES256: { hash: 'sha256', signatureBytes: 64 },
+  ES384: { hash: 'sha384', signatureBytes: 96 },
+  ES512: { hash: 'sha512', signatureBytes: 132 },
+  EdDSA: { hash: null },
+  Ed25519: { hash: null },
 };
+
+/** OpenSSL's names for the JWK curves of NIST P-256/384/521 (RFC 7518 §6.2.1.1). */
+const OPENSSL_EC_CURVES: Readonly<Record<string, string>> = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' };
+
+function openSSLCurve(crv: string): string {
+  const name = OPENSSL_EC_CURVES[crv];
+  if (name === undefined) throw new Error(`no OpenSSL name for the curve ${crv}`); // a table edit without its name here
+  return name;
+}
+
+/** The key family of ALGORITHM_KEYS in KeyObject terms. An RSA-PSS key serves only the PS family. */
+function keyObjectFamily(key: AlgorithmKey, pss: boolean): Pick<AlgorithmSpec, 'keyTypes' | 'curves'> {
+  switch (key.kty) {
+    case 'RSA': return { keyTypes: pss ? ['rsa', 'rsa-pss'] : ['rsa'] };
+    case 'EC': return { keyTypes: ['ec'], curves: key.curves.map(openSSLCurve) };
+    case 'OKP': return { keyTypes: key.curves.map((crv) => crv.toLowerCase()) }; // ed25519, ed448
+  }
+}
+
+const ALGORITHMS: Readonly<Record<string, AlgorithmSpec>> = Object.freeze(Object.fromEntries(ASYMMETRIC_ALGORITHMS.map((alg) => {
+  const scheme = SCHEMES[alg];
+  return [alg, { ...scheme, ...keyObjectFamily(ALGORITHM_KEYS[alg], scheme.pss === true) }];
+})));
 
 const MIN_RSA_BITS = 2048;
 
@@ -65,7 +90,7 @@ function keyFits(spec: AlgorithmSpec, key: KeyObject): boolean {
   if (key.type !== 'public') return false;
   const facts = factsOf(key);
   if (facts.type === undefined || !spec.keyTypes.includes(facts.type)) return false;
-  if (spec.curve !== undefined && facts.curve !== spec.curve) return false;
+  if (spec.curves !== undefined && (facts.curve === undefined || !spec.curves.includes(facts.curve))) return false;
   if (facts.type.startsWith('rsa') && (facts.bits ?? 0) < MIN_RSA_BITS) return false;
   return true;
 }
@@ -83,7 +108,7 @@ export function signatureVerifies(
 ): Promise<boolean> {
   const { alg } = header;
   if (typeof alg !== 'string' || !algorithms.includes(alg) || header.crit !== undefined) return Promise.resolve(false);
-  const spec = Object.hasOwn(ALGORITHMS, alg) ? ALGORITHMS[alg as keyof typeof ALGORITHMS] : undefined;
+  const spec = Object.hasOwn(ALGORITHMS, alg) ? ALGORITHMS[alg] : undefined;
   // A symmetric key (Uint8Array) is never acceptable: only asymmetric algorithms are configured.
   if (spec === undefined || key instanceof Uint8Array || !keyFits(spec, key)) return Promise.resolve(false);
   const dot = token.lastIndexOf('.');

@@ -10,8 +10,6 @@
 
 export type TokenProfile = 'rfc9068' | 'jwt';
 
-export const TOKEN_PROFILES: readonly TokenProfile[] = ['rfc9068', 'jwt'];
-
 /** Media-type comparison: case-insensitive, `application/` prefix optional (RFC 7515 §4.1.9). */
 function mediaType(typ: string): string {
   const lower = typ.toLowerCase();

@@ -14,6 +14,9 @@ export interface FetchLimits {
   readonly maxBytes: number;
 }
 
+/** Key sets and metadata documents: 5 s, 512 KiB (`--max-jwks-bytes` changes the size for key sets). */
+export const DEFAULT_FETCH_LIMITS: FetchLimits = Object.freeze({ timeoutMs: 5_000, maxBytes: 512 * 1024 });
+
 export class FetchJSONError extends Error {
   override readonly name = 'FetchJSONError';
   /** Set when the answer broke the size limit. */

@@ -7,7 +7,7 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { KeyLookup } from '../core/key-resolver.ts';
-import { discoverJWKSUri } from './discovery.ts';
+import { discoverEndpoint } from './discovery.ts';
 import type { EndpointFetch } from '../net/endpoint-failure.ts';
 import { FetchJSONError, fetchJSONObject, type FetchLimits } from './fetch-json.ts';
 import { publicKeys, selectJWK, TooManyKeysError, type PublicJWK } from './jwk-selection.ts';
@@ -126,7 +126,7 @@ export class IssuerKeySet {
     this.#lastAttempt = this.#options.now();
     try {
       const fetcher = this.#options.fetch ?? fetch;
-      this.#jwksUri ??= await discoverJWKSUri(this.issuer, this.#options.fetchLimits, fetcher);
+      this.#jwksUri ??= await discoverEndpoint(this.issuer, 'jwks_uri', this.#options.fetchLimits, fetcher);
       const document = await fetchJSONObject(this.#jwksUri, this.#options.fetchLimits, fetcher);
       const keys = publicKeys(document, this.#options.maxKeys);
       if (this.#closed) return;

@@ -7,10 +7,11 @@
 import type { KeyLookup, KeyResolver } from '../core/key-resolver.ts';
 import type { PolicySnapshot } from '../core/policy-snapshot.ts';
 import type { RuntimeIssuer } from '../core/runtime-policy.ts';
+import { DEFAULT_FETCH_LIMITS } from './fetch-json.ts';
 import { IssuerKeySet, type KeySetOptions, type KeySetRefresh } from './issuer-key-set.ts';
 
 export const DEFAULT_KEY_SET_OPTIONS: KeySetOptions = Object.freeze({
-  fetchLimits: Object.freeze({ timeoutMs: 5_000, maxBytes: 512 * 1024 }),
+  fetchLimits: DEFAULT_FETCH_LIMITS,
   maxKeys: 100,
   unknownKeyCooldownMs: 30_000,
   refreshIntervalMs: 10 * 60_000,

@@ -6,21 +6,15 @@
  * set must offer exactly one qualifying key.
  */
 import type { JsonWebKey } from 'node:crypto';
+import { algorithmKey } from '../core/algorithms.ts';
 
 export type PublicJWK = JsonWebKey & { kid?: string; alg?: string; use?: string; key_ops?: string[] };
 
+/** Type and curve per algorithm come from the core's one table (src/core/algorithms.ts). */
 function fitsAlgorithm(jwk: PublicJWK, alg: string): boolean {
-  switch (alg) {
-    case 'RS256': case 'RS384': case 'RS512':
-    case 'PS256': case 'PS384': case 'PS512':
-      return jwk.kty === 'RSA';
-    case 'ES256': return jwk.kty === 'EC' && jwk.crv === 'P-256';
-    case 'ES384': return jwk.kty === 'EC' && jwk.crv === 'P-384';
-    case 'ES512': return jwk.kty === 'EC' && jwk.crv === 'P-521';
-    case 'EdDSA': return jwk.kty === 'OKP' && (jwk.crv === 'Ed25519' || jwk.crv === 'Ed448');
-    case 'Ed25519': return jwk.kty === 'OKP' && jwk.crv === 'Ed25519';
-    default: return false;
-  }
+  const key = algorithmKey(alg);
+  if (key === undefined || jwk.kty !== key.kty) return false;
+  return key.curves.length === 0 || (typeof jwk.crv === 'string' && key.curves.includes(jwk.crv));
 }
 
 function qualifies(jwk: PublicJWK, alg: string): boolean {

@@ -1,3 +1,5 @@
+import { namespacedName } from '../core/namespaced-name.ts';
+
 /** The parts of a Kubernetes object the sources read. */
 export interface KubernetesObject {
   apiVersion?: string;
@@ -14,5 +16,5 @@ export interface KubernetesObject {
 }
 
 export function objectKey(object: KubernetesObject): string {
-  return `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+  return namespacedName(object.metadata?.namespace ?? '', object.metadata?.name ?? '');
 }

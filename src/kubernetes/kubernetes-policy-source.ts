@@ -13,7 +13,7 @@ import { CustomObjectsApi, Watch, type KubeConfig } from '@kubernetes/client-nod
 import { ListWatch, type ListResult } from './list-watch.ts';
 import type { KubernetesObject } from './kubernetes-object.ts';
 import { hostPatternCovers } from '../policy/namespace-hosts.ts';
-import { API_GROUP, API_VERSION } from '../policy/policy-schema.ts';
+import { API_GROUP, API_VERSION, PLURAL } from '../policy/policy-schema.ts';
 import type { PolicyStore } from '../policy/policy-store.ts';
 import { DEFAULT_TENANT_RULE_OPTIONS, tenantProblems, type TenantRuleOptions } from '../policy/tenant-rules.ts';
 import { validatePolicy, type PolicyValidation } from '../policy/validate-policy.ts';
@@ -21,8 +21,6 @@ import type { Backoff } from './backoff.ts';
 import { LastGoodPolicies, type ObservedPolicy } from './last-good-policies.ts';
 
 export type { ObservedPolicy, StandIn } from './last-good-policies.ts';
-
-export const PLURAL = 'audiencepolicies';
 
 export interface KubernetesPolicySourceEvents {
   /** After each rebuild: every observed object with its problems (empty when accepted). */

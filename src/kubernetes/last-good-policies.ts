@@ -56,7 +56,7 @@ interface Judged {
   readonly placeholder: RuntimePolicy | undefined;
 }
 
-export function createdAt(object: KubernetesObject): number {
+function createdAt(object: KubernetesObject): number {
   const stamp = object.metadata?.creationTimestamp;
   const time = stamp instanceof Date ? stamp.getTime() : typeof stamp === 'string' ? Date.parse(stamp) : Number.NaN;
   return Number.isNaN(time) ? 0 : time;

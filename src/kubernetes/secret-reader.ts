@@ -7,6 +7,7 @@
  * except to the caller: they are not logged and errors do not contain them.
  */
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { namespacedName } from '../core/namespaced-name.ts';
 
 export class SecretUnavailableError extends Error {
   override readonly name = 'SecretUnavailableError';
@@ -36,7 +37,7 @@ export class SecretReader {
   }
 
   async read(namespace: string, name: string, key: string): Promise<string> {
-    const id = `${namespace}/${name}`;
+    const id = namespacedName(namespace, name);
     let entry = this.#cache.get(id);
     if (entry === undefined || this.#now() - entry.fetchedAt >= this.#ttlMs) {
       try {
@@ -52,7 +53,7 @@ export class SecretReader {
   }
 
   #fetch(namespace: string, name: string): Promise<Entry> {
-    const id = `${namespace}/${name}`;
+    const id = namespacedName(namespace, name);
     let pending = this.#inflight.get(id);
     if (pending === undefined) {
       pending = this.#api.readNamespacedSecret({ namespace, name }).then((secret): Entry => {

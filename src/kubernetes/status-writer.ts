@@ -7,8 +7,9 @@
  */
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesObject } from './kubernetes-object.ts';
-import { API_GROUP, API_VERSION } from '../policy/policy-schema.ts';
+import { API_GROUP, API_VERSION, PLURAL } from '../policy/policy-schema.ts';
 import { desiredStatus, statusEquals, type PolicyObservation, type PolicyStatus } from './policy-conditions.ts';
+import { namespacedName } from '../core/namespaced-name.ts';
 
 export interface StatusTarget {
   readonly object: KubernetesObject;
@@ -46,7 +47,7 @@ export class StatusWriter {
       const namespace = object.metadata?.namespace;
       const name = object.metadata?.name;
       if (namespace === undefined || name === undefined) continue;
-      const id = `${namespace}/${name}`;
+      const id = namespacedName(namespace, name);
       const current = (object.status as PolicyStatus | undefined) ?? this.#written.get(id);
       const desired = desiredStatus(observation, current, now);
       if (statusEquals(object.status, desired) || statusEquals(this.#written.get(id), desired)) {
@@ -93,7 +94,7 @@ export class StatusWriter {
       try {
         await this.#api.patchNamespacedCustomObjectStatus(
           // null clears a servingGeneration written earlier (RFC 7386: a merge patch keeps absent fields).
-          { group: API_GROUP, version: API_VERSION, namespace, plural: 'audiencepolicies', name, body: { status: { ...status, servingGeneration: status.servingGeneration ?? null } } },
+          { group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name, body: { status: { ...status, servingGeneration: status.servingGeneration ?? null } } },
           setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
         );
         this.#written.set(id, status);

@@ -8,14 +8,16 @@ import { DEFAULT_ALGORITHMS } from '../core/algorithms.ts';
 import type { AudiencePolicyDocument, UpstreamSpec } from './policy-schema.ts';
 import type { ClientSecretSource, RuntimeIssuer, RuntimePolicy, RuntimeUpstream } from '../core/runtime-policy.ts';
 import { protectedResourceMetadata } from './protected-resource-metadata.ts';
+import { namespacedName } from '../core/namespaced-name.ts';
 
 export const DEFAULT_NAMESPACE = 'default';
 export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
-const WELL_KNOWN = '/.well-known/oauth-protected-resource';
+/** The RFC 9728 §3 well-known path segment of protected resource metadata. */
+export const PROTECTED_RESOURCE_WELL_KNOWN = '/.well-known/oauth-protected-resource';
 
 /** Path of the RFC 9728 metadata document of a resource with this path (§3.1: the well-known segment goes first). */
 export function metadataPathFor(resourcePath: string): string {
-  return resourcePath === '/' ? WELL_KNOWN : `${WELL_KNOWN}${resourcePath}`;
+  return resourcePath === '/' ? PROTECTED_RESOURCE_WELL_KNOWN : `${PROTECTED_RESOURCE_WELL_KNOWN}${resourcePath}`;
 }
 
 export function normalisePrefix(prefix: string): string {
@@ -79,7 +81,7 @@ export function compilePolicy(document: AudiencePolicyDocument, context: Compile
   const requiredScopes = Object.freeze([...(spec.requiredScopes ?? [])]);
 
   return Object.freeze({
-    id: `${namespace}/${metadata.name}`,
+    id: namespacedName(namespace, metadata.name),
     namespace,
     name: metadata.name,
     generation: metadata.generation ?? 0,

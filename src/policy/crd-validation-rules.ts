@@ -30,7 +30,7 @@ function field(name: string): string {
 }
 
 /** The CEL expression of one check, with `self` bound to the value at the rule's place. */
-export function celExpression(check: RuleCheck): string {
+function celExpression(check: RuleCheck): string {
   switch (check.kind) {
     case 'pattern':
       return `${check.matches ? '' : '!'}self.matches(${celString(check.pattern)})`;

@@ -13,7 +13,7 @@
  * checked-in copy under charts/ drifts from this output.
  */
 import { stringify } from 'yaml';
-import { API_GROUP, API_VERSION, KIND, PolicySpecSchema } from './policy-schema.ts';
+import { API_GROUP, API_VERSION, KIND, PLURAL, PolicySpecSchema, SHORT_NAMES, SINGULAR } from './policy-schema.ts';
 import { addValidationRules } from './crd-validation-rules.ts';
 
 type JSONSchema = Record<string, unknown>;
@@ -131,11 +131,11 @@ export function audiencePolicyCRD(): JSONSchema {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
-    metadata: { name: `audiencepolicies.${API_GROUP}`, labels: { 'app.kubernetes.io/name': 'audience-guard', 'app.kubernetes.io/component': 'crd' } },
+    metadata: { name: `${PLURAL}.${API_GROUP}`, labels: { 'app.kubernetes.io/name': 'audience-guard', 'app.kubernetes.io/component': 'crd' } },
     spec: {
       group: API_GROUP,
       scope: 'Namespaced',
-      names: { kind: KIND, listKind: `${KIND}List`, plural: 'audiencepolicies', singular: 'audiencepolicy', shortNames: ['audpol'], categories: ['audience-guard'] },
+      names: { kind: KIND, listKind: `${KIND}List`, plural: PLURAL, singular: SINGULAR, shortNames: [...SHORT_NAMES], categories: ['audience-guard'] },
       versions: [{
         name: API_VERSION,
         served: true,

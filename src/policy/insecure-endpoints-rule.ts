@@ -14,10 +14,10 @@ import type { AudiencePolicyDocument } from './policy-schema.ts';
 import type { TenantRule } from './tenant-rules.ts';
 import type { PolicyProblem } from './validate-policy.ts';
 
-export const INSECURE_ENDPOINT = 'InsecureEndpoint';
+const INSECURE_ENDPOINT = 'InsecureEndpoint';
 
 /** Why `url` may not be contacted for a tenant, or undefined. Reusable for any endpoint field. */
-export function insecureEndpointProblem(url: string): string | undefined {
+function insecureEndpointProblem(url: string): string | undefined {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -30,7 +30,7 @@ export function insecureEndpointProblem(url: string): string | undefined {
 }
 
 /** Every URL of the policy that the service contacts, with its JSON pointer. Add new endpoint fields here. */
-export function contactedEndpoints(policy: AudiencePolicyDocument): { readonly path: string; readonly url: string }[] {
+function contactedEndpoints(policy: AudiencePolicyDocument): { readonly path: string; readonly url: string }[] {
   const { spec } = policy;
   const endpoints: { path: string; url: string }[] = [];
   spec.issuers.forEach((issuer, index) => {

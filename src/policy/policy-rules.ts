@@ -35,6 +35,11 @@ export interface PolicyRule {
 }
 
 const GRANTS = ['tokenExchange', 'clientCredentials'] as const;
+/**
+ * The one list of headers an upstream credential may not be set in (docs/contract.md §1.3):
+ * they route or frame the request (RFC 9110 §7.2, §7.6.1, §7.8, §8.6, §10.1.4; RFC 9112 §6.1),
+ * so overwriting one would break it. The schema's name pattern already excludes pseudo-headers.
+ */
 const CONNECTION_HEADERS = ['host', 'content-length', 'transfer-encoding', 'connection', 'te', 'upgrade'] as const;
 
 function uriField(at: readonly string[], kind: URIKind): PolicyRule[] {

@@ -14,6 +14,10 @@ import { ASYMMETRIC_ALGORITHMS, DEFAULT_ALGORITHMS } from '../core/algorithms.ts
 export const API_GROUP = 'audienceguard.dev';
 export const API_VERSION = 'v1alpha1';
 export const KIND = 'AudiencePolicy';
+/** The resource's names in the API (`/apis/GROUP/VERSION/…/audiencepolicies`, RBAC rules, `kubectl get ap`). */
+export const PLURAL = 'audiencepolicies';
+export const SINGULAR = 'audiencepolicy';
+export const SHORT_NAMES: readonly string[] = ['audpol'];
 
 export const LIMITS = { issuers: 8, hosts: 32, pathPrefixes: 32, audiences: 64, scopes: 64, scopeLength: 256, uriLength: 2048 } as const;
 
@@ -104,6 +108,4 @@ export const AudiencePolicySchema = Type.Object({
 
 export type AudiencePolicyDocument = Static<typeof AudiencePolicySchema>;
 export type AudiencePolicySpec = Static<typeof PolicySpecSchema>;
-export type IssuerSpec = Static<typeof IssuerSchema>;
 export type UpstreamSpec = Static<typeof UpstreamSchema>;
-export type UpstreamGrantSpec = Static<typeof UpstreamGrantSchema>;

@@ -3,6 +3,7 @@
  * `resource` is exactly the configured identifier; arrays are never empty
  * (RFC 9728 §2); `offline_access` is never advertised (MCP authorization).
  */
+import { advertisedScopes } from '../core/scopes.ts';
 import type { AudiencePolicySpec } from './policy-schema.ts';
 
 export interface ProtectedResourceMetadata {
@@ -20,7 +21,7 @@ export function protectedResourceMetadata(spec: AudiencePolicySpec): ProtectedRe
     authorization_servers: spec.issuers.map((issuer) => issuer.issuer),
     bearer_methods_supported: ['header'],
   };
-  const scopes = (spec.resourceMetadata?.scopesSupported ?? spec.requiredScopes ?? []).filter((scope) => scope !== 'offline_access');
+  const scopes = advertisedScopes(spec.resourceMetadata?.scopesSupported ?? spec.requiredScopes ?? []);
   if (scopes.length > 0) document.scopes_supported = scopes;
   if (spec.resourceMetadata?.resourceName !== undefined) document.resource_name = spec.resourceMetadata.resourceName;
   if (spec.resourceMetadata?.resourceDocumentation !== undefined) document.resource_documentation = spec.resourceMetadata.resourceDocumentation;

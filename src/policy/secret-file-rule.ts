@@ -11,7 +11,7 @@ import { confinedPath, namespaceSecretFolders } from './secret-file-scope.ts';
 import type { TenantRule, TenantRuleOptions } from './tenant-rules.ts';
 import type { PolicyProblem } from './validate-policy.ts';
 
-export const SECRET_FILE_NOT_ALLOWED = 'SecretFileNotAllowed';
+const SECRET_FILE_NOT_ALLOWED = 'SecretFileNotAllowed';
 
 export const secretFileRule: TenantRule = (policy: AudiencePolicyDocument, namespace: string, options: TenantRuleOptions): PolicyProblem[] => {
   const upstream = policy.spec.upstream;

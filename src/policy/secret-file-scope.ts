@@ -29,7 +29,7 @@ export function namespaceSecretFolders(namespace: string, secretFileDirs: readon
  * undefined when the path cannot be resolved at all (a dangling symlink,
  * a loop, a file used as a folder, no permission).
  */
-export function resolvedPath(path: string): string | undefined {
+function resolvedPath(path: string): string | undefined {
   try {
     // `.native` is realpath(3); fs.realpathSync applies `..` lexically first.
     return realpathSync.native(path);

@@ -21,6 +21,7 @@ import { Ajv } from 'ajv';
 import { DEFAULT_NAMESPACE, metadataPathFor, normalisePrefix, type CompileContext } from './compile-policy.ts';
 import { LIMITS, PolicySpecSchema } from './policy-schema.ts';
 import type { RuntimePolicy } from '../core/runtime-policy.ts';
+import { namespacedName } from '../core/namespaced-name.ts';
 
 export interface PlaceholderContext extends CompileContext {
   /** The operator's host-ownership rule for the object's namespace (lower-case host or pattern). */
@@ -72,8 +73,8 @@ export function unavailablePolicy(object: unknown, context: PlaceholderContext):
   // No metadata path when the resource does not parse: '' matches no request path.
   const metadataPath = resourcePath === undefined ? '' : metadataPathFor(resourcePath);
   return Object.freeze({
-    id: `${namespace}/${name}`,
-    identity: typeof metadata.uid === 'string' ? metadata.uid : `unavailable-${namespace}/${name}`,
+    id: namespacedName(namespace, name),
+    identity: typeof metadata.uid === 'string' ? metadata.uid : `unavailable-${namespacedName(namespace, name)}`,
     namespace,
     name,
     generation: typeof metadata.generation === 'number' ? metadata.generation : 0,

@@ -8,9 +8,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { asciiLower } from '../core/audience.ts';
 import type { Metrics } from '../obs/metrics.ts';
+import { PROTECTED_RESOURCE_WELL_KNOWN } from '../policy/compile-policy.ts';
 import type { PolicyStore } from '../policy/policy-store.ts';
 
-const WELL_KNOWN = '/.well-known/oauth-protected-resource/';
+/** `…/<host><path>`: the host comes first here, since one listener serves every resource. */
+const WELL_KNOWN = `${PROTECTED_RESOURCE_WELL_KNOWN}/`;
 
 export interface AdminState {
   ready(): boolean;
@@ -58,7 +60,7 @@ export class AdminServer {
       // ASCII only, as for Envoy's requests (src/envoy/check-request.ts): no Kelvin sign → "k".
       const host = asciiLower(slash === -1 ? rest : rest.slice(0, slash));
       const resourcePath = slash === -1 ? '' : rest.slice(slash);
-      const metadataPath = `/.well-known/oauth-protected-resource${resourcePath}`;
+      const metadataPath = `${PROTECTED_RESOURCE_WELL_KNOWN}${resourcePath}`;
       // The same selection Envoy's requests go through, so wildcard hosts resolve alike.
       const selection = store.current().select({ method: 'GET', host, path: metadataPath, authorization: undefined, policyReference: undefined });
       const policy = selection?.metadataRequest === true ? selection.policy : undefined;

@@ -9,7 +9,7 @@ import type { PolicyStore } from '../policy/policy-store.ts';
 import { LRUVerifiedTokenCache } from '../cache/verified-token-cache.ts';
 
 /** Memory bound per configured entry: typical tokens hit the entry bound first, unusually large ones this one. */
-export const TOKEN_CACHE_BYTES_PER_ENTRY = 2048;
+const TOKEN_CACHE_BYTES_PER_ENTRY = 2048;
 
 export interface VerifiedTokensParts {
   readonly store: Pick<PolicyStore, 'onUpdate'>;

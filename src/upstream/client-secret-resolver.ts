@@ -16,6 +16,7 @@ import type { SecretReader } from '../kubernetes/secret-reader.ts';
 import { confinedPath, namespaceSecretFolders } from '../policy/secret-file-scope.ts';
 import type { ClientSecretSource } from '../core/runtime-policy.ts';
 import { OutsideAllowedFolderError, readConfinedFile } from './confined-file.ts';
+import { namespacedName } from '../core/namespaced-name.ts';
 
 export class ClientSecretUnavailableError extends Error {
   override readonly name = 'ClientSecretUnavailableError';
@@ -48,7 +49,7 @@ export class ClientSecretResolver {
     switch (source.kind) {
       case 'secret':
         if (this.#secrets === undefined) {
-          throw new ClientSecretUnavailableError(`clientSecretRef ${source.namespace}/${source.name} needs the Kubernetes policy source; use clientSecretFile with --policy-file`);
+          throw new ClientSecretUnavailableError(`clientSecretRef ${namespacedName(source.namespace, source.name)} needs the Kubernetes policy source; use clientSecretFile with --policy-file`);
         }
         try {
           return await this.#secrets.read(source.namespace, source.name, source.key);

@@ -1,19 +1,23 @@
 /**
- * The protocol side of upstream tokens, done by openid-client: discovery of
- * the token endpoint from an issuer (RFC 8414, then OpenID Connect), RFC 8693
+ * The protocol side of upstream tokens. The token endpoint of an `issuer` is
+ * found by the service's one discovery (src/keys/discovery.ts, ADR 0009): RFC
+ * 8414 then OpenID Connect, the same exact-issuer rule and the same bounds as
+ * for key sets, through the same fetch. openid-client does the grants: RFC 8693
  * token exchange and RFC 6749 §4.4 client credentials with RFC 8707
  * `resource`, client authentication client_secret_basic, a time limit per
  * request. Plain http is allowed only for loopback hosts, as for issuers.
- * Redirects are never followed (openid-client asks for `redirect: manual`, and
- * the guarded fetch of Kubernetes mode insists on it): a 3xx is a bad answer.
+ * Redirects are never followed (both ask for `redirect: manual`, and the
+ * guarded fetch of Kubernetes mode insists on it): a 3xx is a bad answer.
  */
 import * as oauth from 'openid-client';
+import { discoverEndpoint } from '../keys/discovery.ts';
+import { DEFAULT_FETCH_LIMITS, FetchJSONError, type FetchLimits } from '../keys/fetch-json.ts';
 import { refusalIn, type EndpointFetch } from '../net/endpoint-failure.ts';
 import { isLoopbackHost } from '../policy/uri-rules.ts';
 import type { RuntimeUpstream } from '../core/runtime-policy.ts';
 
-export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
-export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
 export interface IssuedToken {
   readonly accessToken: string;
@@ -34,14 +38,27 @@ export class TokenEndpointClient {
   readonly #timeoutMs: number;
   readonly #now: () => number;
   readonly #fetch: oauth.CustomFetch | undefined;
+  /** Undefined: the global fetch, looked up at each call. */
+  readonly #endpointFetch: EndpointFetch | undefined;
+  readonly #discoveryLimits: FetchLimits;
   /** Discovered server metadata per issuer. */
   readonly #servers = new Map<string, Promise<oauth.ServerMetadata>>();
 
-  /** `fetch`: how the token endpoint and discovery are reached; default the global fetch (Kubernetes mode guards it). */
-  constructor(options: { readonly timeoutMs: number; readonly now?: () => number; readonly fetch?: EndpointFetch }) {
+  /**
+   * `fetch`: how the token endpoint and discovery are reached; default the global fetch (Kubernetes mode guards it).
+   * Discovery takes at most `timeoutMs` and reads at most `maxDiscoveryBytes` (default that of key sets).
+   */
+  constructor(options: {
+    readonly timeoutMs: number;
+    readonly now?: () => number;
+    readonly fetch?: EndpointFetch;
+    readonly maxDiscoveryBytes?: number;
+  }) {
     this.#timeoutMs = options.timeoutMs;
     this.#now = options.now ?? (() => Date.now() / 1000);
+    this.#discoveryLimits = { timeoutMs: options.timeoutMs, maxBytes: options.maxDiscoveryBytes ?? DEFAULT_FETCH_LIMITS.maxBytes };
     const fetcher = options.fetch;
+    this.#endpointFetch = fetcher;
     // openid-client's options type `body` a little wider (`undefined`); the values are fetch's.
     this.#fetch = fetcher === undefined ? undefined : (url, init) => fetcher(url, init as RequestInit);
   }
@@ -79,15 +96,15 @@ export class TokenEndpointClient {
     const issuer = upstream.issuer ?? '';
     let server = this.#servers.get(issuer);
     if (server === undefined) {
-      server = oauth.discovery(new URL(issuer), upstream.clientId, undefined, undefined, {
-        timeout: this.#timeoutMs / 1000,
-        ...(this.#fetch === undefined ? {} : { [oauth.customFetch]: this.#fetch }),
-        // eslint-disable-next-line @typescript-eslint/no-deprecated -- loopback http only, as above
-        ...(allowsPlainHTTP(issuer) ? { execute: [oauth.allowInsecureRequests] } : {}),
-      }).then((config) => config.serverMetadata(), (error: unknown) => {
-        this.#servers.delete(issuer); // try discovery again next time
-        throw new TokenEndpointError(`discovery of ${issuer} failed: ${describe(error)}`);
-      });
+      server = discoverEndpoint(issuer, 'token_endpoint', this.#discoveryLimits, this.#endpointFetch).then(
+        (tokenEndpoint): oauth.ServerMetadata => ({ issuer, token_endpoint: tokenEndpoint }),
+        (error: unknown) => {
+          this.#servers.delete(issuer); // try discovery again next time
+          // A FetchJSONError's message is log-safe by construction: every URL tried and why, never a body.
+          const message = error instanceof FetchJSONError ? error.message : `discovery of ${issuer} failed: ${describe(error)}`;
+          throw new TokenEndpointError(message);
+        },
+      );
       this.#servers.set(issuer, server);
     }
     return server;

@@ -5,7 +5,7 @@
 // `offline_access` never appears.
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { challengeScopes, wwwAuthenticate } from '../../../src/core/challenge.ts';
+import { wwwAuthenticate } from '../../../src/core/challenge.ts';
 import { REASON_TABLE, REASONS, type Reason } from '../../../src/core/reasons.ts';
 
 const M = 'https://mcp.example.com/.well-known/oauth-protected-resource/mcp';
@@ -155,14 +155,6 @@ describe('WWW-Authenticate challenges (RFC 6750 §3)', () => {
     it('leaves out scope entirely when offline_access is the only scope', () => {
       assert.equal(paramsOf(wwwAuthenticate('missing_token', M, ['offline_access'])).has('scope'), false);
       assert.equal(paramsOf(wwwAuthenticate('insufficient_scope', M, ['offline_access'])).has('scope'), false);
-    });
-
-    it('is removed by challengeScopes, keeping the order of the others', () => {
-      assert.deepEqual(challengeScopes(['b', 'offline_access', 'a']), ['b', 'a']);
-    });
-
-    it('is compared exactly (another case is a different scope)', () => {
-      assert.deepEqual(challengeScopes(['OFFLINE_ACCESS']), ['OFFLINE_ACCESS']);
     });
   });
 

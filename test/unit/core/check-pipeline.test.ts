@@ -393,7 +393,7 @@ describe('decision pipeline (SPEC.md 2.1)', () => {
     });
 
     // Regression (found by this suite, fixed): before the issuer is known, checkHeader accepts a `typ` that fits ANY token profile
-    // that exists (TOKEN_PROFILES), not one of the profiles of THIS policy's issuers. With a
+    // that exists, not one of the profiles of THIS policy's issuers. With a
     // policy whose issuers are all rfc9068, a token with typ JWT from an unknown issuer passes
     // step 4 and is reported as unknown_issuer (step 5) instead of unsupported_token_type
     // (step 4): the first failing step is not the one reported. (The same holds for `alg`:

@@ -2,7 +2,7 @@
 // reason maps to a non-zero gRPC code, the HTTP status of SPEC.md 2.5, a
 // challenge kind and a fixed description that is safe in a quoted-string.
 import { strict as assert } from 'node:assert';
-import { REASON_TABLE, REASONS, isAudienceReason, type Reason } from '../../../src/core/reasons.ts';
+import { REASON_TABLE, REASONS, type Reason } from '../../../src/core/reasons.ts';
 
 // SPEC.md 3, copied here so a change to the closed set is a deliberate test change.
 const SPEC_REASONS = [
@@ -109,10 +109,6 @@ describe('deny reasons (SPEC.md 3)', () => {
   it('maps 401 to UNAUTHENTICATED, 403 to PERMISSION_DENIED, 400 to INVALID_ARGUMENT and 503 to UNAVAILABLE', () => {
     const expected: Readonly<Record<number, number>> = { 400: 3, 401: 16, 403: 7, 500: 13, 503: 14 };
     for (const reason of REASONS) assert.equal(REASON_TABLE[reason].grpcCode, expected[REASON_TABLE[reason].httpStatus], reason);
-  });
-
-  it('treats only audience_mismatch as an audience failure that Permissive mode may let through', () => {
-    assert.deepEqual(REASONS.filter(isAudienceReason), ['audience_mismatch']);
   });
 
   it('is frozen', () => {

@@ -3,7 +3,7 @@
 // exact and case-sensitive; implications expand the granted scopes first.
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { grantedScopes, missingScopes } from '../../../src/core/scopes.ts';
+import { advertisedScopes, grantedScopes, missingScopes } from '../../../src/core/scopes.ts';
 import { runtimePolicy } from '../policy-fixtures.ts';
 
 const NO_IMPLICATIONS: ReadonlyMap<string, readonly string[]> = new Map();
@@ -131,6 +131,17 @@ describe('scopes (SPEC.md 2.6)', () => {
       fc.assert(fc.property(fc.uniqueArray(scopeArb, { maxLength: 6 }), (scopes) => {
         assert.deepEqual(granted({ scope: scopes.join(' ') }), [...scopes].sort());
       }), { numRuns: 300 });
+    });
+  });
+
+  // What a challenge's `scope` and the metadata's `scopes_supported` may name.
+  describe('advertised scopes', () => {
+    it('leaves out offline_access, keeping the order of the others', () => {
+      assert.deepEqual(advertisedScopes(['b', 'offline_access', 'a', 'offline_access']), ['b', 'a']);
+    });
+
+    it('compares exactly (another case is a different scope)', () => {
+      assert.deepEqual(advertisedScopes(['OFFLINE_ACCESS']), ['OFFLINE_ACCESS']);
     });
   });
 });
