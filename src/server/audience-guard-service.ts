@@ -13,6 +13,7 @@ import type { CheckEnvironment } from '../core/check-pipeline.ts';
 import { DEFAULT_KEY_SET_OPTIONS, IssuerKeyStore } from '../keys/issuer-key-store.ts';
 import type { KeySetOptions } from '../keys/issuer-key-set.ts';
 import type { Logger } from '../obs/logger.ts';
+import { logEvent } from '../obs/log-events.ts';
 import { Metrics } from '../obs/metrics.ts';
 import type { NamespaceHostRule } from '../policy/namespace-hosts.ts';
 import { PolicyStore } from '../policy/policy-store.ts';
@@ -130,31 +131,31 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
   keys.onRefresh((refresh) => {
     if (!refresh.ok && refresh.limit !== undefined) metrics.limitHit(refresh.limit);
     metrics.jwksRefresh(refresh.issuer, refresh.ok);
-    if (refresh.ok) logger.info({ event: 'jwks_refreshed', issuer: refresh.issuer }, 'issuer keys loaded');
-    else logger.warn({ event: 'jwks_refresh_failed', issuer: refresh.issuer, error: refresh.error }, 'issuer keys could not be fetched');
+    if (refresh.ok) logEvent(logger, 'jwks_refreshed', { issuer: refresh.issuer }, 'issuer keys loaded');
+    else logEvent(logger, 'jwks_refresh_failed', { issuer: refresh.issuer, error: refresh.error }, 'issuer keys could not be fetched');
   });
   store.onUpdate(({ snapshot, rejected: rejectedNow, overLimit, uncompilable, stale: staleNow }) => {
     for (const { origin, error } of uncompilable) {
-      logger.error({ event: 'policy_rejected', origin, field: '/', problem: `could not be compiled: ${error}` }, 'policy left out; the other policies keep serving');
+      logEvent(logger, 'policy_rejected', { origin, field: '/', problem: `could not be compiled: ${error}` }, 'policy left out; the other policies keep serving');
     }
     if (overLimit.length > 0) {
       metrics.limitHit('policies');
-      logger.warn({ event: 'limit_reached', limit: 'policies', max: options.maxPolicies, left_out: overLimit.length, first: overLimit.slice(0, 5) }, 'more policies than --max-policies: the youngest are left out');
+      logEvent(logger, 'limit_reached', { limit: 'policies', max: options.maxPolicies, left_out: overLimit.length, first: overLimit.slice(0, 5) }, 'more policies than --max-policies: the youngest are left out');
     }
     if (options.kubernetes !== undefined) rejected = rejectedNow;
     stale = new Set(staleNow);
     keys.sync(snapshot);
     countPolicies();
     for (const conflict of snapshot.conflicts) {
-      logger.warn({ event: 'policy_conflicted', policy: conflict.policy.id, winner: conflict.winner.id, host: conflict.host, path_prefix: conflict.pathPrefix },
+      logEvent(logger, 'policy_conflicted', { policy: conflict.policy.id, winner: conflict.winner.id, host: conflict.host, path_prefix: conflict.pathPrefix },
         conflict.pathPrefix === undefined ? 'another namespace claimed this host first: the policy serves nothing there' : 'another policy already claims this host and path prefix');
     }
     for (const overlap of snapshot.audienceOverlaps) {
       if (overlap.policy.id < overlap.other.id) {
-        logger.warn({ event: 'audience_overlap', policy: overlap.policy.id, other: overlap.other.id, audience: overlap.audience }, 'two policies accept the same audience: tokens for one are accepted by the other');
+        logEvent(logger, 'audience_overlap', { policy: overlap.policy.id, other: overlap.other.id, audience: overlap.audience }, 'two policies accept the same audience: tokens for one are accepted by the other');
       }
     }
-    logger.info({ event: 'policies_loaded', generation: snapshot.generation, policies: snapshot.policies.length }, 'policy snapshot in force');
+    logEvent(logger, 'policies_loaded', { generation: snapshot.generation, policies: snapshot.policies.length }, 'policy snapshot in force');
     if (!stopping) grpcServer.setServing(true);
   });
 
@@ -169,10 +170,10 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
         rejected = new Set(problems.map((problem) => problem.origin)).size;
         countPolicies();
         for (const problem of problems) {
-          logger.error({ event: 'policy_rejected', origin: problem.origin, field: problem.path, problem: problem.message }, 'policy update rejected; the last good policies keep serving');
+          logEvent(logger, 'policy_rejected', { origin: problem.origin, field: problem.path, problem: problem.message }, 'policy update rejected; the last good policies keep serving');
         }
       },
-      failed: (error) => { logger.error({ event: 'policy_source_failed', error: error.message }, 'policy files unreadable; the last good policies keep serving'); },
+      failed: (error) => { logEvent(logger, 'policy_source_failed', { error: error.message }, 'policy files unreadable; the last good policies keep serving'); },
     });
     await fileSource.start();
   }
@@ -189,7 +190,7 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
     await admin.close();
     throw error;
   }
-  logger.info({ event: 'listening', grpc: replacePort(options.grpcAddress, grpcPort), admin: replacePort(options.adminAddress, adminPort) }, 'audience-guard is listening');
+  logEvent(logger, 'listening', { grpc: replacePort(options.grpcAddress, grpcPort), admin: replacePort(options.adminAddress, adminPort) }, 'audience-guard is listening');
 
   const kubernetes = options.kubernetes === undefined
     ? undefined
@@ -211,7 +212,7 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
       await grpcServer.shutdown(drained ? 1_000 : 0);
       await admin.close();
       keys.close();
-      logger.info({ event: 'stopped', drained }, 'audience-guard stopped');
+      logEvent(logger, 'stopped', { drained }, 'audience-guard stopped');
     },
   };
 }
@@ -225,7 +226,7 @@ function warnWithoutHostRule(options: ServiceOptions, kubernetes: KubernetesOpti
   const rules = [...(kubernetes.tenantRules?.namespaceHosts ?? []), ...(options.namespaceHosts ?? [])];
   const watched = new Set(kubernetes.namespaces);
   if (rules.length > 0 || watched.size === 1) return;
-  logger.warn({ event: 'host_ownership_unset', namespaces: watched.size === 0 ? 'all' : [...watched] },
+  logEvent(logger, 'host_ownership_unset', { namespaces: watched.size === 0 ? 'all' : [...watched] },
     'several namespaces are watched and no --namespace-hosts rule is given: a host belongs to the namespace that claims it first');
 }
 
