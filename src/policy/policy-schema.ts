@@ -3,7 +3,9 @@
  * TypeScript types (`Static`), the in-process validator
  * (src/policy/validate-policy.ts) and the CustomResourceDefinition
  * (src/policy/crd.ts). Every field carries the description users see in
- * `kubectl explain` and in the README's field reference. What a schema cannot
+ * `kubectl explain` and in the README's field reference (whose rows must contain
+ * them: test/docs/readme-field-reference.test.ts); a closing `Default: …`
+ * sentence states a default the API server cannot fill in. What a schema cannot
  * say (URI grammar, exactly-one-of, unique issuers) is the rule table of
  * src/policy/policy-rules.ts, which feeds the same two consumers.
  *
@@ -30,18 +32,18 @@ export const IssuerSchema = Type.Object({
   jwksUri: Type.Optional(uri('JWKS URI of the issuer. When absent it is discovered: RFC 8414 authorization server metadata first, then OpenID Connect discovery.')),
   algorithms: Type.Optional(Type.Array(Type.Union(ASYMMETRIC_ALGORITHMS.map((alg) => Type.Literal(alg)), { description: 'A JWS algorithm name from the IANA JOSE registry.' }), {
     minItems: 1, maxItems: ASYMMETRIC_ALGORITHMS.length, uniqueItems: true,
-    description: `Accepted JWS algorithms; asymmetric only, never none or HS*. Default: ${DEFAULT_ALGORITHMS.join(', ')}.`,
+    description: `Accepted JWS algorithms. Asymmetric only: none and HS* cannot be configured. Default: ${DEFAULT_ALGORITHMS.join(', ')}.`,
   })),
   profile: Type.Optional(Type.Union([Type.Literal('rfc9068'), Type.Literal('jwt')], {
     default: 'rfc9068',
-    description: 'rfc9068: typ at+jwt and the RFC 9068 claims are required. jwt: for issuers without full RFC 9068 support; typ JWT, at+jwt or absent, client_id and jti optional, ID-token-shaped tokens refused.',
+    description: 'rfc9068: typ at+jwt and the RFC 9068 claims (iss exp aud sub client_id iat jti) are required. jwt: for issuers without full RFC 9068 support; typ JWT, at+jwt or absent, only iss exp aud required, a token with nonce or at_hash (an ID token\'s shape) is refused.',
   })),
 }, { additionalProperties: false, description: 'A trusted authorization server.' });
 
 export const ResourceMetadataSchema = Type.Object({
   resourceName: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'RFC 9728 `resource_name`.' })),
   resourceDocumentation: Type.Optional(uri('RFC 9728 `resource_documentation`: an absolute https URI.')),
-  scopesSupported: Type.Optional(scopeList('RFC 9728 `scopes_supported`; default: the required scopes. `offline_access` is never advertised.')),
+  scopesSupported: Type.Optional(scopeList('RFC 9728 `scopes_supported`. `offline_access` is never advertised. Default: `spec.requiredScopes`.')),
 }, { additionalProperties: false, description: 'Extra fields of the RFC 9728 protected resource metadata document.' });
 
 export const SecretKeyReferenceSchema = Type.Object({

@@ -6,44 +6,22 @@
  * until the README documents it.
  */
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { environmentName, SERVE_FLAGS } from '../../src/cli/serve-flags.ts';
 import { REASON_TABLE, REASONS, type ChallengeKind } from '../../src/core/reasons.ts';
 import { eventFieldNames, LOG_EVENTS, TOKEN_REJECTED, type LogEvent } from '../../src/obs/log-events.ts';
 import { Metrics } from '../../src/obs/metrics.ts';
+import { README_LINES, tableRows, unquoted } from '../support/readme.ts';
 
-const README = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
-const LINES = README.split('\n');
+const LINES = README_LINES;
 
 const REASONS_HEADER = '| reason | HTTP | gRPC code | WWW-Authenticate error | meaning |';
 const METRICS_HEADER = '| metric | type | labels | meaning |';
 const EVENTS_HEADER = '| event | level | fields | meaning |';
 const TOKEN_REJECTED_HEADER = '| field | content |';
 
-/** The body rows of the Markdown table under `header`, as trimmed cells. */
-function tableRows(header: string): string[][] {
-  const start = LINES.findIndex((line) => line.trim() === header);
-  assert.notEqual(start, -1, `README.md must contain a table with the header line: ${header}`);
-  assert.match(LINES[start + 1] ?? '', /^\|(\s*:?-+:?\s*\|)+\s*$/, `the line after "${header}" must be the table's separator`);
-  const rows: string[][] = [];
-  for (const line of LINES.slice(start + 2)) {
-    const trimmed = line.trim();
-    if (!trimmed.startsWith('|')) break;
-    rows.push(trimmed.replace(/^\|/, '').replace(/\|$/, '').split('|').map((cell) => cell.trim()));
-  }
-  return rows;
-}
-
 /** `` `a`, `b` `` → `['a', 'b']`: the names of a cell that lists names only. */
 function names(cell: string | undefined): string[] {
   return (cell ?? '').split(',').map((name) => unquoted(name.trim()) ?? '');
-}
-
-/** `` `name` `` → `name`; anything else is returned unchanged. */
-function unquoted(cell: string | undefined): string | undefined {
-  const match = /^`([^`]+)`$/.exec(cell ?? '');
-  return match?.[1] ?? cell;
 }
 
 function challengeCell(challenge: ChallengeKind): string {
