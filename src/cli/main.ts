@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { createLogger, standardOutput } from '../obs/logger.ts';
+import { logEvent } from '../obs/log-events.ts';
 import { audiencePolicyCRDYAML } from '../policy/crd.ts';
 import { startService } from '../server/audience-guard-service.ts';
 import type { KubernetesOptions } from '../kubernetes/kubernetes-policies.ts';
@@ -76,7 +77,7 @@ async function serve(argv: readonly string[]): Promise<number> {
   }
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string): void => {
-      logger.info({ event: 'shutdown', signal }, 'draining in-flight checks');
+      logEvent(logger, 'shutdown', { signal }, 'draining in-flight checks');
       void service.stop().then(resolve);
     };
     process.once('SIGTERM', shutdown);

@@ -9,6 +9,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { LeaseLeaderElection } from './lease-leader-election.ts';
 import type { Logger } from '../obs/logger.ts';
+import { logEvent } from '../obs/log-events.ts';
 import type { TenantRuleOptions } from '../policy/tenant-rules.ts';
 import type { PolicySource, PolicySourceContext } from '../sources/policy-source.ts';
 import { KubernetesPolicySource, type ObservedPolicy, type StandIn } from './kubernetes-policy-source.ts';
@@ -50,7 +51,7 @@ export function createKubernetesPolicies(options: KubernetesOptions, { store, ke
   let observed: readonly ObservedPolicy[] = [];
   const loggedProblems = new Map<string, string>();
   const statusWriter = new StatusWriter(options.config, () => leader.isLeader, {
-    failed: (id, error) => { logger.warn({ event: 'status_write_failed', policy: id, error: error.message }, 'policy status not written; will retry'); },
+    failed: (id, error) => { logEvent(logger, 'status_write_failed', { policy: id, error: error.message }, 'policy status not written; will retry'); },
   }, options.statusRetryMs);
   // Status is computed off the event-loop turn that swaps the snapshot, and
   // bursts are coalesced, so thousands of policies never delay a check.
@@ -69,7 +70,8 @@ export function createKubernetesPolicies(options: KubernetesOptions, { store, ke
     leaseDurationSeconds: options.leaseDurationSeconds ?? 15,
     renewIntervalMs: options.renewIntervalMs ?? 5_000,
   }, (isLeader) => {
-    logger.info({ event: isLeader ? 'leader_elected' : 'leader_lost', identity: options.lease.identity }, isLeader ? 'this replica writes policy status' : 'another replica writes policy status');
+    if (isLeader) logEvent(logger, 'leader_elected', { identity: options.lease.identity }, 'this replica writes policy status');
+    else logEvent(logger, 'leader_lost', { identity: options.lease.identity }, 'another replica writes policy status');
     if (isLeader) reconcileStatus();
   });
 
@@ -85,14 +87,14 @@ export function createKubernetesPolicies(options: KubernetesOptions, { store, ke
         loggedProblems.set(policy.id, fingerprint);
         const standIn = policy.standIn ?? 'none';
         for (const problem of policy.problems) {
-          logger.error({ event: 'policy_rejected', origin: policy.id, field: problem.path, problem: problem.message, stand_in: standIn }, STAND_IN_MESSAGES[standIn]);
+          logEvent(logger, 'policy_rejected', { origin: policy.id, field: problem.path, problem: problem.message, stand_in: standIn }, STAND_IN_MESSAGES[standIn]);
         }
       }
       for (const id of loggedProblems.keys()) if (!seen.has(id)) loggedProblems.delete(id);
       reconcileStatus();
     },
     failed: (error, phase, namespace) => {
-      logger.warn({ event: 'policy_source_failed', phase, namespace, error: error.message }, 'Kubernetes API call failed; retrying, the last policies keep serving');
+      logEvent(logger, 'policy_source_failed', { phase, namespace, error: error.message }, 'Kubernetes API call failed; retrying, the last policies keep serving');
     },
   });
   return {
@@ -124,6 +126,6 @@ function warnWithoutHostRule(options: KubernetesOptions, logger: Logger): void {
   const rules = options.tenantRules?.namespaceHosts ?? [];
   const watched = new Set(options.namespaces);
   if (rules.length > 0 || watched.size === 1) return;
-  logger.warn({ event: 'host_ownership_unset', namespaces: watched.size === 0 ? 'all' : [...watched] },
+  logEvent(logger, 'host_ownership_unset', { namespaces: watched.size === 0 ? 'all' : [...watched] },
     'several namespaces are watched and no --namespace-hosts rule is given: a host belongs to the namespace that claims it first');
 }

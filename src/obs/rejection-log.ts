@@ -19,6 +19,7 @@
 import { pino, type DestinationStream } from 'pino';
 import type { Reason } from '../core/reasons.ts';
 import type { RequestLogFields } from '../envoy/check-request.ts';
+import { eventFieldNames, LOG_EVENTS, logEvent, TOKEN_REJECTED } from './log-events.ts';
 import { LogRateLimiter, type LogRateLimiterOptions } from './log-rate-limiter.ts';
 import { isoTimeOncePerMillisecond, type Logger } from './logger.ts';
 
@@ -38,8 +39,10 @@ export type RejectionRecord = { readonly [Field in keyof RequestLogFields]?: Req
 const DENIED = ',"msg":"request denied"}\n';
 const NOT_ENFORCED = ',"msg":"audience failure not enforced (Permissive)"}\n';
 
-/** The record's fields in the order they are written (the order of the RejectionRecord a check handler builds). */
-const FIELDS = ['reason', 'enforced', 'policy', 'request_id', 'host', 'method', 'path', 'source', 'token_sha256', 'iss', 'sub', 'client_id', 'aud'] as const satisfies readonly (keyof RejectionRecord)[];
+/** The record's fields in the order they are written: the event table's (the order of the RejectionRecord a check handler builds). */
+const FIELDS = eventFieldNames(TOKEN_REJECTED) satisfies readonly (keyof RejectionRecord)[];
+const LEVEL = LOG_EVENTS[TOKEN_REJECTED].level;
+const LINE_START = `{"level":"${LEVEL}"`;
 
 /** The default `--log-rate`: token_rejected lines per second per (policy, reason). */
 export const DEFAULT_LOG_RATE = 50;
@@ -67,18 +70,18 @@ export class RejectionLog {
     this.#limiter = new LogRateLimiter({ linesPerSecond: DEFAULT_LOG_RATE, maxPolicies: 10_001, ...options.limit });
     this.#suppressed = options.suppressed ?? (() => undefined);
     this.#stream = (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym] as DestinationStream;
-    const bindings = JSON.stringify({ ...logger.bindings(), event: 'token_rejected' });
+    const bindings = JSON.stringify({ ...logger.bindings(), event: TOKEN_REJECTED });
     this.#middle = `,${bindings.slice(1, -1)}`;
   }
 
   write(record: RejectionRecord): void {
-    if (!this.#logger.isLevelEnabled('warn')) return;
+    if (!this.#logger.isLevelEnabled(LEVEL)) return;
     if (!this.#limiter.admit(record.policy, record.reason)) {
       this.#suppressed(record.reason);
       this.#summaries ??= setInterval(() => { this.#writeSummary(); }, 1000).unref();
       return;
     }
-    let line = `{"level":"warn"${this.#time()}${this.#middle}`;
+    let line = `${LINE_START}${this.#time()}${this.#middle}`;
     for (const field of FIELDS) {
       const value = record[field];
       if (value !== undefined) line += `,"${field}":${JSON.stringify(value)}`;
@@ -96,8 +99,7 @@ export class RejectionLog {
       }
       return;
     }
-    this.#logger.warn({
-      event: 'log_suppressed',
+    logEvent(this.#logger, 'log_suppressed', {
       suppressed: summary.suppressed,
       by_reason: summary.byReason,
       by_policy: summary.byPolicy,

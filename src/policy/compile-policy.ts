@@ -1,17 +1,15 @@
 /**
  * Compiles a validated AudiencePolicy document into its frozen runtime form:
- * defaults applied, audiences canonicalised, hosts lower-cased, scope
+ * defaults applied (the schema's, POLICY_DEFAULTS), audiences canonicalised, hosts lower-cased, scope
  * implications closed transitively, the RFC 9728 URL and document built once.
  */
 import { canonicalAudience } from '../core/audience.ts';
-import { DEFAULT_ALGORITHMS } from '../core/algorithms.ts';
-import type { AudiencePolicyDocument, UpstreamSpec } from './policy-schema.ts';
+import { POLICY_DEFAULTS, type AudiencePolicyDocument, type UpstreamSpec } from './policy-schema.ts';
 import type { ClientSecretSource, RuntimeIssuer, RuntimePolicy, RuntimeUpstream } from '../core/runtime-policy.ts';
 import { protectedResourceMetadata } from './protected-resource-metadata.ts';
 import { namespacedName } from '../core/namespaced-name.ts';
 
 export const DEFAULT_NAMESPACE = 'default';
-export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
 /** The RFC 9728 §3 well-known path segment of protected resource metadata. */
 export const PROTECTED_RESOURCE_WELL_KNOWN = '/.well-known/oauth-protected-resource';
 
@@ -64,8 +62,8 @@ export function compilePolicy(document: AudiencePolicyDocument, context: Compile
     issuers.set(issuer.issuer, Object.freeze({
       issuer: issuer.issuer,
       jwksUri: issuer.jwksUri,
-      algorithms: Object.freeze([...(issuer.algorithms ?? DEFAULT_ALGORITHMS)]),
-      profile: issuer.profile ?? 'rfc9068',
+      algorithms: Object.freeze([...(issuer.algorithms ?? POLICY_DEFAULTS.algorithms)]),
+      profile: issuer.profile ?? POLICY_DEFAULTS.profile,
       keySetId: `${issuer.issuer} ${issuer.jwksUri ?? '(discovered)'}`,
     }));
   }
@@ -94,8 +92,8 @@ export function compilePolicy(document: AudiencePolicyDocument, context: Compile
     issuerList: Object.freeze([...issuers.values()]),
     requiredScopes,
     scopeImplications: closeImplications(spec.scopeImplications ?? {}),
-    mode: spec.mode ?? 'Strict',
-    clockSkewSeconds: spec.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS,
+    mode: spec.mode ?? POLICY_DEFAULTS.mode,
+    clockSkewSeconds: spec.clockSkewSeconds ?? POLICY_DEFAULTS.clockSkewSeconds,
     metadataUrl,
     metadataPath,
     metadataDocument: JSON.stringify(protectedResourceMetadata(spec)),
@@ -121,6 +119,6 @@ function compileUpstream(upstream: UpstreamSpec | undefined, namespace: string):
     scopes: Object.freeze([...(grant.scopes ?? [])]),
     clientId: grant.clientId,
     clientSecret: Object.freeze(clientSecret),
-    header: (upstream.header ?? 'authorization').toLowerCase(),
+    header: (upstream.header ?? POLICY_DEFAULTS.upstreamHeader).toLowerCase(),
   });
 }

@@ -7,8 +7,8 @@
  *   - unions of string literals become `enum`, `const` becomes a one-value enum;
  *   - `uniqueItems` becomes `x-kubernetes-list-type: set`;
  *   - metadata is left to the API server.
- * Defaults, printer columns and the status subresource are added here, and the
- * CEL rules of the rule table (src/policy/policy-rules.ts) on the nodes they name.
+ * Defaults come with the schema (its `default:` keywords). Printer columns,
+ * the status and its subresource are added here, and the CEL rules of the rule table (src/policy/policy-rules.ts) on the nodes they name.
  * `audience-guard crd` prints it; test/unit/policy/crd.test.ts fails when the
  * checked-in copy under charts/ drifts from this output.
  */
@@ -17,9 +17,6 @@ import { API_GROUP, API_VERSION, KIND, PLURAL, PolicySpecSchema, SHORT_NAMES, SI
 import { addValidationRules } from './crd-validation-rules.ts';
 
 type JSONSchema = Record<string, unknown>;
-
-const DEFAULTS: Readonly<Record<string, unknown>> = { mode: 'Strict', clockSkewSeconds: 60 };
-const ISSUER_DEFAULTS: Readonly<Record<string, unknown>> = { profile: 'rfc9068' };
 
 function structural(schema: JSONSchema): JSONSchema {
   const out: JSONSchema = {};
@@ -99,19 +96,6 @@ const STATUS_SCHEMA: JSONSchema = {
 
 export function audiencePolicySchema(): JSONSchema {
   const spec = structural(JSON.parse(JSON.stringify(PolicySpecSchema)) as JSONSchema);
-  const specProperties = spec.properties as Record<string, JSONSchema>;
-  for (const [field, value] of Object.entries(DEFAULTS)) {
-    const property = specProperties[field];
-    if (property !== undefined) property.default = value;
-  }
-  const issuerItems = (specProperties.issuers as { items: JSONSchema }).items;
-  for (const [field, value] of Object.entries(ISSUER_DEFAULTS)) {
-    const property = (issuerItems.properties as Record<string, JSONSchema>)[field];
-    if (property !== undefined) property.default = value;
-  }
-  const upstream = specProperties.upstream as JSONSchema & { properties: Record<string, JSONSchema> };
-  const header = upstream.properties.header;
-  if (header !== undefined) header.default = 'authorization';
   addValidationRules(spec);
   return {
     type: 'object',

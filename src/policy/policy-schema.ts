@@ -4,11 +4,17 @@
  * (src/policy/validate-policy.ts), the CustomResourceDefinition
  * (src/policy/crd.ts) and the chart's values schema
  * (src/policy/policy-json-schema.ts). Every field carries the description users see in
- * `kubectl explain` and in the README's field reference. What a schema cannot
+ * `kubectl explain` and in the README's field reference (whose rows must contain
+ * them: test/docs/readme-field-reference.test.ts); a closing `Default: …`
+ * sentence states a default the API server cannot fill in. What a schema cannot
  * say (URI grammar, exactly-one-of, unique issuers) is the rule table of
  * src/policy/policy-rules.ts, which feeds the same two consumers.
+ *
+ * Defaults are the schema's `default:` keywords, nowhere else: the CRD carries
+ * them (the API server fills them in), and compilation reads them through
+ * POLICY_DEFAULTS (src/policy/compile-policy.ts).
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ASYMMETRIC_ALGORITHMS, DEFAULT_ALGORITHMS } from '../core/algorithms.ts';
 
 export const API_GROUP = 'audienceguard.dev';
@@ -31,17 +37,18 @@ export const IssuerSchema = Type.Object({
   jwksUri: Type.Optional(uri('JWKS URI of the issuer. When absent it is discovered: RFC 8414 authorization server metadata first, then OpenID Connect discovery.')),
   algorithms: Type.Optional(Type.Array(Type.Union(ASYMMETRIC_ALGORITHMS.map((alg) => Type.Literal(alg)), { description: 'A JWS algorithm name from the IANA JOSE registry.' }), {
     minItems: 1, maxItems: ASYMMETRIC_ALGORITHMS.length, uniqueItems: true,
-    description: `Accepted JWS algorithms; asymmetric only, never none or HS*. Default: ${DEFAULT_ALGORITHMS.join(', ')}.`,
+    description: `Accepted JWS algorithms. Asymmetric only: none and HS* cannot be configured. Default: ${DEFAULT_ALGORITHMS.join(', ')}.`,
   })),
   profile: Type.Optional(Type.Union([Type.Literal('rfc9068'), Type.Literal('jwt')], {
-    description: 'rfc9068 (default): typ at+jwt and the RFC 9068 claims are required. jwt: for issuers without full RFC 9068 support; typ JWT, at+jwt or absent, client_id and jti optional, ID-token-shaped tokens refused.',
+    default: 'rfc9068',
+    description: 'rfc9068: typ at+jwt and the RFC 9068 claims (iss exp aud sub client_id iat jti) are required. jwt: for issuers without full RFC 9068 support; typ JWT, at+jwt or absent, only iss exp aud required, a token with nonce or at_hash (an ID token\'s shape) is refused.',
   })),
 }, { additionalProperties: false, description: 'A trusted authorization server.' });
 
 export const ResourceMetadataSchema = Type.Object({
   resourceName: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'RFC 9728 `resource_name`.' })),
   resourceDocumentation: Type.Optional(uri('RFC 9728 `resource_documentation`: an absolute https URI.')),
-  scopesSupported: Type.Optional(scopeList('RFC 9728 `scopes_supported`; default: the required scopes. `offline_access` is never advertised.')),
+  scopesSupported: Type.Optional(scopeList('RFC 9728 `scopes_supported`. `offline_access` is never advertised. Default: `spec.requiredScopes`.')),
 }, { additionalProperties: false, description: 'Extra fields of the RFC 9728 protected resource metadata document.' });
 
 export const SecretKeyReferenceSchema = Type.Object({
@@ -63,7 +70,7 @@ export const UpstreamGrantSchema = Type.Object({
 export const UpstreamSchema = Type.Object({
   tokenExchange: Type.Optional(Type.Composite([UpstreamGrantSchema], { additionalProperties: false, description: 'RFC 8693 token exchange: the validated client token is the subject_token; the upstream gets a token issued for it.' })),
   clientCredentials: Type.Optional(Type.Composite([UpstreamGrantSchema], { additionalProperties: false, description: 'RFC 6749 §4.4 client credentials with an RFC 8707 resource: a token for this service itself.' })),
-  header: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[a-z0-9][-a-z0-9_]*$', description: 'Request header that carries `Bearer <upstream token>` to the upstream, set with overwrite. Default: authorization.' })),
+  header: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[a-z0-9][-a-z0-9_]*$', default: 'authorization', description: 'Request header that carries `Bearer <upstream token>` to the upstream, set with overwrite.' })),
 }, { additionalProperties: false, description: 'Gives the upstream its own token instead of nothing; the client\'s token is never passed on. Exactly one of tokenExchange and clientCredentials.' });
 
 export const PolicySpecSchema = Type.Object({
@@ -84,9 +91,10 @@ export const PolicySpecSchema = Type.Object({
     maxProperties: LIMITS.scopes, description: `A broader scope implies narrower ones, e.g. \`mcp:admin: [mcp:tools]\`; applied transitively. At most ${String(LIMITS.scopes)} keys of 1 to ${String(LIMITS.scopeLength)} characters.`,
   })),
   mode: Type.Optional(Type.Union([Type.Literal('Strict'), Type.Literal('Permissive')], {
-    description: 'Strict (default): every failure denies. Permissive: audience failures are logged and counted as not enforced and the request is allowed (Authorization still removed); all other checks still deny.',
+    default: 'Strict',
+    description: 'Strict: every failure denies. Permissive: audience failures are logged and counted as not enforced and the request is allowed (Authorization still removed); all other checks still deny.',
   })),
-  clockSkewSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 300, description: 'Leeway for exp, nbf and iat, in seconds. Default 60.' })),
+  clockSkewSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 300, default: 60, description: 'Leeway for exp, nbf and iat, in seconds.' })),
   resourceMetadata: Type.Optional(ResourceMetadataSchema),
   upstream: Type.Optional(UpstreamSchema),
 }, { additionalProperties: false, description: 'What the protected service accepts.' });
@@ -109,3 +117,24 @@ export const AudiencePolicySchema = Type.Object({
 export type AudiencePolicyDocument = Static<typeof AudiencePolicySchema>;
 export type AudiencePolicySpec = Static<typeof PolicySpecSchema>;
 export type UpstreamSpec = Static<typeof UpstreamSchema>;
+/** The `default:` of an optional field's schema, typed as the field. */
+function defaultOf<T extends TSchema>(schema: T): Static<T> {
+  const value = schema.default as Static<T> | undefined;
+  if (value === undefined) throw new Error('the schema gives this field no default');
+  return value;
+}
+
+/**
+ * What compilation puts in place of an absent field. Each value is the
+ * schema's `default:` (the CRD carries the same), except `algorithms`: the
+ * algorithm table's list (src/core/algorithms.ts), kept out of the CRD so that
+ * the API server does not copy it into each object, where a later change of
+ * the list would never reach.
+ */
+export const POLICY_DEFAULTS = Object.freeze({
+  mode: defaultOf(PolicySpecSchema.properties.mode),
+  clockSkewSeconds: defaultOf(PolicySpecSchema.properties.clockSkewSeconds),
+  profile: defaultOf(IssuerSchema.properties.profile),
+  algorithms: DEFAULT_ALGORITHMS,
+  upstreamHeader: defaultOf(UpstreamSchema.properties.header),
+});

@@ -14,6 +14,7 @@ import type { CheckEnvironment } from '../core/check-pipeline.ts';
 import type { KeySetOptions } from '../keys/issuer-key-set.ts';
 import type { KubernetesOptions, KubernetesPolicies } from '../kubernetes/kubernetes-policies.ts';
 import type { Logger } from '../obs/logger.ts';
+import { logEvent } from '../obs/log-events.ts';
 import { Metrics } from '../obs/metrics.ts';
 import { PolicyStore } from '../policy/policy-store.ts';
 import type { PolicySource } from '../sources/policy-source.ts';
@@ -111,7 +112,7 @@ export async function startService(
     await listeners.close(0);
     throw error;
   }
-  logger.info({ event: 'listening', grpc: bound.grpc, admin: bound.admin }, 'audience-guard is listening');
+  logEvent(logger, 'listening', { grpc: bound.grpc, admin: bound.admin }, 'audience-guard is listening');
   const loaded = source.firstLoad === 'while-serving' ? source.start() : Promise.resolve();
 
   return {
@@ -128,7 +129,7 @@ export async function startService(
       const drained = await Promise.race([handler.drained().then(() => true), delay(graceMs).then(() => false)]);
       await listeners.close(drained ? 1_000 : 0);
       keys.close();
-      logger.info({ event: 'stopped', drained }, 'audience-guard stopped');
+      logEvent(logger, 'stopped', { drained }, 'audience-guard stopped');
     },
   };
 }

@@ -9,6 +9,7 @@ import type { KeySetOptions } from '../keys/issuer-key-set.ts';
 import type { EndpointFetch } from '../net/endpoint-failure.ts';
 import type { Logger } from '../obs/logger.ts';
 import type { Metrics } from '../obs/metrics.ts';
+import { logEvent } from '../obs/log-events.ts';
 
 export interface IssuerKeyOptions {
   readonly maxJWKSBytes?: number;
@@ -29,8 +30,8 @@ export function createIssuerKeys(
   keys.onRefresh((refresh) => {
     if (!refresh.ok && refresh.limit !== undefined) metrics.limitHit(refresh.limit);
     metrics.jwksRefresh(refresh.issuer, refresh.ok);
-    if (refresh.ok) logger.info({ event: 'jwks_refreshed', issuer: refresh.issuer }, 'issuer keys loaded');
-    else logger.warn({ event: 'jwks_refresh_failed', issuer: refresh.issuer, error: refresh.error }, 'issuer keys could not be fetched');
+    if (refresh.ok) logEvent(logger, 'jwks_refreshed', { issuer: refresh.issuer }, 'issuer keys loaded');
+    else logEvent(logger, 'jwks_refresh_failed', { issuer: refresh.issuer, error: refresh.error }, 'issuer keys could not be fetched');
   });
   return keys;
 }

@@ -6,6 +6,7 @@
 import type { KubernetesOptions, KubernetesPolicies } from '../kubernetes/kubernetes-policies.ts';
 import { FilePolicySource } from '../sources/file-policy-source.ts';
 import type { PolicySource, PolicySourceContext } from '../sources/policy-source.ts';
+import { logEvent } from '../obs/log-events.ts';
 
 export interface ChosenPolicySource {
   readonly source: PolicySource;
@@ -35,9 +36,9 @@ function filePolicySource(paths: readonly string[], { store, logger, events }: P
     rejected: (problems) => {
       events.rejected(new Set(problems.map((problem) => problem.origin)).size);
       for (const problem of problems) {
-        logger.error({ event: 'policy_rejected', origin: problem.origin, field: problem.path, problem: problem.message }, 'policy update rejected; the last good policies keep serving');
+        logEvent(logger, 'policy_rejected', { origin: problem.origin, field: problem.path, problem: problem.message }, 'policy update rejected; the last good policies keep serving');
       }
     },
-    failed: (error) => { logger.error({ event: 'policy_source_failed', error: error.message }, 'policy files unreadable; the last good policies keep serving'); },
+    failed: (error) => { logEvent(logger, 'policy_source_failed', { error: error.message }, 'policy files unreadable; the last good policies keep serving'); },
   });
 }

@@ -11,6 +11,7 @@ import type { Metrics } from '../obs/metrics.ts';
 import type { PolicyStore } from '../policy/policy-store.ts';
 import type { PolicySourceEvents } from '../sources/policy-source.ts';
 import { policyCounts } from './policy-counts.ts';
+import { logEvent } from '../obs/log-events.ts';
 
 export interface PolicyUpdateOptions {
   /** `--max-policies`, named in the line that says some were left out. */
@@ -32,26 +33,26 @@ export function followPolicyUpdates(
   };
   store.onUpdate(({ snapshot, rejected: rejectedNow, overLimit, uncompilable, stale: staleNow }) => {
     for (const { origin, error } of uncompilable) {
-      logger.error({ event: 'policy_rejected', origin, field: '/', problem: `could not be compiled: ${error}` }, 'policy left out; the other policies keep serving');
+      logEvent(logger, 'policy_rejected', { origin, field: '/', problem: `could not be compiled: ${error}` }, 'policy left out; the other policies keep serving');
     }
     if (overLimit.length > 0) {
       metrics.limitHit('policies');
-      logger.warn({ event: 'limit_reached', limit: 'policies', max: options.maxPolicies, left_out: overLimit.length, first: overLimit.slice(0, 5) }, 'more policies than --max-policies: the youngest are left out');
+      logEvent(logger, 'limit_reached', { limit: 'policies', max: options.maxPolicies, left_out: overLimit.length, first: overLimit.slice(0, 5) }, 'more policies than --max-policies: the youngest are left out');
     }
     rejected = rejectedNow;
     stale = new Set(staleNow);
     keys.sync(snapshot);
     countPolicies();
     for (const conflict of snapshot.conflicts) {
-      logger.warn({ event: 'policy_conflicted', policy: conflict.policy.id, winner: conflict.winner.id, host: conflict.host, path_prefix: conflict.pathPrefix },
+      logEvent(logger, 'policy_conflicted', { policy: conflict.policy.id, winner: conflict.winner.id, host: conflict.host, path_prefix: conflict.pathPrefix },
         conflict.pathPrefix === undefined ? 'another namespace claimed this host first: the policy serves nothing there' : 'another policy already claims this host and path prefix');
     }
     for (const overlap of snapshot.audienceOverlaps) {
       if (overlap.policy.id < overlap.other.id) {
-        logger.warn({ event: 'audience_overlap', policy: overlap.policy.id, other: overlap.other.id, audience: overlap.audience }, 'two policies accept the same audience: tokens for one are accepted by the other');
+        logEvent(logger, 'audience_overlap', { policy: overlap.policy.id, other: overlap.other.id, audience: overlap.audience }, 'two policies accept the same audience: tokens for one are accepted by the other');
       }
     }
-    logger.info({ event: 'policies_loaded', generation: snapshot.generation, policies: snapshot.policies.length }, 'policy snapshot in force');
+    logEvent(logger, 'policies_loaded', { generation: snapshot.generation, policies: snapshot.policies.length }, 'policy snapshot in force');
     options.loaded();
   });
   return {

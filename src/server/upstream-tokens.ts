@@ -7,6 +7,7 @@
  */
 import type { SecretReader } from '../kubernetes/secret-reader.ts';
 import type { Logger } from '../obs/logger.ts';
+import { logEvent } from '../obs/log-events.ts';
 import type { Metrics } from '../obs/metrics.ts';
 import type { EndpointFetch } from '../net/endpoint-failure.ts';
 import { ClientSecretResolver } from '../upstream/client-secret-resolver.ts';
@@ -31,7 +32,7 @@ export function createUpstreamTokens(options: { readonly checkTimeoutMs: number;
       request: (policy, ok, reason) => {
         metrics.upstreamTokenRequest(policy.namespace, policy.name, policy.upstream?.grant ?? 'client_credentials', ok);
         // `reason` is built from error codes and statuses only: never a token or secret.
-        if (!ok) logger.warn({ event: 'upstream_token_failed', policy: policy.id, grant: policy.upstream?.grant, error: reason }, 'upstream token could not be obtained');
+        if (!ok) logEvent(logger, 'upstream_token_failed', { policy: policy.id, grant: policy.upstream?.grant, error: reason }, 'upstream token could not be obtained');
       },
       cache: (policy, hit) => { metrics.upstreamTokenCache(policy.namespace, policy.name, hit); },
       evicted: () => { metrics.limitHit('upstream_token_cache'); },

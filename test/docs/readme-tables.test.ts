@@ -1,40 +1,27 @@
 /**
  * The README's reference tables must match the code they describe: the deny
- * reasons (src/core/reasons.ts), the metrics (src/obs/metrics.ts) and the
- * `serve` flags (src/cli/serve-flags.ts). A new reason, metric or flag fails
- * this test until the README documents it.
+ * reasons (src/core/reasons.ts), the metrics (src/obs/metrics.ts), the
+ * `serve` flags (src/cli/serve-flags.ts) and the log events
+ * (src/obs/log-events.ts). A new reason, metric, flag or event fails this test
+ * until the README documents it.
  */
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { environmentName, SERVE_FLAGS } from '../../src/cli/serve-flags.ts';
 import { REASON_TABLE, REASONS, type ChallengeKind } from '../../src/core/reasons.ts';
+import { eventFieldNames, LOG_EVENTS, TOKEN_REJECTED, type LogEvent } from '../../src/obs/log-events.ts';
 import { Metrics } from '../../src/obs/metrics.ts';
+import { README_LINES, tableRows, unquoted } from '../support/readme.ts';
 
-const README = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
-const LINES = README.split('\n');
+const LINES = README_LINES;
 
 const REASONS_HEADER = '| reason | HTTP | gRPC code | WWW-Authenticate error | meaning |';
 const METRICS_HEADER = '| metric | type | labels | meaning |';
+const EVENTS_HEADER = '| event | level | fields | meaning |';
+const TOKEN_REJECTED_HEADER = '| field | content |';
 
-/** The body rows of the Markdown table under `header`, as trimmed cells. */
-function tableRows(header: string): string[][] {
-  const start = LINES.findIndex((line) => line.trim() === header);
-  assert.notEqual(start, -1, `README.md must contain a table with the header line: ${header}`);
-  assert.match(LINES[start + 1] ?? '', /^\|(\s*:?-+:?\s*\|)+\s*$/, `the line after "${header}" must be the table's separator`);
-  const rows: string[][] = [];
-  for (const line of LINES.slice(start + 2)) {
-    const trimmed = line.trim();
-    if (!trimmed.startsWith('|')) break;
-    rows.push(trimmed.replace(/^\|/, '').replace(/\|$/, '').split('|').map((cell) => cell.trim()));
-  }
-  return rows;
-}
-
-/** `` `name` `` → `name`; anything else is returned unchanged. */
-function unquoted(cell: string | undefined): string | undefined {
-  const match = /^`([^`]+)`$/.exec(cell ?? '');
-  return match?.[1] ?? cell;
+/** `` `a`, `b` `` → `['a', 'b']`: the names of a cell that lists names only. */
+function names(cell: string | undefined): string[] {
+  return (cell ?? '').split(',').map((name) => unquoted(name.trim()) ?? '');
 }
 
 function challengeCell(challenge: ChallengeKind): string {
@@ -115,5 +102,30 @@ describe('README reference tables', () => {
         if (spec.default !== undefined) assert.ok(rows[0]?.includes(`\`${spec.default}\``), `the row of --${flag} must give its default ${spec.default}`);
       });
     }
+  });
+
+  describe('log events', () => {
+    const rows = tableRows(EVENTS_HEADER);
+    const others = (Object.keys(LOG_EVENTS) as LogEvent[]).filter((event) => event !== TOKEN_REJECTED);
+
+    it('must list every event of LOG_EVENTS but token_rejected exactly once, in the same order', () => {
+      assert.deepEqual(rows.map((row) => unquoted(row[0])), others);
+    });
+
+    it('must give each event its level and exactly its fields, in the table\'s order', () => {
+      for (const row of rows) {
+        const event = unquoted(row[0]) as LogEvent;
+        assert.equal(row[1], LOG_EVENTS[event].level, `level of ${event}`);
+        assert.deepEqual(names(row[2]), eventFieldNames(event), `fields of ${event}`);
+        assert.notEqual(row[3] ?? '', '', `meaning of ${event}`);
+      }
+    });
+
+    it('must document each field of token_rejected, in the order it is written, at its level', () => {
+      const fields = tableRows(TOKEN_REJECTED_HEADER).flatMap((row) => names(row[0]));
+      assert.deepEqual(fields, ['event', ...eventFieldNames(TOKEN_REJECTED)]);
+      const intro = LINES[LINES.findIndex((line) => line.trim() === TOKEN_REJECTED_HEADER) - 2] ?? '';
+      assert.ok(intro.includes(`one \`${LOG_EVENTS[TOKEN_REJECTED].level}\` line`), `the sentence before the token_rejected fields must name its level: ${intro}`);
+    });
   });
 });

@@ -2,7 +2,8 @@
 // 2.2 accepted set, 2.5 RFC 9728 metadata URL and document, 2.6 implications).
 import { strict as assert } from 'node:assert';
 import { canonicalAudience } from '../../../src/core/audience.ts';
-import { compilePolicy, DEFAULT_CLOCK_SKEW_SECONDS } from '../../../src/policy/compile-policy.ts';
+import { compilePolicy } from '../../../src/policy/compile-policy.ts';
+import { POLICY_DEFAULTS } from '../../../src/policy/policy-schema.ts';
 import { ISSUER, policyDocument, runtimePolicy } from '../policy-fixtures.ts';
 
 function metadataDocument(overrides: Parameters<typeof runtimePolicy>[0] = {}): Record<string, unknown> {
@@ -47,7 +48,7 @@ describe('policy compilation', () => {
     });
 
     it('defaults clockSkewSeconds to 60, and keeps an explicit 0', () => {
-      assert.equal(DEFAULT_CLOCK_SKEW_SECONDS, 60);
+      assert.equal(POLICY_DEFAULTS.clockSkewSeconds, 60);
       assert.equal(runtimePolicy().clockSkewSeconds, 60);
       assert.equal(runtimePolicy({ clockSkewSeconds: 0 }).clockSkewSeconds, 0);
     });

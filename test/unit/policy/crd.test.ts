@@ -12,6 +12,7 @@ import { parseAllDocuments } from 'yaml';
 import { audiencePolicyCRD, audiencePolicyCRDYAML, audiencePolicySchema } from '../../../src/policy/crd.ts';
 import { validatePolicy } from '../../../src/policy/validate-policy.ts';
 import { admit } from '../../support/crd-admission.ts';
+import { runtimePolicy } from '../policy-fixtures.ts';
 
 const CHECKED_IN = new URL('../../../charts/audience-guard/crds/audiencepolicies.audienceguard.dev.yaml', import.meta.url);
 const EXAMPLES = new URL('../../../deploy/examples/', import.meta.url);
@@ -67,11 +68,17 @@ describe('AudiencePolicy CustomResourceDefinition', () => {
     }
   });
 
-  it('carries the defaults the process applies (mode Strict, clockSkewSeconds 60, profile rfc9068)', () => {
-    const spec = (audiencePolicySchema().properties as Record<string, Schema>).spec as { properties: Record<string, Schema & { items?: Schema }> };
-    assert.equal(spec.properties.mode?.default, 'Strict');
-    assert.equal(spec.properties.clockSkewSeconds?.default, 60);
-    assert.equal(((spec.properties.issuers?.items as { properties: Record<string, Schema> }).properties.profile)?.default, 'rfc9068');
+  it('must fill in exactly the defaults the process applies to an absent field (the schema\'s, not the algorithm list)', () => {
+    const spec = (SCHEMA.properties as Record<string, Schema>).spec as Schema;
+    const defaults = Object.fromEntries([...nodes(spec, 'spec')].flatMap(([path, node]) => (node.default === undefined ? [] : [[path, node.default]])));
+    const compiled = runtimePolicy({ upstream: { clientCredentials: { tokenEndpoint: 'https://idp.example.com/token', clientId: 'guard', clientSecretFile: '/run/secret' } } });
+    assert.deepEqual(defaults, {
+      'spec/issuers[]/profile': compiled.issuerList[0]?.profile,
+      'spec/mode': compiled.mode,
+      'spec/clockSkewSeconds': compiled.clockSkewSeconds,
+      'spec/upstream/header': compiled.upstream?.header,
+    });
+    assert.deepEqual(Object.values(defaults), ['rfc9068', 'Strict', 60, 'authorization']);
   });
 
   describe('every example under deploy/examples', () => {
