@@ -21,7 +21,7 @@
  *     (bench/README.md, memory with 100,000 cached tokens).
  */
 import { LRUCache } from 'lru-cache';
-import type { VerifiedToken, VerifiedTokenCache, VerifiedTokenLookup } from '../core/verified-token-cache.ts';
+import type { RememberedToken, VerifiedTokenCache, VerifiedTokenLookup } from '../core/verified-token-cache.ts';
 
 export interface TokenCacheOptions {
   /** Most tokens held at once. */
@@ -37,7 +37,7 @@ export interface TokenCacheOptions {
 }
 
 interface Entry {
-  readonly token: VerifiedToken;
+  readonly token: RememberedToken;
   /** The token's `exp`, seconds. */
   readonly expiresAt: number;
 }
@@ -74,7 +74,7 @@ function nestedBytes(root: object): number {
 }
 
 /** Rough heap size of a remembered token: fixed overhead plus the characters of its claim and header values. */
-export function estimatedEntryBytes(token: VerifiedToken): number {
+export function estimatedEntryBytes(token: RememberedToken): number {
   let bytes = ENTRY_OVERHEAD_BYTES;
   for (const part of [token.header, token.payload]) {
     for (const [name, value] of Object.entries(part)) {
@@ -112,7 +112,7 @@ class TokenCompactor {
   readonly #strings = new SharedValues<string>();
   readonly #headers = new SharedValues<Readonly<Record<string, unknown>>>();
 
-  compact(token: VerifiedToken): VerifiedToken {
+  compact(token: RememberedToken): RememberedToken {
     return { header: this.#header(token.header), payload: this.#payload(token.payload), keySetId: token.keySetId };
   }
 

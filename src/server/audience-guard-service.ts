@@ -9,7 +9,7 @@
  */
 import { createVerifiedTokens } from './verified-tokens.ts';
 import { createUpstreamTokens } from './upstream-tokens.ts';
-import type { CheckEnvironment } from '../core/check-pipeline.ts';
+import { jwtCheckEnvironment } from '../core/check-environment.ts';
 import { DEFAULT_KEY_SET_OPTIONS, IssuerKeyStore } from '../keys/issuer-key-store.ts';
 import type { KeySetOptions } from '../keys/issuer-key-set.ts';
 import type { Logger } from '../obs/logger.ts';
@@ -107,7 +107,7 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
   // Kubernetes policies read secret files under the same bounds that admitted them.
   const secretFileDirs = options.kubernetes === undefined ? undefined : options.kubernetes.tenantRules?.secretFileDirs ?? [];
   const upstreamTokens = createUpstreamTokens(options, secrets, secretFileDirs, metrics, logger, endpointFetch);
-  const environment: CheckEnvironment = { keys, now, maxTokenBytes: options.maxTokenBytes, verifiedTokens, upstreamTokens };
+  const environment = jwtCheckEnvironment({ keys, now, maxTokenBytes: options.maxTokenBytes, verifiedTokens, upstreamTokens });
   if (options.logBufferDrops !== undefined) metrics.logBufferDrops(options.logBufferDrops);
   const handler = new CheckHandler({
     store, environment, metrics, logger, checkTimeoutMs: options.checkTimeoutMs,

@@ -7,7 +7,8 @@
  * turn into an allow or an empty Envoy 403.
  */
 import { extractBearer } from '../core/bearer.ts';
-import { decide, type CheckEnvironment } from '../core/check-pipeline.ts';
+import { decide } from '../core/check-pipeline.ts';
+import type { CheckEnvironment } from '../core/check-environment.ts';
 import type { HttpRequestView } from '../core/http-request.ts';
 import { tokenSHA256 } from '../core/token-hash.ts';
 import type { Decision } from '../core/decision.ts';

@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import { createHash, KeyObject } from 'node:crypto';
 import fc from 'fast-check';
 import { generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
-import type { CheckEnvironment } from '../../../src/core/check-pipeline.ts';
+import { jwtCheckEnvironment } from '../../../src/core/check-environment.ts';
 import type { KeyLookup, KeyResolver } from '../../../src/core/key-resolver.ts';
 import type { CheckRequest, CheckResponse, HeaderValueOption } from '../../../src/envoy/proto.ts';
 import { createLogger } from '../../../src/obs/logger.ts';
@@ -71,7 +71,7 @@ function setup(behaviour: Behaviour, spec: Partial<AudiencePolicySpec> = {}, che
   const store = new PolicyStore();
   store.replace([{ origin: 'test#0', document: policyDocument({ requiredScopes: ['mcp:tools'], ...spec }), createdAt: 0 }], 0);
   const keys = new ScriptedKeys(behaviour);
-  const environment: CheckEnvironment = { keys, now: () => NOW, maxTokenBytes: 16_384 };
+  const environment = jwtCheckEnvironment({ keys, now: () => NOW, maxTokenBytes: 16_384 });
   const metrics = new Metrics({ defaultMetrics: false });
   const lines: Record<string, unknown>[] = [];
   const raw: string[] = [];
