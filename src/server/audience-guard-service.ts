@@ -18,7 +18,7 @@ import type { NamespaceHostRule } from '../policy/namespace-hosts.ts';
 import { PolicyStore } from '../policy/policy-store.ts';
 import { FilePolicySource } from '../sources/file-policy-source.ts';
 import { AdminServer } from './admin-server.ts';
-import { CheckHandler } from './check-handler.ts';
+import { CheckHandler } from '../runner/check-runner.ts';
 import { policyCounts } from './policy-counts.ts';
 import { AuthorizationGrpcServer } from './grpc-server.ts';
 import type { KubernetesOptions, KubernetesPolicies } from '../kubernetes/kubernetes-policies.ts';

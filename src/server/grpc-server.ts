@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { authorizationServiceForServer } from '../envoy/check-service.ts';
 import { AUTHORIZATION_SERVICE_NAME, type CheckRequest, type CheckResponse } from '../envoy/proto.ts';
-import type { CheckHandler } from './check-handler.ts';
+import type { CheckHandler } from '../runner/check-runner.ts';
 
 export interface GrpcServerOptions {
   readonly address: string;

@@ -15,7 +15,7 @@ import { createLogger } from '../../../src/obs/logger.ts';
 import { Metrics } from '../../../src/obs/metrics.ts';
 import type { AudiencePolicySpec } from '../../../src/policy/policy-schema.ts';
 import { PolicyStore } from '../../../src/policy/policy-store.ts';
-import { CheckHandler } from '../../../src/server/check-handler.ts';
+import { CheckHandler } from '../../../src/runner/check-runner.ts';
 import { capturingDestination, recordToken } from '../../support/secret-ledger.ts';
 import { ISSUER, policyDocument, RESOURCE } from '../policy-fixtures.ts';
 
