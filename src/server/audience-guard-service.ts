@@ -1,6 +1,6 @@
 /**
  * Wires the service together (the imperative shell): policy source → store →
- * key store, the check handler, the gRPC and admin listeners, and the ordered
+ * key store, the check runner, the gRPC and admin listeners, and the ordered
  * shutdown. Health is NOT_SERVING until the first complete policy load.
  *   - Files: the first load happens before anything listens, so a bad start
  *     (unreadable or invalid file) leaves nothing half-started.
@@ -18,7 +18,8 @@ import type { NamespaceHostRule } from '../policy/namespace-hosts.ts';
 import { PolicyStore } from '../policy/policy-store.ts';
 import { FilePolicySource } from '../sources/file-policy-source.ts';
 import { AdminServer } from './admin-server.ts';
-import { CheckHandler } from '../runner/check-runner.ts';
+import { CheckRunner } from '../runner/check-runner.ts';
+import { EnvoyCheck } from '../envoy/envoy-check.ts';
 import { policyCounts } from './policy-counts.ts';
 import { AuthorizationGrpcServer } from './grpc-server.ts';
 import type { KubernetesOptions, KubernetesPolicies } from '../kubernetes/kubernetes-policies.ts';
@@ -109,12 +110,12 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
   const upstreamTokens = createUpstreamTokens(options, secrets, secretFileDirs, metrics, logger, endpointFetch);
   const environment = jwtCheckEnvironment({ keys, now, maxTokenBytes: options.maxTokenBytes, verifiedTokens, upstreamTokens });
   if (options.logBufferDrops !== undefined) metrics.logBufferDrops(options.logBufferDrops);
-  const handler = new CheckHandler({
+  const runner = new CheckRunner({
     store, environment, metrics, logger, checkTimeoutMs: options.checkTimeoutMs,
     ...(options.logRate === undefined ? {} : { logRate: options.logRate }),
     logRatePolicies: (options.maxPolicies ?? 10_000) + 1,
   });
-  const grpcServer = new AuthorizationGrpcServer(handler, {
+  const grpcServer = new AuthorizationGrpcServer(new EnvoyCheck(runner), {
     address: options.grpcAddress,
     maxReceiveMessageBytes: options.maxRequestBytes,
     maxConnectionAgeMs: options.maxConnectionAgeMs,
@@ -207,7 +208,7 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
       grpcServer.setServing(false);
       fileSource?.stop();
       await kubernetes?.stop();
-      const drained = await Promise.race([handler.drained().then(() => true), delay(graceMs).then(() => false)]);
+      const drained = await Promise.race([runner.drained().then(() => true), delay(graceMs).then(() => false)]);
       await grpcServer.shutdown(drained ? 1_000 : 0);
       await admin.close();
       keys.close();
