@@ -5,7 +5,8 @@
 // for a check that looked up before the invalidation and remembers after it.
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
-import { estimatedEntryBytes, LRUVerifiedTokenCache } from '../../../src/cache/verified-token-cache.ts';
+import { estimatedEntryBytes } from '../../../src/cache/entry-size.ts';
+import { LRUVerifiedTokenCache } from '../../../src/cache/verified-token-cache.ts';
 import { tokenDigest } from '../../../src/core/token-hash.ts';
 import type { RememberedToken } from '../../../src/core/verified-token-cache.ts';
 
