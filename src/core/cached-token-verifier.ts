@@ -28,8 +28,8 @@ export class CachedTokenVerifier implements TokenVerifier {
       ? await this.#inner.verify(token, context)
       : await this.#inner.verifyDecoded(token, remembered, context, remembered.keySetId);
     // A fresh signature check (a miss, or another key set than the remembered one's) is worth remembering.
-    if (verification.kind === 'verified' && verification.token.verifiedBy === 'signature') {
-      const { header, claims, keySetId, expiresAt } = verification.token;
+    if (verification.kind === 'verified' && verification.verifiedBy === 'signature') {
+      const { header, claims, keySetId, expiresAt } = verification;
       lookup.remember({ header, payload: claims, keySetId }, expiresAt);
     }
     return verification;

@@ -44,9 +44,8 @@ export async function decide(
   const reject = (reason: Reason, principal?: VerifiedPrincipal): Decision => deny(reason, policy, token.digest, principal);
 
   // 3–7. Token, header, issuer, signature, claims: a VerifiedToken, or the first failing step's reason.
-  const verification = await env.tokens.verify(token, { policy, generation: snapshot.generation, request, extras });
-  if (verification.kind === 'refused') return reject(verification.reason);
-  const verified = verification.token;
+  const verified = await env.tokens.verify(token, { policy, generation: snapshot.generation, request, extras });
+  if (verified.kind === 'refused') return reject(verified.reason);
   const audiences = audienceValues(verified.claims.aud);
   if (audiences === undefined) return reject('missing_claim');
   const principal = principalOf(verified.issuer.issuer, verified.claims, audiences);

@@ -13,22 +13,23 @@ import type { RuntimeIssuer } from './runtime-policy.ts';
 export type HeaderRefusal = Extract<Reason, 'malformed_token' | 'unsupported_token_type' | 'disallowed_algorithm'>;
 export type HeaderVerdict = 'ok' | HeaderRefusal;
 
-/** The header fields that choose the key (step 6), typed once the header passed. */
-export interface KeyChoice {
+/** A header that passed: the fields that choose the key (step 6) are typed. */
+export type CheckedHeader = Readonly<Record<string, unknown>> & {
   readonly alg: string;
-  readonly kid: string | undefined;
-}
+  readonly kid?: string | undefined;
+};
 
 /**
- * The header's key choice when it passes, else the reason. `candidates` is
+ * The header itself, typed, when it passes, else the reason. `candidates` is
  * the token's own issuer when the policy trusts it, else every issuer of the
  * policy. Allow-lists never hold `none` or HMAC algorithms.
  */
-export function readHeader(header: Readonly<Record<string, unknown>>, candidates: readonly RuntimeIssuer[]): KeyChoice | HeaderRefusal {
+export function readHeader(header: Readonly<Record<string, unknown>>, candidates: readonly RuntimeIssuer[]): CheckedHeader | HeaderRefusal {
   const { alg, typ, kid } = header;
   if (typeof alg !== 'string' || (kid !== undefined && typeof kid !== 'string')) return 'malformed_token';
   if (!candidates.some((issuer) => typeAccepted(issuer.profile, typ))) return 'unsupported_token_type';
-  return candidates.some((issuer) => issuer.algorithms.includes(alg)) ? { alg, kid } : 'disallowed_algorithm';
+  // The checks above are what the type says: `alg` a string, `kid` absent or a string.
+  return candidates.some((issuer) => issuer.algorithms.includes(alg)) ? header as CheckedHeader : 'disallowed_algorithm';
 }
 
 /** `readHeader` as a verdict. */

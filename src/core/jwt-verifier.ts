@@ -7,10 +7,11 @@
  */
 import { validUntil } from './claims.ts';
 import { decodeCompactJWS, type DecodedJWS } from './compact-jws.ts';
-import { readHeader } from './jws-header.ts';
+import { readHeader, type CheckedHeader } from './jws-header.ts';
 import type { KeyResolver } from './key-resolver.ts';
+import type { RuntimeIssuer, RuntimePolicy } from './runtime-policy.ts';
 import { signatureVerifies } from './signature.ts';
-import type { PresentedToken, TokenRefusal, TokenVerification, TokenVerifier, VerificationContext } from './token-verifier.ts';
+import type { PresentedToken, TokenRefusal, TokenVerification, TokenVerifier, VerificationContext, VerifiedBy } from './token-verifier.ts';
 
 export interface JwtVerifierOptions {
   readonly keys: KeyResolver;
@@ -34,8 +35,8 @@ export class JwtVerifier implements TokenVerifier {
   verify(token: PresentedToken, context: VerificationContext): Promise<TokenVerification> {
     // 3. Token: compact JWS within the size cap.
     const decoded = decodeCompactJWS(token.value, this.maxTokenBytes);
-    if (decoded.kind === 'too_large') return Promise.resolve(refused('token_too_large'));
-    if (decoded.kind === 'malformed') return Promise.resolve(refused('malformed_token'));
+    if (decoded.kind === 'too_large') return refused('token_too_large');
+    if (decoded.kind === 'malformed') return refused('malformed_token');
     return this.verifyDecoded(token, decoded.jws, context, undefined);
   }
 
@@ -45,33 +46,38 @@ export class JwtVerifier implements TokenVerifier {
    * is the key set of the token's issuer in this policy, the signature is not
    * checked again; every other step is.
    */
-  async verifyDecoded(token: PresentedToken, jws: DecodedJWS, context: VerificationContext, verifiedWith: string | undefined): Promise<TokenVerification> {
-    const { header, payload } = jws;
+  verifyDecoded(token: PresentedToken, jws: DecodedJWS, context: VerificationContext, verifiedWith: string | undefined): Promise<TokenVerification> {
     const { policy } = context;
     // 4. Header (typ per profile, alg allow-list) and 5. issuer (unverified `iss`, exact).
-    const issuer = typeof payload.iss === 'string' ? policy.issuers.get(payload.iss) : undefined;
-    const keyChoice = readHeader(header, issuer === undefined ? policy.issuerList : [issuer]);
-    if (typeof keyChoice === 'string') return refused(keyChoice);
+    const issuer = typeof jws.payload.iss === 'string' ? policy.issuers.get(jws.payload.iss) : undefined;
+    const header = readHeader(jws.header, issuer === undefined ? policy.issuerList : [issuer]);
+    if (typeof header === 'string') return refused(header);
     if (issuer === undefined) return refused('unknown_issuer');
+    // 6. Signature — not again for this very token verified by this same key set.
+    if (verifiedWith === issuer.keySetId) return Promise.resolve(this.#claims(jws, issuer, policy, 'remembered'));
+    return this.#signatureThenClaims(token, header, jws, issuer, policy);
+  }
 
-    // 6. Signature, with a key from this issuer's own key set chosen by `kid` and `alg`.
-    const remembered = verifiedWith === issuer.keySetId;
-    if (!remembered) {
-      const lookup = await this.#keys.resolve(issuer, keyChoice);
-      if (lookup.kind !== 'key') return refused(lookup.kind);
-      if (!(await signatureVerifies(token.value, header, lookup.key, issuer.algorithms))) return refused('invalid_signature');
-    }
+  /** 6. Signature, with a key from this issuer's own key set chosen by `kid` and `alg`; then 7. */
+  async #signatureThenClaims(token: PresentedToken, header: CheckedHeader, jws: DecodedJWS, issuer: RuntimeIssuer, policy: RuntimePolicy): Promise<TokenVerification> {
+    const lookup = await this.#keys.resolve(issuer, { kid: header.kid, alg: header.alg });
+    if (lookup.kind !== 'key') return refusal(lookup.kind);
+    if (!(await signatureVerifies(token.value, header, lookup.key, issuer.algorithms))) return refusal('invalid_signature');
+    return this.#claims(jws, issuer, policy, 'signature');
+  }
 
-    // 7. Claims: required per profile, exp/nbf/iat with skew against the current time.
-    const expiresAt = validUntil(payload, issuer.profile, this.#now(), policy.clockSkewSeconds);
-    if (typeof expiresAt === 'string') return refused(expiresAt);
-    return {
-      kind: 'verified',
-      token: { header, claims: payload, issuer, keySetId: issuer.keySetId, expiresAt, verifiedBy: remembered ? 'remembered' : 'signature' },
-    };
+  /** 7. Claims: required per profile, exp/nbf/iat with skew against the current time. */
+  #claims(jws: DecodedJWS, issuer: RuntimeIssuer, policy: RuntimePolicy, verifiedBy: VerifiedBy): TokenVerification {
+    const expiresAt = validUntil(jws.payload, issuer.profile, this.#now(), policy.clockSkewSeconds);
+    if (typeof expiresAt === 'string') return refusal(expiresAt);
+    return { kind: 'verified', header: jws.header, claims: jws.payload, issuer, keySetId: issuer.keySetId, expiresAt, verifiedBy };
   }
 }
 
-function refused(reason: TokenRefusal): TokenVerification {
+function refusal(reason: TokenRefusal): TokenVerification {
   return { kind: 'refused', reason };
+}
+
+function refused(reason: TokenRefusal): Promise<TokenVerification> {
+  return Promise.resolve(refusal(reason));
 }

@@ -49,6 +49,7 @@ export type VerifiedBy = 'signature' | 'remembered';
 
 /** A token whose issuer, signature and claims held for this policy, now. Its claims are safe to read. */
 export interface VerifiedToken {
+  readonly kind: 'verified';
   readonly header: Readonly<Record<string, unknown>>;
   readonly claims: Readonly<Record<string, unknown>>;
   /** The policy's issuer that vouched for the token (its `iss`). */
@@ -66,9 +67,12 @@ export type TokenRefusal = Extract<Reason,
   | 'unknown_key' | 'keys_unavailable' | 'invalid_signature'
   | 'missing_claim' | 'id_token_presented' | 'expired' | 'not_yet_valid'>;
 
-export type TokenVerification =
-  | { readonly kind: 'verified'; readonly token: VerifiedToken }
-  | { readonly kind: 'refused'; readonly reason: TokenRefusal };
+export interface TokenRefused {
+  readonly kind: 'refused';
+  readonly reason: TokenRefusal;
+}
+
+export type TokenVerification = VerifiedToken | TokenRefused;
 
 export interface TokenVerifier {
   /** Never rejects for a bad token (that is a refusal); a rejection is an internal error of the check. */
