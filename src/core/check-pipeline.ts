@@ -16,6 +16,11 @@ import type { RuntimePolicy } from './runtime-policy.ts';
 import { grantedScopes, missingScopes } from './scopes.ts';
 import { digestLogId, tokenDigest } from './token-hash.ts';
 
+/**
+ * `extras` reach the credential step (none is read yet); `progress` learns the
+ * policy and the token digest as soon as they are known, for a deny decided
+ * outside decide() (the runner's timeout and internal error).
+ */
 export async function decide(
   request: HttpRequestView,
   snapshot: PolicySnapshot,
@@ -46,6 +51,7 @@ export async function decide(
   // 3–7. Token, header, issuer, signature, claims: a VerifiedToken, or the first failing step's reason.
   const verified = await env.tokens.verify(token, { policy, generation: snapshot.generation, request, extras });
   if (verified.kind === 'refused') return reject(verified.reason);
+  // The last rule of 7: `aud` is a string or a non-empty array of strings.
   const audiences = audienceValues(verified.claims.aud);
   if (audiences === undefined) return reject('missing_claim');
   const principal = principalOf(verified.issuer.issuer, verified.claims, audiences);
