@@ -6,22 +6,25 @@
  *     any of its encoded segments or its signature, is never a key and never
  *     stored; entries hold only the decoded header and claims of a token that
  *     verified, which the core re-checks on every hit. (The sharing tables
- *     below are keyed by such decoded values: issuer, audience, scopes.)
+ *     of token-compactor.ts are keyed by such decoded values: issuer,
+ *     audience, scopes.)
  *   - Expiry: an entry is refused from the moment its `exp` is reached on this
  *     cache's clock (the checks' clock), and never stored when already there.
  *     No timers: expired entries are dropped when read or pushed out.
- *   - Bounds: `maxEntries`, and `maxBytes` of estimated memory per entry.
+ *   - Bounds: `maxEntries`, and `maxBytes` of estimated memory (entry-size.ts).
  *   - `invalidate()` empties the cache and moves to a new epoch, so a check
  *     that started before cannot store what it verified with the old keys or
  *     policies.
  *   - Sharing: most of a token's claims repeat from token to token (issuer,
  *     audience, client, scopes) and so does its header, but each decoded
  *     token has its own copy of every string. Entries keep one shared copy
- *     instead: 640 → ~400 bytes per entry with oidc-provider's tokens
- *     (bench/README.md, memory with 100,000 cached tokens).
+ *     instead (token-compactor.ts): 640 → ~400 bytes per entry with
+ *     oidc-provider's tokens (bench/README.md, memory with 100,000 cached tokens).
  */
 import { LRUCache } from 'lru-cache';
-import type { VerifiedToken, VerifiedTokenCache, VerifiedTokenLookup } from '../core/verified-token-cache.ts';
+import type { RememberedToken, VerifiedTokenCache, VerifiedTokenLookup } from '../core/verified-token-cache.ts';
+import { estimatedEntryBytes } from './entry-size.ts';
+import { TokenCompactor } from './token-compactor.ts';
 
 export interface TokenCacheOptions {
   /** Most tokens held at once. */
@@ -37,100 +40,9 @@ export interface TokenCacheOptions {
 }
 
 interface Entry {
-  readonly token: VerifiedToken;
+  readonly token: RememberedToken;
   /** The token's `exp`, seconds. */
   readonly expiresAt: number;
-}
-
-/**
- * Fixed cost of one entry (key string, entry objects, lru-cache's slots),
- * measured with 100,000 oidc-provider tokens on Node 24 (bench/README.md).
- */
-const ENTRY_OVERHEAD_BYTES = 400;
-
-/**
- * Rough size of a nested claim, walked with an explicit stack: a claim may be
- * nested thousands deep (within the token size cap), which would overflow the
- * call stack of a recursive walk or of JSON.stringify.
- */
-function nestedBytes(root: object): number {
-  let bytes = 0;
-  const pending: unknown[] = [root];
-  while (pending.length > 0) {
-    const value = pending.pop();
-    if (typeof value === 'string') bytes += 16 + value.length;
-    else if (Array.isArray(value)) {
-      bytes += 16;
-      for (const item of value as unknown[]) pending.push(item);
-    } else if (typeof value === 'object' && value !== null) {
-      bytes += 16;
-      for (const [name, child] of Object.entries(value)) {
-        bytes += 16 + name.length;
-        pending.push(child);
-      }
-    } else bytes += 16;
-  }
-  return bytes;
-}
-
-/** Rough heap size of a remembered token: fixed overhead plus the characters of its claim and header values. */
-export function estimatedEntryBytes(token: VerifiedToken): number {
-  let bytes = ENTRY_OVERHEAD_BYTES;
-  for (const part of [token.header, token.payload]) {
-    for (const [name, value] of Object.entries(part)) {
-      bytes += 16 + name.length;
-      if (typeof value === 'string') bytes += value.length;
-      else if (Array.isArray(value)) for (const item of value as unknown[]) bytes += 16 + (typeof item === 'string' ? item.length : 16);
-      else if (typeof value === 'object' && value !== null) bytes += 64 + nestedBytes(value);
-    }
-  }
-  return bytes;
-}
-
-/** Claims whose values usually repeat across tokens; other claims (jti, sub, times) are kept as decoded. */
-const SHARED_CLAIMS: ReadonlySet<string> = new Set(['iss', 'aud', 'azp', 'client_id', 'scope', 'scp', 'acr', 'amr', 'typ', 'token_use']);
-/** Longest header (as JSON) that is shared rather than kept per entry. */
-const SHARED_HEADER_MAX_CHARS = 512;
-/** Distinct values each sharing table holds before it starts over (a bound, not a cache of tokens). */
-const SHARED_VALUES_MAX = 4_096;
-
-/** One copy of each distinct value, bounded: when full it starts over, which only costs sharing. */
-class SharedValues<T> {
-  readonly #values = new Map<string, T>();
-
-  get(key: string, value: T): T {
-    const known = this.#values.get(key);
-    if (known !== undefined) return known;
-    if (this.#values.size >= SHARED_VALUES_MAX) this.#values.clear();
-    this.#values.set(key, value);
-    return value;
-  }
-}
-
-/** The same token with repeated header and claim values replaced by shared copies. */
-class TokenCompactor {
-  readonly #strings = new SharedValues<string>();
-  readonly #headers = new SharedValues<Readonly<Record<string, unknown>>>();
-
-  compact(token: VerifiedToken): VerifiedToken {
-    return { header: this.#header(token.header), payload: this.#payload(token.payload), keySetId: token.keySetId };
-  }
-
-  #header(header: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
-    const key = JSON.stringify(header);
-    return key.length > SHARED_HEADER_MAX_CHARS ? header : this.#headers.get(key, Object.freeze({ ...header }));
-  }
-
-  #payload(payload: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
-    // fromEntries defines own properties, so a claim named "__proto__" stays a claim.
-    return Object.fromEntries(Object.entries(payload).map(([name, value]) => [name, SHARED_CLAIMS.has(name) ? this.#shared(value) : value]));
-  }
-
-  #shared(value: unknown): unknown {
-    if (typeof value === 'string') return this.#strings.get(value, value);
-    if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value.map((item) => this.#strings.get(item, item));
-    return value;
-  }
 }
 
 export class LRUVerifiedTokenCache implements VerifiedTokenCache {

@@ -8,7 +8,8 @@
 import type { Reason } from './reasons.ts';
 import { looksLikeIdToken, requiredClaims, type TokenProfile } from './token-profile.ts';
 
-export type ClaimsVerdict = 'ok' | Extract<Reason, 'expired' | 'not_yet_valid' | 'missing_claim' | 'id_token_presented' | 'unsupported_token_type'>;
+export type ClaimsRefusal = Extract<Reason, 'expired' | 'not_yet_valid' | 'missing_claim' | 'id_token_presented' | 'unsupported_token_type'>;
+export type ClaimsVerdict = 'ok' | ClaimsRefusal;
 
 const STRING_CLAIMS = ['iss', 'sub', 'client_id', 'jti'] as const;
 const NUMERIC_DATES = ['exp', 'nbf', 'iat'] as const;
@@ -17,12 +18,19 @@ function isNumericDate(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
-export function checkClaims(
+/** `validUntil` as a verdict. */
+export function checkClaims(payload: Readonly<Record<string, unknown>>, profile: TokenProfile, now: number, skew: number): ClaimsVerdict {
+  const valid = validUntil(payload, profile, now, skew);
+  return typeof valid === 'number' ? 'ok' : valid;
+}
+
+/** The token's `exp` (seconds; every profile requires it) when the claims pass, else the reason. */
+export function validUntil(
   payload: Readonly<Record<string, unknown>>,
   profile: TokenProfile,
   now: number,
   skew: number,
-): ClaimsVerdict {
+): number | ClaimsRefusal {
   for (const claim of requiredClaims(profile)) {
     if (payload[claim] === undefined || payload[claim] === null) return 'missing_claim';
   }
@@ -39,9 +47,12 @@ export function checkClaims(
   // is checked; this service does not check it, so it refuses such tokens.
   if (payload.cnf !== undefined) return 'unsupported_token_type';
 
-  const { exp, nbf, iat } = payload as { exp: number; nbf?: number; iat?: number };
+  // Every profile requires `exp` (token-profile.ts); were one not to, its tokens would be refused here, never unbounded.
+  const { exp } = payload;
+  if (!isNumericDate(exp)) return 'missing_claim';
+  const { nbf, iat } = payload as { nbf?: number; iat?: number };
   if (now >= exp + skew) return 'expired';
   if (nbf !== undefined && nbf > now + skew) return 'not_yet_valid';
   if (iat !== undefined && iat > now + skew) return 'not_yet_valid';
-  return 'ok';
+  return exp;
 }

@@ -10,15 +10,30 @@ import type { Reason } from './reasons.ts';
 import { typeAccepted } from './token-profile.ts';
 import type { RuntimeIssuer } from './runtime-policy.ts';
 
-export type HeaderVerdict = 'ok' | Extract<Reason, 'malformed_token' | 'unsupported_token_type' | 'disallowed_algorithm'>;
+export type HeaderRefusal = Extract<Reason, 'malformed_token' | 'unsupported_token_type' | 'disallowed_algorithm'>;
+export type HeaderVerdict = 'ok' | HeaderRefusal;
+
+/** A header that passed: the fields that choose the key (step 6) are typed. */
+export type CheckedHeader = Readonly<Record<string, unknown>> & {
+  readonly alg: string;
+  readonly kid?: string | undefined;
+};
 
 /**
- * `candidates` is the token's own issuer when the policy trusts it, else every
- * issuer of the policy. Allow-lists never hold `none` or HMAC algorithms.
+ * The header itself, typed, when it passes, else the reason. `candidates` is
+ * the token's own issuer when the policy trusts it, else every issuer of the
+ * policy. Allow-lists never hold `none` or HMAC algorithms.
  */
-export function checkHeader(header: Readonly<Record<string, unknown>>, candidates: readonly RuntimeIssuer[]): HeaderVerdict {
+export function readHeader(header: Readonly<Record<string, unknown>>, candidates: readonly RuntimeIssuer[]): CheckedHeader | HeaderRefusal {
   const { alg, typ, kid } = header;
   if (typeof alg !== 'string' || (kid !== undefined && typeof kid !== 'string')) return 'malformed_token';
   if (!candidates.some((issuer) => typeAccepted(issuer.profile, typ))) return 'unsupported_token_type';
-  return candidates.some((issuer) => issuer.algorithms.includes(alg)) ? 'ok' : 'disallowed_algorithm';
+  // The checks above are what the type says: `alg` a string, `kid` absent or a string.
+  return candidates.some((issuer) => issuer.algorithms.includes(alg)) ? header as CheckedHeader : 'disallowed_algorithm';
+}
+
+/** `readHeader` as a verdict. */
+export function checkHeader(header: Readonly<Record<string, unknown>>, candidates: readonly RuntimeIssuer[]): HeaderVerdict {
+  const read = readHeader(header, candidates);
+  return typeof read === 'string' ? read : 'ok';
 }

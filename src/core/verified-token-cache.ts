@@ -1,6 +1,7 @@
 /**
  * How the decision core remembers tokens it has verified, without knowing how
- * they are stored (implemented by src/cache/verified-token-cache.ts).
+ * they are stored (implemented by src/cache/verified-token-cache.ts, used by
+ * src/core/cached-token-verifier.ts).
  *
  * What a hit may skip, and only that: decoding the compact JWS (step 3) and
  * the signature (step 6), and only when the token's issuer in the current
@@ -19,8 +20,8 @@
  *     started before the change.
  */
 
-/** A token whose signature and time claims verified. */
-export interface VerifiedToken {
+/** What is remembered of a token whose signature and time claims verified: its decoding, and the key set. */
+export interface RememberedToken {
   readonly header: Readonly<Record<string, unknown>>;
   readonly payload: Readonly<Record<string, unknown>>;
   /** `RuntimeIssuer.keySetId` of the key set whose key verified the signature. */
@@ -29,12 +30,12 @@ export interface VerifiedToken {
 
 export interface VerifiedTokenLookup {
   /** The token as verified earlier, or undefined. */
-  readonly hit: VerifiedToken | undefined;
+  readonly hit: RememberedToken | undefined;
   /**
    * Remembers a verified token until `expiresAt` (seconds since the epoch,
    * its `exp`). Ignored when the cache was invalidated since the lookup.
    */
-  remember(token: VerifiedToken, expiresAt: number): void;
+  remember(token: RememberedToken, expiresAt: number): void;
 }
 
 export interface VerifiedTokenCache {

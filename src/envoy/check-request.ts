@@ -6,19 +6,14 @@
  */
 import { asciiLower } from '../core/audience.ts';
 import type { HttpRequestView } from '../core/http-request.ts';
+import type { RequestLogFields } from '../runner/check-input.ts';
 import type { CheckRequest } from './proto.ts';
+
+// Defined by the runner (protocol-neutral); re-exported for src/obs/rejection-log.ts.
+export type { RequestLogFields } from '../runner/check-input.ts';
 
 export const POLICY_REFERENCE_KEY = 'audienceguard.dev/policy';
 const MAX_LOGGED_LENGTH = 512;
-
-/** Request attributes for log lines; never includes headers that carry credentials. */
-export interface RequestLogFields {
-  readonly request_id: string | undefined;
-  readonly host: string;
-  readonly method: string;
-  readonly path: string;
-  readonly source: string | undefined;
-}
 
 export interface ParsedCheckRequest {
   readonly view: HttpRequestView;

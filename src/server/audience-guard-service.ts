@@ -1,6 +1,6 @@
 /**
  * Assembles the service (the imperative shell) and drives its policy source:
- * policy store → key store, the check handler, the listeners, and the ordered
+ * policy store → key store, the check runner, the listeners, and the ordered
  * shutdown. Whatever the source, health is NOT_SERVING until its first complete
  * load; when that load happens is the source's `firstLoad`:
  *   - before-listening (files): nothing listens before it succeeds, so a bad
@@ -10,7 +10,9 @@
  */
 import { createVerifiedTokens } from './verified-tokens.ts';
 import { createUpstreamTokens } from './upstream-tokens.ts';
-import type { CheckEnvironment } from '../core/check-pipeline.ts';
+import { jwtCheckEnvironment } from '../core/check-environment.ts';
+import { CheckRunner } from '../runner/check-runner.ts';
+import { EnvoyCheck } from '../envoy/envoy-check.ts';
 import type { KeySetOptions } from '../keys/issuer-key-set.ts';
 import type { KubernetesOptions, KubernetesPolicies } from '../kubernetes/kubernetes-policies.ts';
 import type { Logger } from '../obs/logger.ts';
@@ -18,7 +20,6 @@ import { logEvent } from '../obs/log-events.ts';
 import { Metrics } from '../obs/metrics.ts';
 import { PolicyStore } from '../policy/policy-store.ts';
 import type { PolicySource } from '../sources/policy-source.ts';
-import { CheckHandler } from './check-handler.ts';
 import { createIssuerKeys } from './issuer-keys.ts';
 import { policySourceFor, type OpenPolicySource } from './policy-source-for.ts';
 import { followPolicyUpdates } from './policy-updates.ts';
@@ -87,14 +88,14 @@ export async function startService(
   const now = options.now ?? (() => Date.now() / 1000);
   const verifiedTokens = createVerifiedTokens(options.tokenCacheSize ?? 10_000, { store, keys, metrics, now });
   const upstreamTokens = createUpstreamTokens(options, tenants.secrets, tenants.secretFileDirs, metrics, logger, tenants.endpointFetch);
-  const environment: CheckEnvironment = { keys, now, maxTokenBytes: options.maxTokenBytes, verifiedTokens, upstreamTokens };
+  const environment = jwtCheckEnvironment({ keys, now, maxTokenBytes: options.maxTokenBytes, verifiedTokens, upstreamTokens });
   if (options.logBufferDrops !== undefined) metrics.logBufferDrops(options.logBufferDrops);
-  const handler = new CheckHandler({
+  const runner = new CheckRunner({
     store, environment, metrics, logger, checkTimeoutMs: options.checkTimeoutMs,
     ...(options.logRate === undefined ? {} : { logRate: options.logRate }),
     logRatePolicies: (options.maxPolicies ?? 10_000) + 1,
   });
-  const listeners = new ServiceListeners(handler, store, metrics, options);
+  const listeners = new ServiceListeners(new EnvoyCheck(runner), store, metrics, options);
 
   const events = followPolicyUpdates(store, keys, metrics, logger, {
     maxPolicies: options.maxPolicies,
@@ -126,7 +127,7 @@ export async function startService(
     async stop(graceMs = 10_000) {
       listeners.beginStop();
       await source.stop();
-      const drained = await Promise.race([handler.drained().then(() => true), delay(graceMs).then(() => false)]);
+      const drained = await Promise.race([runner.drained().then(() => true), delay(graceMs).then(() => false)]);
       await listeners.close(drained ? 1_000 : 0);
       keys.close();
       logEvent(logger, 'stopped', { drained }, 'audience-guard stopped');

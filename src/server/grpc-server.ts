@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { authorizationServiceForServer } from '../envoy/check-service.ts';
 import { AUTHORIZATION_SERVICE_NAME, type CheckRequest, type CheckResponse } from '../envoy/proto.ts';
-import type { CheckHandler } from './check-handler.ts';
+import type { EnvoyCheck } from '../envoy/envoy-check.ts';
 
 export interface GrpcServerOptions {
   readonly address: string;
@@ -23,7 +23,7 @@ export class AuthorizationGrpcServer {
   readonly #health = new HealthImplementation({ '': 'NOT_SERVING', [AUTHORIZATION_SERVICE_NAME]: 'NOT_SERVING' });
   readonly #options: GrpcServerOptions;
 
-  constructor(handler: CheckHandler, options: GrpcServerOptions) {
+  constructor(handler: Pick<EnvoyCheck, 'check'>, options: GrpcServerOptions) {
     this.#options = options;
     this.#server = new grpc.Server({
       'grpc.max_receive_message_length': options.maxReceiveMessageBytes,

@@ -9,7 +9,8 @@ import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LRUVerifiedTokenCache } from '../../src/cache/verified-token-cache.ts';
-import { decide, type CheckEnvironment } from '../../src/core/check-pipeline.ts';
+import { jwtCheckEnvironment, type CheckEnvironment } from '../../src/core/check-environment.ts';
+import { decide } from '../../src/core/check-pipeline.ts';
 import type { KeyResolver } from '../../src/core/key-resolver.ts';
 import { parseCheckRequest } from '../../src/envoy/check-request.ts';
 import { IssuerKeySet } from '../../src/keys/issuer-key-set.ts';
@@ -42,7 +43,7 @@ const CLAIMS = `{"iss":"${ISSUER}","aud":"${RESOURCE}","sub":"user-1","client_id
 
 function environment(publicKey: KeyObject, cache?: LRUVerifiedTokenCache): CheckEnvironment {
   const keys: KeyResolver = { resolve: () => Promise.resolve({ kind: 'key', key: publicKey }) };
-  return { keys, now: () => NOW, maxTokenBytes: 16_384, verifiedTokens: cache };
+  return jwtCheckEnvironment({ keys, now: () => NOW, maxTokenBytes: 16_384, verifiedTokens: cache });
 }
 
 function view(token: string) {

@@ -18,7 +18,8 @@
  */
 import { audienceMatches, canonicalAudience } from '../../src/core/audience.ts';
 import { extractBearer } from '../../src/core/bearer.ts';
-import { decide, type CheckEnvironment } from '../../src/core/check-pipeline.ts';
+import type { CheckEnvironment } from '../../src/core/check-environment.ts';
+import { decide } from '../../src/core/check-pipeline.ts';
 import { checkClaims } from '../../src/core/claims.ts';
 import { decodeCompactJWS } from '../../src/core/compact-jws.ts';
 import type { Decision } from '../../src/core/decision.ts';

@@ -22,7 +22,7 @@ import { generateKeyPairSync, sign as cryptoSign, constants, type KeyObject } fr
 import type { JSONWebKeySet, JWK } from 'jose';
 import { stringify } from 'yaml';
 import { LRUVerifiedTokenCache } from '../../src/cache/verified-token-cache.ts';
-import type { CheckEnvironment } from '../../src/core/check-pipeline.ts';
+import { jwtCheckEnvironment, type CheckEnvironment } from '../../src/core/check-environment.ts';
 import { IssuerKeyStore } from '../../src/keys/issuer-key-store.ts';
 import { compilePolicy } from '../../src/policy/compile-policy.ts';
 import { PolicySnapshot } from '../../src/core/policy-snapshot.ts';
@@ -254,8 +254,8 @@ export async function startFuzzWorld(): Promise<FuzzWorld> {
   keys.sync(snapshot);
   const cache = new LRUVerifiedTokenCache({ maxEntries: 2_000, maxBytes: 4_000_000, now: () => now });
   const environments = {
-    plain: { keys, now: () => now, maxTokenBytes: MAX_TOKEN_BYTES },
-    cached: { keys, now: () => now, maxTokenBytes: MAX_TOKEN_BYTES, verifiedTokens: cache },
+    plain: jwtCheckEnvironment({ keys, now: () => now, maxTokenBytes: MAX_TOKEN_BYTES }),
+    cached: jwtCheckEnvironment({ keys, now: () => now, maxTokenBytes: MAX_TOKEN_BYTES, verifiedTokens: cache }),
   };
   const seeds = await makeSeeds(harness, fuzzIssuer, now);
   for (const seed of seeds) {

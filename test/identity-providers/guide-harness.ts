@@ -13,6 +13,7 @@ import { createPublicKey, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
+import { jwtCheckEnvironment } from '../../src/core/check-environment.ts';
 import { decide } from '../../src/core/check-pipeline.ts';
 import type { KeyLookup, KeyResolver } from '../../src/core/key-resolver.ts';
 import type { Reason } from '../../src/core/reasons.ts';
@@ -100,7 +101,7 @@ export async function decisionFor(policy: AudiencePolicyDocument, token: string,
   const decision = await decide(
     { method: 'POST', host: resource.hostname, path: resource.pathname, authorization: `Bearer ${token}`, policyReference: undefined },
     snapshot,
-    { keys, now: () => NOW, maxTokenBytes: 16_384 },
+    jwtCheckEnvironment({ keys, now: () => NOW, maxTokenBytes: 16_384 }),
   );
   assert.notEqual(decision.kind, 'metadata');
   return decision.kind === 'deny' ? decision.reason : 'allow';

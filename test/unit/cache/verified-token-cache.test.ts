@@ -5,13 +5,14 @@
 // for a check that looked up before the invalidation and remembers after it.
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
-import { estimatedEntryBytes, LRUVerifiedTokenCache } from '../../../src/cache/verified-token-cache.ts';
+import { estimatedEntryBytes } from '../../../src/cache/entry-size.ts';
+import { LRUVerifiedTokenCache } from '../../../src/cache/verified-token-cache.ts';
 import { tokenDigest } from '../../../src/core/token-hash.ts';
-import type { VerifiedToken } from '../../../src/core/verified-token-cache.ts';
+import type { RememberedToken } from '../../../src/core/verified-token-cache.ts';
 
 const NOW = 1_700_000_000;
 
-function verified(subject = 'user-1'): VerifiedToken {
+function verified(subject = 'user-1'): RememberedToken {
   return {
     header: { alg: 'RS256', typ: 'at+jwt', kid: 'k1' },
     payload: { iss: 'https://idp.example.com', sub: subject, aud: 'https://mcp.example.com/mcp', exp: NOW + 300, iat: NOW, jti: `jti-${subject}`, client_id: 'c' },

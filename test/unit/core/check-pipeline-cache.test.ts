@@ -8,7 +8,8 @@ import { KeyObject } from 'node:crypto';
 import fc from 'fast-check';
 import { generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
 import { LRUVerifiedTokenCache } from '../../../src/cache/verified-token-cache.ts';
-import { decide, type CheckEnvironment } from '../../../src/core/check-pipeline.ts';
+import { jwtCheckEnvironment } from '../../../src/core/check-environment.ts';
+import { decide } from '../../../src/core/check-pipeline.ts';
 import type { Decision } from '../../../src/core/decision.ts';
 import type { KeyLookup, KeyResolver } from '../../../src/core/key-resolver.ts';
 import { tokenDigest } from '../../../src/core/token-hash.ts';
@@ -73,7 +74,7 @@ function world(other: Partial<AudiencePolicySpec> = {}, generation = 1): World &
     snapshot,
     tokens: undefined as unknown as LRUVerifiedTokenCache,
     check(token: string, host = 'mcp.example.com', at: PolicySnapshot = snapshot): Promise<Decision> {
-      const env: CheckEnvironment = { keys, now: () => state.now, maxTokenBytes: 16_384, verifiedTokens: state.tokens };
+      const env = jwtCheckEnvironment({ keys, now: () => state.now, maxTokenBytes: 16_384, verifiedTokens: state.tokens });
       return decide({ method: 'POST', host, path: '/mcp', authorization: `Bearer ${token}`, policyReference: undefined }, at, env);
     },
   };

@@ -5,7 +5,8 @@ import { strict as assert } from 'node:assert';
 import { createHash, KeyObject } from 'node:crypto';
 import fc from 'fast-check';
 import { CompactSign, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
-import { decide, type CheckEnvironment } from '../../../src/core/check-pipeline.ts';
+import { jwtCheckEnvironment, type CheckEnvironment } from '../../../src/core/check-environment.ts';
+import { decide } from '../../../src/core/check-pipeline.ts';
 import type { Decision } from '../../../src/core/decision.ts';
 import type { HttpRequestView } from '../../../src/core/http-request.ts';
 import type { KeyLookup, KeyResolver } from '../../../src/core/key-resolver.ts';
@@ -92,7 +93,7 @@ function setup(spec: Partial<AudiencePolicySpec> = {}, options: { available?: bo
   });
   const snapshot = new PolicySnapshot([policy], 1);
   const keys = new StaticKeyResolver({ [ISSUER]: { [KID]: publicKey }, [JWT_ISSUER]: { [KID]: publicKey } }, options.available ?? true);
-  const env: CheckEnvironment = { keys, now: () => NOW, maxTokenBytes: options.maxTokenBytes ?? 16 * 1024 };
+  const env = jwtCheckEnvironment({ keys, now: () => NOW, maxTokenBytes: options.maxTokenBytes ?? 16 * 1024 });
   return { policy, snapshot, keys, env };
 }
 

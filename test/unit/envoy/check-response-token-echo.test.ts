@@ -6,7 +6,8 @@
 import { strict as assert } from 'node:assert';
 import { KeyObject } from 'node:crypto';
 import { generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose';
-import { decide, type CheckEnvironment } from '../../../src/core/check-pipeline.ts';
+import { jwtCheckEnvironment } from '../../../src/core/check-environment.ts';
+import { decide } from '../../../src/core/check-pipeline.ts';
 import type { Decision } from '../../../src/core/decision.ts';
 import type { KeyLookup, KeyResolver } from '../../../src/core/key-resolver.ts';
 import { REASONS, type Reason } from '../../../src/core/reasons.ts';
@@ -112,7 +113,7 @@ describe('attack: a CheckResponse echoing the presented token', () => {
       ),
     });
     for (const testCase of cases) {
-      const env: CheckEnvironment = { keys: keys(testCase.keys ?? 'right'), now: () => NOW, maxTokenBytes: testCase.maxTokenBytes ?? 16_384 };
+      const env = jwtCheckEnvironment({ keys: keys(testCase.keys ?? 'right'), now: () => NOW, maxTokenBytes: testCase.maxTokenBytes ?? 16_384 });
       const decision = await decide({ method: 'POST', host: testCase.host ?? 'mcp.example.com', path: '/mcp', authorization: testCase.authorization, policyReference: undefined }, POLICIES, env);
       assert.equal(outcomeOf(decision), testCase.expect, testCase.label);
       answers.push({ label: testCase.label, verified: testCase.verified, tokens: testCase.tokens, outcome: testCase.expect, response: checkResponseFor(decision, 'POST') });

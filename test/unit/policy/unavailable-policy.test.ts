@@ -4,7 +4,8 @@
 // policy_unavailable, so its paths never fall through to a laxer policy.
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { decide, type CheckEnvironment } from '../../../src/core/check-pipeline.ts';
+import { jwtCheckEnvironment } from '../../../src/core/check-environment.ts';
+import { decide } from '../../../src/core/check-pipeline.ts';
 import type { HttpRequestView } from '../../../src/core/http-request.ts';
 import { PolicySnapshot } from '../../../src/core/policy-snapshot.ts';
 import { unavailablePolicy, type PlaceholderContext } from '../../../src/policy/unavailable-policy.ts';
@@ -71,7 +72,7 @@ describe('placeholder for a refused policy without an accepted version', () => {
     const placeholder = unavailablePolicy(refused({ resource: 'https://mcp.example.com/admin', mode: 'Lax' }), CONTEXT);
     assert.ok(placeholder !== undefined);
     const snapshot = new PolicySnapshot([lax, placeholder], 1);
-    const env: CheckEnvironment = { keys: { resolve: () => Promise.reject(new Error('no key may be looked up')) }, now: () => 0, maxTokenBytes: 16_384 };
+    const env = jwtCheckEnvironment({ keys: { resolve: () => Promise.reject(new Error('no key may be looked up')) }, now: () => 0, maxTokenBytes: 16_384 });
     const request = (path: string, method = 'POST', policyReference?: string): HttpRequestView => ({ method, host: 'mcp.example.com', path, authorization: 'Bearer a.b.c', policyReference });
     for (const view of [request('/admin'), request('/admin/users'), request('/.well-known/oauth-protected-resource/admin', 'GET'), request('/anything', 'POST', 'mcp/admin')]) {
       const decision = await decide(view, snapshot, env);

@@ -1,0 +1,39 @@
+/**
+ * Envoy's ext_authz front end of the check runner: it only translates.
+ * A CheckRequest becomes the runner's `CheckInput` (check-request.ts), the
+ * runner's `Decision` becomes a CheckResponse (check-response.ts), and when
+ * even that fails the answer is still a complete 500 `internal_error` deny,
+ * never an RPC error, which Envoy would turn into an empty 403
+ * (docs/contract.md §2.5).
+ */
+import { NO_EXTRAS } from '../core/request-extras.ts';
+import type { FrontEnd } from '../runner/check-input.ts';
+import type { CheckRunner } from '../runner/check-runner.ts';
+import { parseCheckRequest } from './check-request.ts';
+import { checkResponseFor, denyResponse } from './check-response.ts';
+import type { CheckRequest, CheckResponse } from './proto.ts';
+
+export const ENVOY_FRONT_END: FrontEnd<CheckRequest, CheckResponse> = {
+  name: 'grpc',
+  read(request) {
+    const { view, log } = parseCheckRequest(request);
+    // The wire decoder reads only what a check uses (check-request-decoder.ts);
+    // a step that needs the body or the peer certificate adds it there and here.
+    return { view, extras: NO_EXTRAS, log };
+  },
+  answer: (decision, input) => checkResponseFor(decision, input?.view.method ?? ''),
+  failed: () => denyResponse('internal_error', undefined, []),
+};
+
+/** The Authorization service's Check method (src/server/grpc-server.ts): always a CheckResponse. */
+export class EnvoyCheck {
+  readonly #runner: CheckRunner;
+
+  constructor(runner: CheckRunner) {
+    this.#runner = runner;
+  }
+
+  check(request: CheckRequest): Promise<CheckResponse> {
+    return this.#runner.run(ENVOY_FRONT_END, request);
+  }
+}
