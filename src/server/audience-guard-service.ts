@@ -131,7 +131,7 @@ export async function startService(options: ServiceOptions, logger: Logger): Pro
     if (!refresh.ok && refresh.limit !== undefined) metrics.limitHit(refresh.limit);
     metrics.jwksRefresh(refresh.issuer, refresh.ok);
     if (refresh.ok) logger.info({ event: 'jwks_refreshed', issuer: refresh.issuer }, 'issuer keys loaded');
-    else logger.warn({ event: 'jwks_refresh_failed', issuer: refresh.issuer, error: refresh.error }, 'issuer keys could not be fetched');
+    else logger.warn({ event: 'jwks_refresh_failed', issuer: refresh.issuer, jwks_uri: refresh.jwksUri, error: refresh.error }, 'issuer keys could not be fetched');
   });
   store.onUpdate(({ snapshot, rejected: rejectedNow, overLimit, uncompilable, stale: staleNow }) => {
     for (const { origin, error } of uncompilable) {
