@@ -263,6 +263,15 @@ describe('audience-guard explain', function () {
       });
     }
 
+    it('a --jwks-file that is not a JWKS: one line naming it, exit 2', async function () {
+      const notJWKS = join(dir, 'not-jwks.json');
+      await writeFile(notJWKS, '{"keys": 5}');
+      let err = '';
+      const code = await runExplain(['--policy-file', policies, '--url', MCP_RESOURCE, '--jwks-file', notJWKS], () => undefined, (line) => { err += `${line}\n`; });
+      assert.equal(code, 2);
+      assert.equal(err, `audience-guard: explain: --jwks-file ${notJWKS}: JWKS has no "keys" array\n`);
+    });
+
     it('an invalid policy file: each problem, then one line, exit 2', async function () {
       const bad = join(dir, 'bad.yaml');
       await writeFile(bad, policyYAML(auth.issuer, { resource: 'ftp://x.example.com/mcp' }));
