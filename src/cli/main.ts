@@ -1,117 +1,102 @@
 /**
- * Command-line entry point (SPEC.md 1.1): `serve`, `validate`, `crd`.
- * Exit codes: 0 ok, 1 invalid input or a runtime failure, 2 usage or start-up
- * errors (bad flags, unreadable or invalid policy files) — with one line naming
- * the flag or file.
+ * Command-line entry point (README "Running for real", docs/contract.md §1.1):
+ * `serve`, `validate`, `explain`, `crd`, plus `--help` and `--version`.
+ * Exit codes: 0 ok, 1 invalid input, a deny (explain) or a runtime failure,
+ * 2 usage or start-up errors — with one line naming the command, flag or file.
+ * Each command is loaded only when it runs: `serve` in file mode never loads
+ * the Kubernetes client, nor `explain`'s key fetching.
  */
-import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { createLogger, standardOutput } from '../obs/logger.ts';
-import { logEvent } from '../obs/log-events.ts';
-import { audiencePolicyCRDYAML } from '../policy/crd.ts';
-import { startService } from '../server/audience-guard-service.ts';
-import type { KubernetesOptions } from '../kubernetes/kubernetes-policies.ts';
-import { PolicyFileError } from '../sources/policy-files.ts';
-import { parseServeFlags, SERVE_FLAGS, environmentName } from './serve-flags.ts';
-import { runValidate } from './validate-command.ts';
+import { wantsHelp } from './args.ts';
+import { helpPage, type HelpEntry } from './help-text.ts';
+import { packageVersion } from './version.ts';
 
-/** How long a shutdown waits for stdout to take the last log lines before it gives them up. */
-const LOG_FLUSH_AT_EXIT_MS = 2_000;
-
-const USAGE = `usage: audience-guard <command>
-
-commands:
-  serve [flags]        run the Envoy ext_authz gRPC server and the admin HTTP server
-  validate FILE...     validate AudiencePolicy files (exit 0 valid, 1 invalid, 2 usage)
-  crd                  print the AudiencePolicy CustomResourceDefinition
-
-serve flags (also from the environment as AUDIENCE_GUARD_<FLAG>):
-${Object.entries(SERVE_FLAGS).map(([name, spec]) => `  --${name.padEnd(18)} ${spec.help}${spec.default === undefined ? '' : ` Default: ${spec.default}.`} [${environmentName(name)}]`).join('\n')}
-`;
-
-/** The pod's namespace from its service account, for the status Lease. */
-function ownNamespace(): string {
-  try {
-    return readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim() || 'default';
-  } catch {
-    return 'default';
-  }
+interface Command {
+  readonly summary: string;
+  /** The command's `--help` page. */
+  help(): Promise<string>;
+  run(argv: readonly string[]): Promise<number>;
 }
 
-async function serve(argv: readonly string[]): Promise<number> {
-  const parsed = parseServeFlags(argv, process.env);
-  if (!parsed.ok) {
-    process.stderr.write(`audience-guard: ${parsed.error}\n`);
-    return 2;
-  }
-  const { flags } = parsed;
-  let kubernetes: KubernetesOptions | undefined;
-  if (flags.policyFiles.length === 0) {
-    try {
-      // Loaded here, not at the top: file mode never loads the Kubernetes client.
-      const { loadKubeConfig } = await import('../kubernetes/kube-config.ts');
-      kubernetes = {
-        config: loadKubeConfig(),
-        namespaces: flags.watchNamespaces,
-        lease: { namespace: flags.leaseNamespace ?? ownNamespace(), name: 'audience-guard-status', identity: `${hostname()}-${String(process.pid)}` },
-        tenantRules: { secretFileDirs: flags.secretFileDirs, allowInsecureEndpoints: flags.allowInsecureEndpoints, namespaceHosts: flags.namespaceHosts },
-      };
-    } catch (error) {
-      process.stderr.write(`audience-guard: no --policy-file, and ${(error as Error).message}\n`);
-      return 2;
-    }
-  }
-  const output = standardOutput();
-  const logger = createLogger(flags.logLevel, output);
-  let service;
-  try {
-    service = await startService({ ...flags, ...(kubernetes === undefined ? {} : { kubernetes }), maxConnectionAgeMs: 5 * 60_000, logBufferDrops: () => output.dropped }, logger);
-  } catch (error) {
-    if (error instanceof PolicyFileError) {
-      for (const problem of error.problems) process.stderr.write(`${problem.origin} ${problem.path}: ${problem.message}\n`);
-      process.stderr.write(`audience-guard: --policy-file: ${error.message}\n`);
-      return 2;
-    }
-    process.stderr.write(`audience-guard: cannot start: ${(error as Error).message}\n`);
-    return 1;
-  }
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: string): void => {
-      logEvent(logger, 'shutdown', { signal }, 'draining in-flight checks');
-      void service.stop().then(resolve);
-    };
-    process.once('SIGTERM', shutdown);
-    process.once('SIGINT', shutdown);
-  });
-  // A stdout nobody reads would keep the last lines' write pending, and the process alive, forever.
-  if (!await output.close(LOG_FLUSH_AT_EXIT_MS)) process.exit(0);
-  return 0;
+const out = (line: string): void => { process.stdout.write(`${line}\n`); };
+const err = (line: string): void => { process.stderr.write(`${line}\n`); };
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  serve: {
+    summary: 'run the Envoy ext_authz gRPC server and the admin HTTP server',
+    help: async () => (await import('./serve-command.ts')).SERVE_HELP,
+    run: async (argv) => (await import('./serve-command.ts')).runServe(argv),
+  },
+  validate: {
+    summary: 'check AudiencePolicy files as serve would; warnings for conflicts and overlaps',
+    help: async () => (await import('./validate-command.ts')).VALIDATE_HELP,
+    run: async (argv) => (await import('./validate-command.ts')).runValidate(argv, out, err),
+  },
+  explain: {
+    summary: 'show how serve decides one request: the policy, each step, the response',
+    help: async () => (await import('./explain/explain-command.ts')).EXPLAIN_HELP,
+    run: async (argv) => (await import('./explain/explain-command.ts')).runExplain(argv, out, err),
+  },
+  crd: {
+    summary: 'print the AudiencePolicy CustomResourceDefinition',
+    help: async () => (await import('./crd-command.ts')).CRD_HELP,
+    run: async (argv) => (await import('./crd-command.ts')).runCrd(argv, (text) => process.stdout.write(text), err),
+  },
+};
+
+const COMMAND_ENTRIES: readonly HelpEntry[] = Object.entries(COMMANDS).map(([name, command]) => ({
+  name: name === 'serve' ? 'serve [flags]' : name,
+  text: command.summary,
+}));
+
+export const USAGE = helpPage(
+  'audience-guard <command> [flags]',
+  'audience-guard lets a request reach an MCP server only with an access token issued for it '
+    + '(RFC 8707 audience, RFC 9068 JWT access tokens).',
+  [
+    { title: 'commands', entries: COMMAND_ENTRIES },
+    {
+      title: 'more',
+      entries: [
+        { name: '<command> --help', text: 'the flags of one command' },
+        { name: '--version', text: 'print the version' },
+      ],
+    },
+  ],
+);
+
+function commandOf(name: string): Command | undefined {
+  return Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'serve':
-      return serve(rest);
-    case 'validate':
-      return runValidate(rest, (line) => process.stdout.write(`${line}\n`), (line) => process.stderr.write(`${line}\n`));
-    case 'crd':
-      if (rest.length > 0) {
-        process.stderr.write('usage: audience-guard crd\n');
-        return 2;
-      }
-      process.stdout.write(audiencePolicyCRDYAML());
-      return 0;
-    case '--help':
-    case '-h':
-    case 'help':
-      process.stdout.write(USAGE);
-      return 0;
-    case undefined:
-    default:
-      process.stderr.write(USAGE);
-      return 2;
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    process.stderr.write(USAGE);
+    return 2;
   }
+  if (name === '--help' || name === '-h' || name === 'help') {
+    const topic = rest[0] === undefined ? undefined : commandOf(rest[0]);
+    process.stdout.write(topic === undefined ? USAGE : await topic.help());
+    return 0;
+  }
+  if (name === '--version' || name === '-V') {
+    out(packageVersion());
+    return 0;
+  }
+  const command = commandOf(name);
+  if (command === undefined) {
+    err(`audience-guard: unknown ${name.startsWith('-') ? 'flag' : 'command'} ${JSON.stringify(name)} (commands: ${Object.keys(COMMANDS).join(', ')}; see audience-guard --help)`);
+    return 2;
+  }
+  if (wantsHelp(rest)) {
+    process.stdout.write(await command.help());
+    return 0;
+  }
+  if (rest.slice(0, rest.includes('--') ? rest.indexOf('--') : rest.length).includes('--version')) {
+    out(packageVersion());
+    return 0;
+  }
+  return command.run(rest);
 }
 
 if (import.meta.main) {

@@ -5,6 +5,7 @@
  * Parsing is pure: it returns options or a one-line error naming the flag.
  */
 import { parseArgs } from 'node:util';
+import { argumentError } from './args.ts';
 import { LOG_LEVELS, type LogLevel } from '../obs/logger.ts';
 import { parseNamespaceHosts, type NamespaceHostRule } from '../policy/namespace-hosts.ts';
 
@@ -86,7 +87,7 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
       options: Object.fromEntries(Object.entries(SERVE_FLAGS).map(([name, spec]) => [name, { type: 'boolean' in spec ? 'boolean' : 'string', multiple: spec.multiple }])),
     });
   } catch (error) {
-    return { ok: false, error: (error as Error).message.split('\n')[0] ?? 'invalid arguments' };
+    return { ok: false, error: argumentError(error, 'serve') };
   }
   const values = parsed.values as Partial<Record<FlagName, string | string[] | boolean>>;
   const list = (flag: FlagName): string[] => {

@@ -7,13 +7,13 @@
 import { audienceMatches, audienceValues } from './audience.ts';
 import { extractBearer } from './bearer.ts';
 import type { CheckEnvironment, CheckProgress } from './check-environment.ts';
-import type { Decision, UpstreamCredential, VerifiedPrincipal } from './decision.ts';
+import type { Decision, DenyDetail, UpstreamCredential, VerifiedPrincipal } from './decision.ts';
 import type { HttpRequestView } from './http-request.ts';
 import type { PolicySnapshot } from './policy-snapshot.ts';
 import type { Reason } from './reasons.ts';
 import { NO_EXTRAS, type RequestExtras } from './request-extras.ts';
 import type { RuntimePolicy } from './runtime-policy.ts';
-import { grantedScopes, missingScopes } from './scopes.ts';
+import { grantedScopeList, grantedScopes, malformedScopeClaim, missingScopes } from './scopes.ts';
 import { digestLogId, tokenDigest } from './token-hash.ts';
 
 /**
@@ -46,14 +46,14 @@ export async function decide(
   if (credential.kind === 'malformed') return deny('invalid_request', policy, undefined);
   const token = { value: credential.token, digest: tokenDigest(credential.token) }; // the digest, never the token, is logged and cached
   progress.digest = token.digest;
-  const reject = (reason: Reason, principal?: VerifiedPrincipal): Decision => deny(reason, policy, token.digest, principal);
+  const reject = (reason: Reason, principal?: VerifiedPrincipal, detail?: DenyDetail): Decision => deny(reason, policy, token.digest, principal, detail);
 
   // 3–7. Token, header, issuer, signature, claims: a VerifiedToken, or the first failing step's reason.
   const verified = await env.tokens.verify(token, { policy, generation: snapshot.generation, request, extras });
-  if (verified.kind === 'refused') return reject(verified.reason);
+  if (verified.kind === 'refused') return reject(verified.reason, undefined, verified.detail);
   // The last rule of 7: `aud` is a string or a non-empty array of strings.
   const audiences = audienceValues(verified.claims.aud);
-  if (audiences === undefined) return reject('missing_claim');
+  if (audiences === undefined) return reject('missing_claim', undefined, { missingClaim: 'aud' });
   const principal = principalOf(verified.issuer.issuer, verified.claims, audiences);
 
   // 8. Audience (RFC 8707); Permissive mode records the failure instead of enforcing it —
@@ -64,9 +64,9 @@ export async function decide(
 
   // 9. Scopes, after implications.
   const granted = grantedScopes(verified.claims);
-  if (granted === undefined) return reject('missing_claim', principal);
+  if (granted === undefined) return reject('missing_claim', principal, { missingClaim: malformedScopeClaim(verified.claims) });
   if (missingScopes(policy.requiredScopes, granted, policy.scopeImplications).length > 0) {
-    return reject('insufficient_scope', principal);
+    return reject('insufficient_scope', principal, { grantedScopes: grantedScopeList(granted) });
   }
 
   // 10. The upstream's own token, when the policy gives it one (docs/contract.md §2.8):
@@ -90,9 +90,10 @@ export async function decide(
   };
 }
 
-function deny(reason: Reason, policy: RuntimePolicy | undefined, digest: Buffer | undefined, principal?: VerifiedPrincipal): Decision {
+function deny(reason: Reason, policy: RuntimePolicy | undefined, digest: Buffer | undefined, principal?: VerifiedPrincipal, detail?: DenyDetail): Decision {
   return {
     kind: 'deny',
+    ...(detail === undefined ? {} : { detail }),
     reason,
     policy,
     // The challenge names every scope the resource needs, not only the missing

@@ -6,7 +6,7 @@
  * by the same amount in the token's favour.
  */
 import type { Reason } from './reasons.ts';
-import { looksLikeIdToken, requiredClaims, type TokenProfile } from './token-profile.ts';
+import { looksLikeIdToken, requiredClaims, type RequiredClaim, type TokenProfile } from './token-profile.ts';
 
 export type ClaimsRefusal = Extract<Reason, 'expired' | 'not_yet_valid' | 'missing_claim' | 'id_token_presented' | 'unsupported_token_type'>;
 export type ClaimsVerdict = 'ok' | ClaimsRefusal;
@@ -14,8 +14,35 @@ export type ClaimsVerdict = 'ok' | ClaimsRefusal;
 const STRING_CLAIMS = ['iss', 'sub', 'client_id', 'jti'] as const;
 const NUMERIC_DATES = ['exp', 'nbf', 'iat'] as const;
 
+/**
+ * The claims a `missing_claim` deny can name: a closed set of names, never a
+ * value (the deny log's `missing_claim` field). `aud`, `scope` and `scp` are
+ * judged later in the order (src/core/audience.ts, src/core/scopes.ts).
+ */
+export type ClaimName = RequiredClaim | (typeof STRING_CLAIMS)[number] | (typeof NUMERIC_DATES)[number] | 'scope' | 'scp';
+
 function isNumericDate(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
+}
+
+/**
+ * The first claim that makes `checkClaims` answer `missing_claim`: a claim the
+ * profile requires that is absent or null, then a string claim or a date of
+ * the wrong type. Undefined when every one is present and well-typed.
+ */
+export function claimAtFault(payload: Readonly<Record<string, unknown>>, profile: TokenProfile): ClaimName | undefined {
+  for (const claim of requiredClaims(profile)) {
+    if (payload[claim] === undefined || payload[claim] === null) return claim;
+  }
+  for (const claim of STRING_CLAIMS) {
+    const value = payload[claim];
+    if (value !== undefined && typeof value !== 'string') return claim;
+  }
+  for (const claim of NUMERIC_DATES) {
+    const value = payload[claim];
+    if (value !== undefined && !isNumericDate(value)) return claim;
+  }
+  return undefined;
 }
 
 /** `validUntil` as a verdict. */
@@ -31,17 +58,7 @@ export function validUntil(
   now: number,
   skew: number,
 ): number | ClaimsRefusal {
-  for (const claim of requiredClaims(profile)) {
-    if (payload[claim] === undefined || payload[claim] === null) return 'missing_claim';
-  }
-  for (const claim of STRING_CLAIMS) {
-    const value = payload[claim];
-    if (value !== undefined && typeof value !== 'string') return 'missing_claim';
-  }
-  for (const claim of NUMERIC_DATES) {
-    const value = payload[claim];
-    if (value !== undefined && !isNumericDate(value)) return 'missing_claim';
-  }
+  if (claimAtFault(payload, profile) !== undefined) return 'missing_claim';
   if (profile === 'jwt' && looksLikeIdToken(payload)) return 'id_token_presented';
   // RFC 9449 / RFC 8705: a sender-constrained token is only safe where the binding
   // is checked; this service does not check it, so it refuses such tokens.

@@ -2,6 +2,8 @@
  * The typed outcome of the decision core. Adapters turn it into a CheckResponse,
  * a log line and metric increments; the core itself never does.
  */
+import type { ClaimName } from './claims.ts';
+import type { TypCategory } from './jws-header.ts';
 import type { Reason } from './reasons.ts';
 import type { RuntimePolicy } from './runtime-policy.ts';
 
@@ -11,6 +13,19 @@ export interface VerifiedPrincipal {
   readonly subject: string | undefined;
   readonly clientId: string | undefined;
   readonly audiences: readonly string[];
+}
+
+/**
+ * Facts from closed sets that make a deny actionable without any token
+ * content (the deny log's `missing_claim`, `typ` and `granted_scopes`).
+ */
+export interface DenyDetail {
+  /** `missing_claim`: the claim that is absent or malformed (src/core/claims.ts `claimAtFault`, `aud`, `scope`/`scp`). */
+  readonly missingClaim?: ClaimName | undefined;
+  /** `unsupported_token_type`: the category of the `typ` header seen (src/core/jws-header.ts `typCategory`). */
+  readonly typ?: TypCategory | undefined;
+  /** `insufficient_scope`: the verified token's granted scopes (src/core/scopes.ts `grantedScopeList`). */
+  readonly grantedScopes?: readonly string[] | undefined;
 }
 
 /** A header the upstream request gets instead of the client's token. A secret: never logged. */
@@ -41,6 +56,8 @@ export type Decision =
       readonly tokenSHA256: string | undefined;
       /** Verified claims, when the signature verified before a later check failed. */
       readonly principal: VerifiedPrincipal | undefined;
+      /** Why, in closed-set terms, for the reasons that have such detail. */
+      readonly detail?: DenyDetail | undefined;
     }
   | {
       /** An RFC 9728 metadata request answered directly (SPEC.md 2.1 step 1). */

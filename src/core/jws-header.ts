@@ -7,7 +7,7 @@
  * not read at all: keys come only from the issuer's configured key set.
  */
 import type { Reason } from './reasons.ts';
-import { typeAccepted } from './token-profile.ts';
+import { mediaType, typeAccepted } from './token-profile.ts';
 import type { RuntimeIssuer } from './runtime-policy.ts';
 
 export type HeaderRefusal = Extract<Reason, 'malformed_token' | 'unsupported_token_type' | 'disallowed_algorithm'>;
@@ -36,4 +36,15 @@ export function readHeader(header: Readonly<Record<string, unknown>>, candidates
 export function checkHeader(header: Readonly<Record<string, unknown>>, candidates: readonly RuntimeIssuer[]): HeaderVerdict {
   const read = readHeader(header, candidates);
   return typeof read === 'string' ? read : 'ok';
+}
+
+/** What a deny log may say about a token's `typ`: a category, never the value. */
+export type TypCategory = 'at+jwt' | 'JWT' | 'absent' | 'other';
+
+/** `typ` compared as a media type (case-insensitive, `application/` optional), as the profiles compare it. */
+export function typCategory(typ: unknown): TypCategory {
+  if (typ === undefined) return 'absent';
+  if (typeof typ !== 'string') return 'other';
+  const type = mediaType(typ);
+  return type === 'at+jwt' ? 'at+jwt' : type === 'jwt' ? 'JWT' : 'other';
 }

@@ -5,9 +5,10 @@
  * issuer's own key set, then its claims against the current time. The first
  * failing step gives the reason. Pure: keys and the clock come in.
  */
-import { validUntil } from './claims.ts';
+import { claimAtFault, validUntil } from './claims.ts';
 import { decodeCompactJWS, type DecodedJWS } from './compact-jws.ts';
-import { readHeader, type CheckedHeader } from './jws-header.ts';
+import type { DenyDetail } from './decision.ts';
+import { readHeader, typCategory, type CheckedHeader } from './jws-header.ts';
 import type { KeyResolver } from './key-resolver.ts';
 import type { RuntimeIssuer, RuntimePolicy } from './runtime-policy.ts';
 import { signatureVerifies } from './signature.ts';
@@ -51,7 +52,7 @@ export class JwtVerifier implements TokenVerifier {
     // 4. Header (typ per profile, alg allow-list) and 5. issuer (unverified `iss`, exact).
     const issuer = typeof jws.payload.iss === 'string' ? policy.issuers.get(jws.payload.iss) : undefined;
     const header = readHeader(jws.header, issuer === undefined ? policy.issuerList : [issuer]);
-    if (typeof header === 'string') return refused(header);
+    if (typeof header === 'string') return refused(header, header === 'unsupported_token_type' ? { typ: typCategory(jws.header.typ) } : undefined);
     if (issuer === undefined) return refused('unknown_issuer');
     // 6. Signature — not again for this very token verified by this same key set.
     if (verifiedWith === issuer.keySetId) return Promise.resolve(this.#claims(jws, issuer, policy, 'remembered'));
@@ -69,15 +70,22 @@ export class JwtVerifier implements TokenVerifier {
   /** 7. Claims: required per profile, exp/nbf/iat with skew against the current time. */
   #claims(jws: DecodedJWS, issuer: RuntimeIssuer, policy: RuntimePolicy, verifiedBy: VerifiedBy): TokenVerification {
     const expiresAt = validUntil(jws.payload, issuer.profile, this.#now(), policy.clockSkewSeconds);
-    if (typeof expiresAt === 'string') return refusal(expiresAt);
+    if (typeof expiresAt === 'string') return refusal(expiresAt, claimsDetail(expiresAt, jws, issuer));
     return { kind: 'verified', header: jws.header, claims: jws.payload, issuer, keySetId: issuer.keySetId, expiresAt, verifiedBy };
   }
 }
 
-function refusal(reason: TokenRefusal): TokenVerification {
-  return { kind: 'refused', reason };
+function refusal(reason: TokenRefusal, detail?: DenyDetail): TokenVerification {
+  return detail === undefined ? { kind: 'refused', reason } : { kind: 'refused', reason, detail };
 }
 
-function refused(reason: TokenRefusal): Promise<TokenVerification> {
-  return Promise.resolve(refusal(reason));
+function refused(reason: TokenRefusal, detail?: DenyDetail): Promise<TokenVerification> {
+  return Promise.resolve(refusal(reason, detail));
+}
+
+/** Which claim, or which `typ` category, made step 7 refuse (closed sets only). */
+function claimsDetail(reason: TokenRefusal, jws: DecodedJWS, issuer: RuntimeIssuer): DenyDetail | undefined {
+  if (reason === 'missing_claim') return { missingClaim: claimAtFault(jws.payload, issuer.profile) };
+  if (reason === 'unsupported_token_type') return { typ: typCategory(jws.header.typ) };
+  return undefined;
 }

@@ -11,7 +11,7 @@
 export type TokenProfile = 'rfc9068' | 'jwt';
 
 /** Media-type comparison: case-insensitive, `application/` prefix optional (RFC 7515 §4.1.9). */
-function mediaType(typ: string): string {
+export function mediaType(typ: string): string {
   const lower = typ.toLowerCase();
   return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
 }
@@ -28,12 +28,15 @@ export function typeAccepted(profile: TokenProfile, typ: unknown): boolean {
   }
 }
 
-const REQUIRED_CLAIMS: Readonly<Record<TokenProfile, readonly string[]>> = {
+/** Every claim some profile requires: a closed set of names. */
+export type RequiredClaim = 'iss' | 'exp' | 'aud' | 'sub' | 'client_id' | 'iat' | 'jti';
+
+const REQUIRED_CLAIMS: Readonly<Record<TokenProfile, readonly RequiredClaim[]>> = {
   rfc9068: ['iss', 'exp', 'aud', 'sub', 'client_id', 'iat', 'jti'],
   jwt: ['iss', 'exp', 'aud'],
 };
 
-export function requiredClaims(profile: TokenProfile): readonly string[] {
+export function requiredClaims(profile: TokenProfile): readonly RequiredClaim[] {
   return REQUIRED_CLAIMS[profile];
 }
 

@@ -23,6 +23,7 @@
  *   - mTLS-bound tokens (RFC 8705 §3): one step right after this one compares
  *     `cnf["x5t#S256"]` with the SHA-256 of `extras.clientCertificate`.
  */
+import type { DenyDetail } from './decision.ts';
 import type { HttpRequestView } from './http-request.ts';
 import type { Reason } from './reasons.ts';
 import type { RequestExtras } from './request-extras.ts';
@@ -70,6 +71,8 @@ export type TokenRefusal = Extract<Reason,
 export interface TokenRefused {
   readonly kind: 'refused';
   readonly reason: TokenRefusal;
+  /** Closed-set facts for the deny log (which claim, the `typ` category); never token content. */
+  readonly detail?: DenyDetail | undefined;
 }
 
 export type TokenVerification = VerifiedToken | TokenRefused;

@@ -32,7 +32,11 @@ export interface KeySetOptions {
 export type KeySetRefresh =
   | { readonly issuer: string; readonly ok: true; readonly changed: boolean }
   /** `limit` names the limit a refused answer broke (the key set size or its number of keys). */
-  | { readonly issuer: string; readonly ok: false; readonly error: string; readonly limit: 'jwks_size' | 'jwks_keys' | undefined };
+  | {
+    readonly issuer: string; readonly ok: false; readonly error: string; readonly limit: 'jwks_size' | 'jwks_keys' | undefined;
+    /** The JWKS URI that failed; undefined when discovering it failed. */
+    readonly jwksUri?: string | undefined;
+  };
 
 export class IssuerKeySet {
   readonly issuer: string;
@@ -124,10 +128,12 @@ export class IssuerKeySet {
 
   async #fetch(): Promise<void> {
     this.#lastAttempt = this.#options.now();
+    let jwksUri: string | undefined;
     try {
       const fetcher = this.#options.fetch ?? fetch;
       this.#jwksUri ??= await discoverEndpoint(this.issuer, 'jwks_uri', this.#options.fetchLimits, fetcher);
-      const document = await fetchJSONObject(this.#jwksUri, this.#options.fetchLimits, fetcher);
+      jwksUri = this.#jwksUri;
+      const document = await fetchJSONObject(jwksUri, this.#options.fetchLimits, fetcher);
       const keys = publicKeys(document, this.#options.maxKeys);
       if (this.#closed) return;
       const changed = this.#keys === undefined || JSON.stringify(keys) !== JSON.stringify(this.#keys);
@@ -144,7 +150,7 @@ export class IssuerKeySet {
       this.#lastError = (error as Error).message;
       this.#failures += 1;
       const limit = error instanceof FetchJSONError && error.limit === 'size' ? 'jwks_size' : error instanceof TooManyKeysError ? 'jwks_keys' : undefined;
-      this.#onRefresh({ issuer: this.issuer, ok: false, error: this.#lastError, limit });
+      this.#onRefresh({ issuer: this.issuer, ok: false, error: this.#lastError, limit, jwksUri });
       const backoff = Math.min(this.#options.retryMaxMs, this.#options.retryMinMs * 2 ** (this.#failures - 1));
       this.#schedule(this.#keys === undefined ? backoff : Math.min(backoff, this.#options.refreshIntervalMs));
     }

@@ -10,6 +10,7 @@
  * the API is unreachable, the last snapshot keeps serving.
  */
 import { CustomObjectsApi, Watch, type KubeConfig } from '@kubernetes/client-node';
+import { apiCallFailure } from './api-failure.ts';
 import { ListWatch, type ListResult } from './list-watch.ts';
 import type { KubernetesObject } from './kubernetes-object.ts';
 import { hostPatternCovers } from '../policy/namespace-hosts.ts';
@@ -21,6 +22,13 @@ import type { Backoff } from './backoff.ts';
 import { LastGoodPolicies, type ObservedPolicy } from './last-good-policies.ts';
 
 export type { ObservedPolicy, StandIn } from './last-good-policies.ts';
+
+/** API path of the AudiencePolicy collection (of one namespace, or of all). */
+function collectionPath(namespace: string | undefined): string {
+  return namespace === undefined
+    ? `/apis/${API_GROUP}/${API_VERSION}/${PLURAL}`
+    : `/apis/${API_GROUP}/${API_VERSION}/namespaces/${encodeURIComponent(namespace)}/${PLURAL}`;
+}
 
 export interface KubernetesPolicySourceEvents {
   /** After each rebuild: every observed object with its problems (empty when accepted). */
@@ -58,6 +66,7 @@ export class KubernetesPolicySource {
     this.#judge = new LastGoodPolicies((object) => this.#validate(object), (namespace, host) => this.#mayClaimHost(namespace, host));
     this.#synced = new Promise((resolve) => { this.#firstSync = resolve; });
     const api = config.makeApiClient(CustomObjectsApi);
+    const server = config.getCurrentCluster()?.server ?? '';
     const watch = new Watch(config);
     const namespaces = options.namespaces.length === 0 ? [undefined] : [...new Set(options.namespaces)];
     for (const namespace of namespaces) {
@@ -73,15 +82,14 @@ export class KubernetesPolicySource {
             : await api.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL })) as { items?: KubernetesObject[]; metadata?: { resourceVersion?: string } };
           return { items: body.items ?? [], resourceVersion: body.metadata?.resourceVersion ?? '' };
         },
-        watchPath: namespace === undefined
-          ? `/apis/${API_GROUP}/${API_VERSION}/${PLURAL}`
-          : `/apis/${API_GROUP}/${API_VERSION}/namespaces/${encodeURIComponent(namespace)}/${PLURAL}`,
+        watchPath: collectionPath(namespace),
         watch,
         onChange: (objects) => {
           entry.objects = objects;
           this.#scheduleRebuild();
         },
-        onError: (error, phase) => this.#events.failed?.(error, phase, namespace),
+        // One line naming the URL and the HTTP status, not the client's "fetch failed".
+        onError: (error, phase) => this.#events.failed?.(new Error(apiCallFailure(error, `${server}${collectionPath(namespace)}`), { cause: error }), phase, namespace),
         ...(options.backoff === undefined ? {} : { backoff: options.backoff() }),
       });
       this.#loops.push(entry);

@@ -29,7 +29,7 @@ export const LOG_EVENTS = {
   limit_reached: { level: 'warn', fields: { limit: 'required', max: 'optional', left_out: 'required', first: 'required' } },
   host_ownership_unset: { level: 'warn', fields: { namespaces: 'required' } },
   jwks_refreshed: { level: 'info', fields: { issuer: 'required' } },
-  jwks_refresh_failed: { level: 'warn', fields: { issuer: 'required', error: 'required' } },
+  jwks_refresh_failed: { level: 'warn', fields: { issuer: 'required', jwks_uri: 'optional', error: 'required' } },
   upstream_token_failed: { level: 'warn', fields: { policy: 'required', grant: 'optional', error: 'optional' } },
   /** Fields in the order rejection-log.ts writes them. */
   token_rejected: {
@@ -37,6 +37,7 @@ export const LOG_EVENTS = {
     fields: {
       reason: 'required', enforced: 'required', policy: 'optional', request_id: 'optional', host: 'optional', method: 'optional', path: 'optional',
       source: 'optional', token_sha256: 'optional', iss: 'optional', sub: 'optional', client_id: 'optional', aud: 'optional',
+      missing_claim: 'optional', typ: 'optional', granted_scopes: 'optional',
     },
   },
   log_suppressed: { level: 'warn', fields: { suppressed: 'required', by_reason: 'required', by_policy: 'required', by_policy_omitted: 'optional' } },

@@ -17,6 +17,7 @@
  * `log_suppressed` line a second says how many were left out while there are any.
  */
 import { pino, type DestinationStream } from 'pino';
+import type { DenyDetail } from '../core/decision.ts';
 import type { Reason } from '../core/reasons.ts';
 import type { RequestLogFields } from '../envoy/check-request.ts';
 import { eventFieldNames, LOG_EVENTS, logEvent, TOKEN_REJECTED } from './log-events.ts';
@@ -34,7 +35,18 @@ export type RejectionRecord = { readonly [Field in keyof RequestLogFields]?: Req
   readonly sub?: string | undefined;
   readonly client_id?: string | undefined;
   readonly aud?: readonly string[] | undefined;
+  /** `missing_claim`: which claim (a name from a fixed list). */
+  readonly missing_claim?: string | undefined;
+  /** `unsupported_token_type`: the `typ` category seen (`at+jwt`, `JWT`, `absent`, `other`). */
+  readonly typ?: string | undefined;
+  /** `insufficient_scope`: the verified token's granted scopes. */
+  readonly granted_scopes?: readonly string[] | undefined;
 };
+
+/** A deny's closed-set detail as the record's fields (spread into the record a check handler builds). */
+export function detailFields(detail: DenyDetail | undefined): Pick<RejectionRecord, 'missing_claim' | 'typ' | 'granted_scopes'> {
+  return { missing_claim: detail?.missingClaim, typ: detail?.typ, granted_scopes: detail?.grantedScopes };
+}
 
 const DENIED = ',"msg":"request denied"}\n';
 const NOT_ENFORCED = ',"msg":"audience failure not enforced (Permissive)"}\n';

@@ -7,6 +7,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { AudiencePolicySchema, type AudiencePolicyDocument } from './policy-schema.ts';
 import { policyRuleProblems } from './policy-rule-checks.ts';
+import { schemaMessage } from './schema-messages.ts';
 
 export interface PolicyProblem {
   /** JSON pointer inside the document, e.g. `/spec/issuers/0/issuer`. */
@@ -36,20 +37,12 @@ function unionLiterals(error: ErrorObject): string[] | undefined {
 }
 
 function schemaProblem(error: ErrorObject): PolicyProblem {
-  const path = error.instancePath === '' ? '/' : error.instancePath;
-  switch (error.keyword) {
-    case 'anyOf': {
-      const literals = unionLiterals(error);
-      return { path, message: literals === undefined ? (error.message ?? 'invalid') : `must be one of: ${literals.join(', ')}` };
-    }
-    case 'additionalProperties':
-      return { path, message: `unknown field "${(error.params as { additionalProperty: string }).additionalProperty}"` };
-    case 'enum':
-    case 'const':
-      return { path, message: `${error.message ?? 'invalid'}: ${JSON.stringify(error.params)}` };
-    default:
-      return { path, message: error.message ?? 'invalid' };
+  if (error.keyword === 'anyOf') {
+    const literals = unionLiterals(error);
+    return { path: error.instancePath === '' ? '/' : error.instancePath, message: literals === undefined ? 'does not have any of the allowed forms' : `must be one of: ${literals.join(', ')}` };
   }
+  // Every other keyword in people's words: never a regular expression or a schema keyword.
+  return schemaMessage(error);
 }
 
 /**

@@ -5,12 +5,12 @@
  * src/obs/rejection-log.ts). Labels are the policy's namespace and name
  * (configuration) and closed sets; no request or token content.
  */
-import type { Decision, VerifiedPrincipal } from '../core/decision.ts';
+import type { Decision, DenyDetail, VerifiedPrincipal } from '../core/decision.ts';
 import { REASON_TABLE, type Reason } from '../core/reasons.ts';
 import type { RuntimePolicy } from '../core/runtime-policy.ts';
 import type { Logger } from '../obs/logger.ts';
 import type { CheckResult, Metrics } from '../obs/metrics.ts';
-import { RejectionLog } from '../obs/rejection-log.ts';
+import { detailFields, RejectionLog } from '../obs/rejection-log.ts';
 import type { RequestLogFields } from './check-input.ts';
 
 export interface CheckRecorderOptions {
@@ -52,7 +52,7 @@ export class CheckRecorder {
     metrics.check(namespace, name, resultOf(decision), seconds);
     if (decision.kind === 'deny') {
       metrics.rejection(namespace, name, decision.reason, true);
-      this.#logRejection(decision.reason, true, policy, decision.tokenSHA256, log, decision.principal);
+      this.#logRejection(decision.reason, true, policy, decision.tokenSHA256, log, decision.principal, decision.detail);
     } else if (decision.kind === 'allow' && decision.notEnforced !== undefined) {
       metrics.rejection(namespace, name, decision.notEnforced, false);
       this.#logRejection(decision.notEnforced, false, policy, decision.tokenSHA256, log, decision.principal);
@@ -66,6 +66,7 @@ export class CheckRecorder {
     tokenSHA256: string | undefined,
     log: RequestLogFields | undefined,
     principal: VerifiedPrincipal | undefined,
+    detail?: DenyDetail,
   ): void {
     // Only claims of a token whose signature verified may be logged (docs/contract.md §3.3).
     this.#rejectionLog.write({
@@ -82,6 +83,7 @@ export class CheckRecorder {
       sub: principal?.subject,
       client_id: principal?.clientId,
       aud: principal?.audiences,
+      ...detailFields(detail),
     });
   }
 }

@@ -15,7 +15,7 @@ import type { PolicySource } from './policy-source.ts';
 import { PolicyFileError, policyId, readPolicyFiles, type PolicyFileSet } from './policy-files.ts';
 
 /** Its place in "the oldest wins": `metadata.creationTimestamp`, else 0. */
-function createdAt(policy: ParsedPolicyDocument): number {
+export function createdAt(policy: ParsedPolicyDocument): number {
   const stamp = policy.document.metadata.creationTimestamp;
   const time = typeof stamp === 'string' ? Date.parse(stamp) : Number.NaN;
   return Number.isNaN(time) ? 0 : time;

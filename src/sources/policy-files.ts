@@ -28,15 +28,26 @@ export interface PolicyFileSet {
 
 const POLICY_FILE = /\.(ya?ml|json)$/i;
 
-async function listFiles(path: string): Promise<string[]> {
+/** What the file source takes from one `--policy-file` path: the files it reads, and the sub-folders it does not enter. */
+export interface PolicyPathEntries {
+  readonly files: readonly string[];
+  readonly subfolders: readonly string[];
+}
+
+/**
+ * The folder rule: a file is read as it is; a folder's own `.yaml`, `.yml`
+ * and `.json` files are read in sorted order, and neither its sub-folders nor
+ * its hidden entries (a mounted ConfigMap keeps its real files in `..data/`).
+ */
+export async function policyPathEntries(path: string): Promise<PolicyPathEntries> {
   const info = await stat(path);
-  if (!info.isDirectory()) return [path];
-  const entries = await readdir(path, { withFileTypes: true });
-  // Hidden entries are skipped: a mounted ConfigMap keeps its real files in `..data/`.
-  return entries
-    .filter((entry) => !entry.name.startsWith('.') && POLICY_FILE.test(entry.name) && (entry.isFile() || entry.isSymbolicLink()))
-    .map((entry) => join(path, entry.name))
-    .sort();
+  if (!info.isDirectory()) return { files: [path], subfolders: [] };
+  const visible = (await readdir(path, { withFileTypes: true })).filter((entry) => !entry.name.startsWith('.'));
+  return {
+    files: visible.filter((entry) => POLICY_FILE.test(entry.name) && (entry.isFile() || entry.isSymbolicLink()))
+      .map((entry) => join(path, entry.name)).sort(),
+    subfolders: visible.filter((entry) => entry.isDirectory()).map((entry) => join(path, entry.name)).sort(),
+  };
 }
 
 /** Reads and validates every policy under `paths`; throws only when a path cannot be read. */
@@ -48,7 +59,7 @@ export async function readPolicyFiles(paths: readonly string[]): Promise<PolicyF
   for (const path of paths) {
     let files: string[];
     try {
-      files = await listFiles(path);
+      files = [...(await policyPathEntries(path)).files];
     } catch (error) {
       throw new PolicyFileError(`cannot read policy path ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, []);
     }

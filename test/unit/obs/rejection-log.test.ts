@@ -5,7 +5,7 @@
 // are counted instead, and a log_suppressed line says how many.
 import { strict as assert } from 'node:assert';
 import { createLogger, type LogLevel } from '../../../src/obs/logger.ts';
-import { RejectionLog, type RejectionRecord } from '../../../src/obs/rejection-log.ts';
+import { detailFields, RejectionLog, type RejectionRecord } from '../../../src/obs/rejection-log.ts';
 
 /** Resolves once `condition` holds, polling on the event loop. */
 async function eventually(condition: () => boolean, timeoutMs: number): Promise<void> {
@@ -54,6 +54,17 @@ describe('token_rejected log line', () => {
       assert.deepEqual(withoutTime(direct.lines[0]!), withoutTime(viaPino.lines[0]!));
     });
   }
+
+  it('must write a deny\'s closed-set detail (missing_claim, typ, granted_scopes) as pino would', () => {
+    const record: RejectionRecord = { ...RECORD, ...detailFields({ missingClaim: 'sub', typ: 'JWT', grantedScopes: ['mcp:read'] }) };
+    const viaPino = capture('info');
+    viaPino.logger.warn({ event: 'token_rejected', ...record }, 'request denied');
+    const direct = capture('info');
+    new RejectionLog(direct.logger).write(record);
+    assert.deepEqual(withoutTime(direct.lines[0]!), withoutTime(viaPino.lines[0]!));
+    const line = JSON.parse(direct.lines[0]!) as Record<string, unknown>;
+    assert.deepEqual([line.missing_claim, line.typ, line.granted_scopes], ['sub', 'JWT', ['mcp:read']]);
+  });
 
   it('must carry the bindings of the logger it is given', () => {
     const { lines, logger } = capture('info');
