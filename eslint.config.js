@@ -1,6 +1,7 @@
 // Lint: typescript-eslint strict + type-aware rules that matter for a security
 // boundary (no floating promises, exhaustive switches over closed unions), and a
-// dependency rule that keeps the decision core free of I/O (STYLE.md).
+// dependency rule that keeps the decision core free of I/O (ARCHITECTURE.md,
+// Components: "decision core").
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';

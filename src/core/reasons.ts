@@ -1,8 +1,8 @@
 /**
- * Deny reasons are the error system (SPEC.md 3): one closed union, one table.
- * The metric label `reason`, the log field `reason`, the README table and the
- * HTTP/gRPC mapping all come from here; test/docs/readme-tables.test.ts keeps the
- * README in step with it.
+ * Deny reasons are the error system (docs/contract.md §3.1): one closed union,
+ * one table. The metric label `reason`, the log field `reason`, the README
+ * table and the HTTP/gRPC mapping all come from here;
+ * test/docs/readme-tables.test.ts keeps the README in step with it.
  */
 
 export const REASONS = [
@@ -32,7 +32,7 @@ export const REASONS = [
 
 export type Reason = (typeof REASONS)[number];
 
-/** How a reason is answered (SPEC.md 2.5). */
+/** How a reason is answered (docs/contract.md §2.5). */
 export type ChallengeKind =
   | 'none' // no WWW-Authenticate at all
   | 'no_error' // Bearer resource_metadata=… (+ scope=…), no error: RFC 6750 §3.1 "no authentication information"

@@ -17,7 +17,7 @@ export interface KeySetOptions {
   /** How discovery documents and key sets are fetched; default the global fetch (Kubernetes mode guards it). */
   readonly fetch?: EndpointFetch;
   readonly maxKeys: number;
-  /** At most one refetch per this period when a token names an unknown `kid` (SPEC.md 2.1 step 6). */
+  /** At most one refetch per this period when a token names an unknown `kid` (docs/contract.md §2.1 step 6). */
   readonly unknownKeyCooldownMs: number;
   /** Routine refresh of a healthy key set. */
   readonly refreshIntervalMs: number;

@@ -1,13 +1,14 @@
 /**
- * Policies from AudiencePolicy custom resources, watched through the
- * Kubernetes API (SPEC.md 1.1 without `--policy-file`). One list+watch per
- * watched namespace (or one for all). Every change compiles a new snapshot
- * from the current set. Each object is judged alone (src/kubernetes/last-good-policies.ts):
- * a refused update keeps the object's last accepted version serving, or holds
- * its claims closed, while the others keep working; the reasons are kept for
- * its status. The first snapshot is built only once every namespace has
- * completed its first list, so readiness never reports a partial set. While
- * the API is unreachable, the last snapshot keeps serving.
+ * Policies from AudiencePolicy custom resources, watched through the Kubernetes
+ * API (docs/contract.md §1.5, without `--policy-file`). One list+watch per
+ * watched namespace (or one for all). Every change compiles a new snapshot from
+ * the current set. Each object is judged alone
+ * (src/kubernetes/last-good-policies.ts): a refused update keeps the object's
+ * last accepted version serving, or holds its claims closed, while the others
+ * keep working; the reasons are kept for its status. The first snapshot is
+ * built only once every namespace has completed its first list, so readiness
+ * never reports a partial set. While the API is unreachable, the last snapshot
+ * keeps serving.
  */
 import { CustomObjectsApi, Watch, type KubeConfig } from '@kubernetes/client-node';
 import { ListWatch, type ListResult } from './list-watch.ts';

@@ -1,6 +1,6 @@
 /**
- * A list+watch loop that never gives up (SPEC.md 1.2; the Kubernetes API
- * concepts "Efficient detection of changes"):
+ * A list+watch loop that never gives up (docs/contract.md §1.5; the Kubernetes
+ * API concepts "Efficient detection of changes"):
  *   - list, then watch from the list's resourceVersion with bookmarks;
  *   - apply ADDED/MODIFIED/DELETED to a local copy and report every change;
  *   - resume a closed or failed watch from the last resourceVersion seen

@@ -1,10 +1,10 @@
 /**
- * The status a policy should have (SPEC.md 1.2 `status`): pure, from what
- * the service observed. Conditions follow the Kubernetes conventions: one per
- * type, `lastTransitionTime` kept while the status does not change, reasons in
- * CamelCase, messages a user can act on. `observedGeneration` is the last
- * generation processed; `servingGeneration` the one deciding requests (an
- * older one when the latest was refused; absent when none serves).
+ * The status a policy should have (docs/contract.md §1.2, status): pure, from
+ * what the service observed. Conditions follow the Kubernetes conventions: one
+ * per type, `lastTransitionTime` kept while the status does not change, reasons
+ * in CamelCase, messages a user can act on. `observedGeneration` is the last
+ * generation processed; `servingGeneration` the one deciding requests (an older
+ * one when the latest was refused; absent when none serves).
  *
  *   Accepted         schema and semantic validation passed (or the problems,
  *                    and what serves instead)

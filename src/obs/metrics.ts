@@ -1,7 +1,8 @@
 /**
- * Prometheus metrics (SPEC.md 3) on the service's own registry. Label values
- * come only from configuration (namespace, policy, issuer) or closed sets
- * (result, reason, enforced, state) — never from token or request content.
+ * Prometheus metrics (docs/contract.md §3.2) on the service's own registry.
+ * Label values come only from configuration (namespace, policy, issuer) or
+ * closed sets (result, reason, enforced, state) — never from token or request
+ * content.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { REASONS, type Reason } from '../core/reasons.ts';

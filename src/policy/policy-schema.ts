@@ -1,14 +1,14 @@
 /**
- * The one schema source for AudiencePolicy (SPEC.md 1.2). From it come the
- * TypeScript types (`Static`), the in-process validator
+ * The one schema source for AudiencePolicy (docs/contract.md §1.2). From it
+ * come the TypeScript types (`Static`), the in-process validator
  * (src/policy/validate-policy.ts), the CustomResourceDefinition
  * (src/policy/crd.ts) and the chart's values schema
- * (src/policy/policy-json-schema.ts). Every field carries the description users see in
- * `kubectl explain` and in the README's field reference (whose rows must contain
- * them: test/docs/readme-field-reference.test.ts); a closing `Default: …`
- * sentence states a default the API server cannot fill in. What a schema cannot
- * say (URI grammar, exactly-one-of, unique issuers) is the rule table of
- * src/policy/policy-rules.ts, which feeds the same two consumers.
+ * (src/policy/policy-json-schema.ts). Every field carries the description users
+ * see in `kubectl explain` and in the README's field reference (whose rows must
+ * contain them: test/docs/readme-field-reference.test.ts); a closing
+ * `Default: …` sentence states a default the API server cannot fill in. What a
+ * schema cannot say (URI grammar, exactly-one-of, unique issuers) is the rule
+ * table of src/policy/policy-rules.ts, which feeds the same two consumers.
  *
  * Defaults are the schema's `default:` keywords, nowhere else: the CRD carries
  * them (the API server fills them in), and compilation reads them through

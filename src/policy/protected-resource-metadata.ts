@@ -1,7 +1,8 @@
 /**
- * The RFC 9728 protected resource metadata document of a policy (SPEC.md 2.5).
- * `resource` is exactly the configured identifier; arrays are never empty
- * (RFC 9728 §2); `offline_access` is never advertised (MCP authorization).
+ * The RFC 9728 protected resource metadata document of a policy
+ * (docs/contract.md §2.9). `resource` is exactly the configured identifier;
+ * arrays are never empty (RFC 9728 §2); `offline_access` is never advertised
+ * (MCP authorization).
  */
 import { advertisedScopes } from '../core/scopes.ts';
 import type { AudiencePolicySpec } from './policy-schema.ts';

@@ -1,9 +1,10 @@
 /**
- * Wiring of upstream credentials (SPEC.md 2.8): the token endpoint client,
- * the secret sources (Kubernetes Secrets in Kubernetes mode, files always) and
- * the provider's metrics and logs. A check waits for a token request at most
- * until shortly before its own deadline, so a slow token endpoint answers
- * `upstream_token_unavailable`; the request goes on and serves later checks.
+ * Wiring of upstream credentials (docs/contract.md §2.8): the token endpoint
+ * client, the secret sources (Kubernetes Secrets in Kubernetes mode, files
+ * always) and the provider's metrics and logs. A check waits for a token
+ * request at most until shortly before its own deadline, so a slow token
+ * endpoint answers `upstream_token_unavailable`; the request goes on and serves
+ * later checks.
  */
 import type { SecretReader } from '../kubernetes/secret-reader.ts';
 import type { Logger } from '../obs/logger.ts';
