@@ -9,7 +9,9 @@
 import type { Reason } from './reasons.ts';
 import { looksLikeIdToken, requiredClaims, type TokenProfile } from './token-profile.ts';
 
-export type ClaimsVerdict = 'ok' | Extract<Reason, 'expired' | 'not_yet_valid' | 'missing_claim' | 'id_token_presented' | 'unsupported_token_type'>;
+export type ClaimsVerdict =
+  | 'ok'
+  | Extract<Reason, 'expired' | 'not_yet_valid' | 'missing_claim' | 'id_token_presented' | 'unsupported_token_type'>;
 
 const STRING_CLAIMS = ['iss', 'sub', 'client_id', 'jti'] as const;
 const NUMERIC_DATES = ['exp', 'nbf', 'iat'] as const;
