@@ -24,7 +24,8 @@ export function protectedResourceMetadata(spec: AudiencePolicySpec): ProtectedRe
   };
   const scopes = advertisedScopes(spec.resourceMetadata?.scopesSupported ?? spec.requiredScopes ?? []);
   if (scopes.length > 0) document.scopes_supported = scopes;
-  if (spec.resourceMetadata?.resourceName !== undefined) document.resource_name = spec.resourceMetadata.resourceName;
-  if (spec.resourceMetadata?.resourceDocumentation !== undefined) document.resource_documentation = spec.resourceMetadata.resourceDocumentation;
+  const { resourceName, resourceDocumentation } = spec.resourceMetadata ?? {};
+  if (resourceName !== undefined) document.resource_name = resourceName;
+  if (resourceDocumentation !== undefined) document.resource_documentation = resourceDocumentation;
   return document;
 }
