@@ -44,7 +44,9 @@ export class KubernetesPolicySource {
   readonly #store: PolicyStore;
   readonly #events: KubernetesPolicySourceEvents;
   readonly #rebuildDelayMs: number;
-  readonly #loops: { readonly namespace: string | undefined; readonly loop: ListWatch; objects: ReadonlyMap<string, KubernetesObject> }[] = [];
+  readonly #loops: {
+    readonly namespace: string | undefined; readonly loop: ListWatch; objects: ReadonlyMap<string, KubernetesObject>;
+  }[] = [];
   #timer: NodeJS.Timeout | undefined;
   readonly #tenantRules: TenantRuleOptions;
   readonly #judge: LastGoodPolicies;
@@ -71,7 +73,8 @@ export class KubernetesPolicySource {
         list: async (): Promise<ListResult> => {
           const body = (namespace === undefined
             ? await api.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: PLURAL })
-            : await api.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL })) as { items?: KubernetesObject[]; metadata?: { resourceVersion?: string } };
+            : await api.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL })
+          ) as { items?: KubernetesObject[]; metadata?: { resourceVersion?: string } };
           return { items: body.items ?? [], resourceVersion: body.metadata?.resourceVersion ?? '' };
         },
         watchPath: namespace === undefined
@@ -111,8 +114,10 @@ export class KubernetesPolicySource {
     this.#timer = undefined;
     if (!this.#loops.every(({ loop }) => loop.synced)) return;
     const round = this.#judge.round(this.#loops.flatMap(({ objects }) => [...objects]));
-    const { overLimit, uncompilable } = this.#store.replace(round.documents, round.refused, { placeholders: round.placeholders, stale: round.stale });
-    const left = new Map<string, string>(overLimit.map((id) => [id, 'not loaded: there are more policies than --max-policies allows (the oldest are kept)']));
+    const standIns = { placeholders: round.placeholders, stale: round.stale };
+    const { overLimit, uncompilable } = this.#store.replace(round.documents, round.refused, standIns);
+    const tooMany = 'not loaded: there are more policies than --max-policies allows (the oldest are kept)';
+    const left = new Map<string, string>(overLimit.map((id) => [id, tooMany]));
     for (const { origin, error } of uncompilable) left.set(origin, `not loaded: could not be compiled (${error})`);
     this.#events.observed?.(left.size === 0 ? round.observed : round.observed.map((entry) => {
       const message = left.get(entry.id);

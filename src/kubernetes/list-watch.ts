@@ -161,7 +161,9 @@ export class ListWatch {
           case 'ERROR':
             // A Status object: 410 means our version was compacted away.
             this.#abort?.abort();
-            finish(statusOf(object) === 410 ? { kind: 'gone' } : { kind: 'failed', error: new Error(`watch error: ${typeof object.message === 'string' ? object.message : 'unknown'}`) });
+            finish(statusOf(object) === 410
+              ? { kind: 'gone' }
+              : { kind: 'failed', error: new Error(`watch error: ${typeof object.message === 'string' ? object.message : 'unknown'}`) });
             break;
           default:
             break;
