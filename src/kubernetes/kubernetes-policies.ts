@@ -94,8 +94,10 @@ export function createKubernetesPolicies(options: KubernetesOptions, { store, ke
         loggedProblems.set(policy.id, fingerprint);
         const standIn = policy.standIn ?? 'none';
         for (const problem of policy.problems) {
-          const fields = { origin: policy.id, field: problem.path, problem: problem.message, stand_in: standIn };
-          logEvent(logger, 'policy_rejected', fields, STAND_IN_MESSAGES[standIn]);
+          logEvent(
+            logger, 'policy_rejected', { origin: policy.id, field: problem.path, problem: problem.message, stand_in: standIn },
+            STAND_IN_MESSAGES[standIn],
+          );
         }
       }
       for (const id of loggedProblems.keys()) if (!seen.has(id)) loggedProblems.delete(id);
