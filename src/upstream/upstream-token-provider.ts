@@ -57,7 +57,10 @@ export class UpstreamTokenProvider implements UpstreamTokenSource {
   readonly #now: () => number;
   readonly #maxWaitMs: number;
 
-  constructor(client: TokenEndpointClient, secrets: ClientSecretResolver, events: UpstreamTokenEvents = {}, options: UpstreamTokenProviderOptions = {}) {
+  constructor(
+    client: TokenEndpointClient, secrets: ClientSecretResolver,
+    events: UpstreamTokenEvents = {}, options: UpstreamTokenProviderOptions = {},
+  ) {
     this.#client = client;
     this.#secrets = secrets;
     this.#events = events;
