@@ -143,7 +143,9 @@ export class IssuerKeySet {
       this.#jwksUri = this.#configuredJWKSUri;
       this.#lastError = (error as Error).message;
       this.#failures += 1;
-      const limit = error instanceof FetchJSONError && error.limit === 'size' ? 'jwks_size' : error instanceof TooManyKeysError ? 'jwks_keys' : undefined;
+      const limit = error instanceof FetchJSONError && error.limit === 'size' ? 'jwks_size'
+        : error instanceof TooManyKeysError ? 'jwks_keys'
+          : undefined;
       this.#onRefresh({ issuer: this.issuer, ok: false, error: this.#lastError, limit });
       const backoff = Math.min(this.#options.retryMaxMs, this.#options.retryMinMs * 2 ** (this.#failures - 1));
       this.#schedule(this.#keys === undefined ? backoff : Math.min(backoff, this.#options.refreshIntervalMs));
