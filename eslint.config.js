@@ -2,6 +2,7 @@
 // boundary (no floating promises, exhaustive switches over closed unions), and an
 // allow-list that keeps the decision core pure (ARCHITECTURE.md "Components").
 import js from '@eslint/js';
+import stylistic from '@stylistic/eslint-plugin';
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
@@ -58,6 +59,63 @@ export default defineConfig(
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-unused-expressions': 'off',
+    },
+  },
+  {
+    // Formatting is part of lint (`npm run format` fixes what can be fixed):
+    // the house style as it is. object-curly-spacing and array-bracket-spacing
+    // are deprecated for list-style, which would also re-wrap every multi-line
+    // list; they print a deprecation notice but still work.
+    files: ['**/*.ts', '**/*.js'],
+    plugins: { '@stylistic': stylistic },
+    rules: {
+      '@stylistic/indent': ['error', 2, {
+        SwitchCase: 1,
+        flatTernaryExpressions: true,
+        offsetTernaryExpressions: false,
+        // Union members, ternary branches and template pieces are aligned by hand.
+        ignoredNodes: [
+          'TSUnionType', 'TSUnionType *', 'TSIntersectionType', 'TSIntersectionType *',
+          'ConditionalExpression', 'ConditionalExpression *', 'TemplateLiteral *',
+        ],
+      }],
+      '@stylistic/quotes': ['error', 'single', { avoidEscape: true, allowTemplateLiterals: 'always' }],
+      '@stylistic/semi': ['error', 'always'],
+      '@stylistic/comma-dangle': ['error', 'always-multiline'],
+      '@stylistic/no-trailing-spaces': 'error',
+      '@stylistic/eol-last': ['error', 'always'],
+      '@stylistic/no-multiple-empty-lines': ['error', { max: 1, maxEOF: 0 }],
+      '@stylistic/object-curly-spacing': ['error', 'always'],
+      '@stylistic/array-bracket-spacing': ['error', 'never'],
+      '@stylistic/comma-spacing': 'error',
+      '@stylistic/key-spacing': 'error',
+      '@stylistic/keyword-spacing': 'error',
+      '@stylistic/space-before-blocks': 'error',
+      '@stylistic/space-infix-ops': 'error',
+      '@stylistic/arrow-spacing': 'error',
+      '@stylistic/brace-style': ['error', '1tbs', { allowSingleLine: true }],
+      '@stylistic/member-delimiter-style': 'error',
+      '@stylistic/type-annotation-spacing': 'error',
+    },
+  },
+  {
+    // No line in src/ longer than 140 characters (tests, bench and scripts may
+    // hold longer tables and messages).
+    files: ['src/**/*.ts'],
+    // TEMPORARY: files other work is still changing; they keep their long lines
+    // until it lands. Empty this list then.
+    ignores: [
+      'src/cache/verified-token-cache.ts',
+      'src/cli/main.ts',
+      'src/cli/serve-flags.ts',
+      'src/core/check-pipeline.ts',
+      'src/envoy/check-response-encoder.ts',
+      'src/envoy/check-response.ts',
+      'src/envoy/protobuf-wire-reader.ts',
+      'src/envoy/protobuf-wire-writer.ts',
+    ],
+    rules: {
+      '@stylistic/max-len': ['error', { code: 140, tabWidth: 2 }],
     },
   },
 );

@@ -1,7 +1,7 @@
 /**
  * The soak's judge: the decision each request must get under a policy state
- * (SPEC.md 2.1–2.7), the policy generations the server may have had in force
- * while a request was in flight, and the verdict on each answer.
+ * (docs/contract.md §2.1–§2.7), the policy generations the server may have had
+ * in force while a request was in flight, and the verdict on each answer.
  *
  * The rule (bench/README.md, "Soak"): every policy state the soak writes is a
  * generation with a window [written, next generation confirmed]. It may be in

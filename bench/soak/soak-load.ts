@@ -9,9 +9,9 @@
  * One more race is accepted, and counted on its own: after the issuer rotates
  * its key, the first requests carrying the new `kid` wait for the server's
  * JWKS refetch, and when the issuer answers slower than `--check-timeout` the
- * server denies them 503 `timeout`, as SPEC.md 1.1 says it must. So until the
- * first new-key token is allowed, a `timeout` for a new-key request is
- * `keyRaced`, not wrong; any other unexpected answer still is.
+ * server denies them 503 `timeout`, as docs/contract.md §1.1 says it must. So
+ * until the first new-key token is allowed, a `timeout` for a new-key request
+ * is `keyRaced`, not wrong; any other unexpected answer still is.
  */
 import { performance } from 'node:perf_hooks';
 import type { CallResult, SoakGrpcClient } from './soak-client.ts';

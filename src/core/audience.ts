@@ -1,5 +1,5 @@
 /**
- * The audience rule (SPEC.md 2.2, RFC 8707, RFC 9068 §4 step 4).
+ * The audience rule (docs/contract.md §2.2, RFC 8707, RFC 9068 §4 step 4).
  *
  * An `aud` value matches when it equals an accepted value after this minimal
  * canonical form, applied only to http/https URIs:

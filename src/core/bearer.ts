@@ -1,5 +1,6 @@
 /**
- * Credential extraction (SPEC.md 2.1 step 2; RFC 6750 §2.1, RFC 9110 §11).
+ * Credential extraction (docs/contract.md §2.1 step 2; RFC 6750 §2.1,
+ * RFC 9110 §11).
  *
  *   credentials = auth-scheme 1*SP token68     ; scheme compared case-insensitively
  *   token68     = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="

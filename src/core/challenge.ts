@@ -1,8 +1,8 @@
 /**
- * `WWW-Authenticate` challenges (SPEC.md 2.5; RFC 6750 §3, RFC 9728 §5.1, MCP
- * authorization). Each auth-param appears at most once; values are quoted
- * strings built only from configuration and the fixed description table, so no
- * request or token content can reach a header. `offline_access` is never
+ * `WWW-Authenticate` challenges (docs/contract.md §2.5; RFC 6750 §3, RFC 9728
+ * §5.1, MCP authorization). Each auth-param appears at most once; values are
+ * quoted strings built only from configuration and the fixed description table,
+ * so no request or token content can reach a header. `offline_access` is never
  * named in a challenge (src/core/scopes.ts).
  */
 import { REASON_TABLE, type Reason } from './reasons.ts';

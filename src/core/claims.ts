@@ -1,6 +1,7 @@
 /**
- * Time and presence rules for verified claims (SPEC.md 2.1 step 7, RFC 7519
- * §4.1, RFC 9068 §2.2 and §4 step 6). All claim rules live in this file.
+ * Time and presence rules for verified claims (docs/contract.md §2.1 step 7,
+ * RFC 7519 §4.1, RFC 9068 §2.2 and §4 step 6). All claim rules live in this
+ * file.
  *
  * `now` and the claims are seconds since the epoch. `skew` widens every window
  * by the same amount in the token's favour.

@@ -1,5 +1,6 @@
 /**
- * Unverified decoding of a compact JWS (SPEC.md 2.1 step 3; RFC 7515 §7.1).
+ * Unverified decoding of a compact JWS (docs/contract.md §2.1 step 3;
+ * RFC 7515 §7.1).
  *
  * Only structure is checked here: three canonical base64url segments, a JSON object
  * header and payload. Nothing decoded here is trusted until the signature

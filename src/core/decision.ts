@@ -7,7 +7,7 @@ import type { TypCategory } from './jws-header.ts';
 import type { Reason } from './reasons.ts';
 import type { RuntimePolicy } from './runtime-policy.ts';
 
-/** Claims of a token whose signature verified; safe to log (SPEC.md 3). */
+/** Claims of a token whose signature verified; safe to log (docs/contract.md §3.3). */
 export interface VerifiedPrincipal {
   readonly issuer: string;
   readonly subject: string | undefined;
@@ -41,7 +41,7 @@ export type Decision =
       readonly principal: VerifiedPrincipal;
       /** Set (with overwrite) on the upstream request when the policy has `spec.upstream`. */
       readonly upstreamCredential: UpstreamCredential | undefined;
-      /** Permissive mode: the audience check failed and was not enforced (SPEC.md 2.4). */
+      /** Permissive mode: the audience check failed and was not enforced (docs/contract.md §2.4). */
       readonly notEnforced: Extract<Reason, 'audience_mismatch'> | undefined;
       /** Set when `notEnforced` is, for the audit log line. */
       readonly tokenSHA256: string | undefined;
@@ -60,7 +60,7 @@ export type Decision =
       readonly detail?: DenyDetail | undefined;
     }
   | {
-      /** An RFC 9728 metadata request answered directly (SPEC.md 2.1 step 1). */
+      /** An RFC 9728 metadata request answered directly (docs/contract.md §2.1 step 1). */
       readonly kind: 'metadata';
       readonly policy: RuntimePolicy;
     };

@@ -88,7 +88,9 @@ export function buildHostTables(policies: readonly RuntimePolicy[], namespaceOwn
     for (const pattern of policy.hosts) {
       let draft = drafts.get(pattern);
       if (draft === undefined) {
-        draft = { pattern, routes: [], metadata: new Map(), foldedMetadata: new Map(), oldest: policy, solo: new Map(), hasUpperCase: false };
+        draft = {
+          pattern, routes: [], metadata: new Map(), foldedMetadata: new Map(), oldest: policy, solo: new Map(), hasUpperCase: false,
+        };
         drafts.set(pattern, draft);
       }
       for (const prefix of policy.pathPrefixes) {

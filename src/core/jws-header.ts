@@ -1,10 +1,11 @@
 /**
- * Protected-header rules (SPEC.md 2.1 step 4; RFC 9068 §4 step 1, RFC 8725
- * §3.1 and §3.11). When the token's issuer is one of the policy's, its own
- * profile and allow-list apply; otherwise (step 5 will refuse the issuer) `typ`
- * and `alg` must fit at least one of the policy's issuers, so the first failing
- * step is still the one reported (ADR 0004). `jku`, `x5u`, `jwk` and `x5c` are
- * not read at all: keys come only from the issuer's configured key set.
+ * Protected-header rules (docs/contract.md §2.1 step 4; RFC 9068 §4 step 1,
+ * RFC 8725 §3.1 and §3.11). When the token's issuer is one of the policy's, its
+ * own profile and allow-list apply; otherwise (step 5 will refuse the issuer)
+ * `typ` and `alg` must fit at least one of the policy's issuers, so the first
+ * failing step is still the one reported (ADR 0004). `jku`, `x5u`, `jwk` and
+ * `x5c` are not read at all: keys come only from the issuer's configured key
+ * set.
  */
 import type { Reason } from './reasons.ts';
 import { mediaType, typeAccepted } from './token-profile.ts';

@@ -32,7 +32,8 @@ export interface PathReadings {
 /** RFC 3986 §2.3 unreserved: ALPHA / DIGIT / "-" / "." / "_" / "~". */
 function unreserved(code: number): boolean {
   const lower = code | 0x20;
-  return (lower >= 0x61 && lower <= 0x7a) || (code >= 0x30 && code <= 0x39) || code === 0x2d || code === 0x2e || code === 0x5f || code === 0x7e;
+  return (lower >= 0x61 && lower <= 0x7a) || (code >= 0x30 && code <= 0x39)
+    || code === 0x2d || code === 0x2e || code === 0x5f || code === 0x7e;
 }
 
 function hexValue(code: number): number {

@@ -97,8 +97,12 @@ export class PolicySnapshot {
    * nothing to read when no transform can change the path and no case fold
    * matters, or when `selected` is the only policy reachable on the host.
    */
-  #readsDifferently(candidates: readonly HostRoutes[], owner: string | undefined, path: string, wantsMetadata: boolean, selected: RuntimePolicy): boolean {
-    const foldedPrefixes = candidates.length === 1 ? (candidates[0] as HostRoutes).hasUpperCase : candidates.some((table) => table.hasUpperCase);
+  #readsDifferently(
+    candidates: readonly HostRoutes[], owner: string | undefined, path: string, wantsMetadata: boolean, selected: RuntimePolicy,
+  ): boolean {
+    const foldedPrefixes = candidates.length === 1
+      ? (candidates[0] as HostRoutes).hasUpperCase
+      : candidates.some((table) => table.hasUpperCase);
     if (!foldedPrefixes && !mayReadDifferently(path)) return false;
     const scope = owner ?? '';
     if (candidates.every((table) => { const solo = table.solo.get(scope); return solo === undefined || solo === selected; })) return false;

@@ -1,8 +1,8 @@
 /**
- * Deny reasons are the error system (SPEC.md 3): one closed union, one table.
- * The metric label `reason`, the log field `reason`, the README table and the
- * HTTP/gRPC mapping all come from here; test/docs/readme-tables.test.ts keeps the
- * README in step with it.
+ * Deny reasons are the error system (docs/contract.md §3.1): one closed union,
+ * one table. The metric label `reason`, the log field `reason`, the README
+ * table and the HTTP/gRPC mapping all come from here;
+ * test/docs/readme-tables.test.ts keeps the README in step with it.
  */
 
 export const REASONS = [
@@ -32,7 +32,7 @@ export const REASONS = [
 
 export type Reason = (typeof REASONS)[number];
 
-/** How a reason is answered (SPEC.md 2.5). */
+/** How a reason is answered (docs/contract.md §2.5). */
 export type ChallengeKind =
   | 'none' // no WWW-Authenticate at all
   | 'no_error' // Bearer resource_metadata=… (+ scope=…), no error: RFC 6750 §3.1 "no authentication information"
@@ -65,7 +65,9 @@ const UNAVAILABLE = 14;
 const UNAUTHENTICATED = 16;
 
 function invalidToken(description: string): ReasonSpec {
-  return { httpStatus: 401, grpcCode: UNAUTHENTICATED, challenge: 'invalid_token', bodyError: 'invalid_token', description, retryable: false };
+  return {
+    httpStatus: 401, grpcCode: UNAUTHENTICATED, challenge: 'invalid_token', bodyError: 'invalid_token', description, retryable: false,
+  };
 }
 
 function unavailable(description: string): ReasonSpec {
@@ -73,8 +75,14 @@ function unavailable(description: string): ReasonSpec {
 }
 
 export const REASON_TABLE: Readonly<Record<Reason, ReasonSpec>> = Object.freeze({
-  missing_token: { httpStatus: 401, grpcCode: UNAUTHENTICATED, challenge: 'no_error', bodyError: 'unauthorized', description: 'A Bearer access token in the Authorization header is required', retryable: false },
-  invalid_request: { httpStatus: 400, grpcCode: INVALID_ARGUMENT, challenge: 'invalid_request', bodyError: 'invalid_request', description: 'The Authorization header is malformed or repeated', retryable: false },
+  missing_token: {
+    httpStatus: 401, grpcCode: UNAUTHENTICATED, challenge: 'no_error', bodyError: 'unauthorized',
+    description: 'A Bearer access token in the Authorization header is required', retryable: false,
+  },
+  invalid_request: {
+    httpStatus: 400, grpcCode: INVALID_ARGUMENT, challenge: 'invalid_request', bodyError: 'invalid_request',
+    description: 'The Authorization header is malformed or repeated', retryable: false,
+  },
   malformed_token: invalidToken('The access token is not a well-formed signed JWT'),
   token_too_large: invalidToken('The access token is too large'),
   unsupported_token_type: invalidToken('The token type is not accepted as an access token'),
@@ -87,12 +95,24 @@ export const REASON_TABLE: Readonly<Record<Reason, ReasonSpec>> = Object.freeze(
   missing_claim: invalidToken('The access token lacks a required claim or a claim is malformed'),
   id_token_presented: invalidToken('An ID token is not an access token'),
   audience_mismatch: invalidToken('The access token was not issued for this resource'),
-  insufficient_scope: { httpStatus: 403, grpcCode: PERMISSION_DENIED, challenge: 'insufficient_scope', bodyError: 'insufficient_scope', description: 'The access token lacks a required scope', retryable: false },
+  insufficient_scope: {
+    httpStatus: 403, grpcCode: PERMISSION_DENIED, challenge: 'insufficient_scope', bodyError: 'insufficient_scope',
+    description: 'The access token lacks a required scope', retryable: false,
+  },
   keys_unavailable: unavailable('The issuer signing keys are unavailable'),
   upstream_token_unavailable: unavailable('An upstream access token could not be obtained'),
-  no_policy: { httpStatus: 403, grpcCode: PERMISSION_DENIED, challenge: 'none', bodyError: 'access_denied', description: 'No audience policy protects this request', retryable: false },
-  ambiguous_path: { httpStatus: 400, grpcCode: INVALID_ARGUMENT, challenge: 'invalid_request', bodyError: 'invalid_request', description: 'The request path has spellings that belong to different policies', retryable: false },
+  no_policy: {
+    httpStatus: 403, grpcCode: PERMISSION_DENIED, challenge: 'none', bodyError: 'access_denied',
+    description: 'No audience policy protects this request', retryable: false,
+  },
+  ambiguous_path: {
+    httpStatus: 400, grpcCode: INVALID_ARGUMENT, challenge: 'invalid_request', bodyError: 'invalid_request',
+    description: 'The request path has spellings that belong to different policies', retryable: false,
+  },
   policy_unavailable: unavailable('The policy protecting this request is not in force'),
   timeout: unavailable('The authorization check did not complete in time'),
-  internal_error: { httpStatus: 500, grpcCode: INTERNAL, challenge: 'none', bodyError: 'server_error', description: 'The authorization check failed', retryable: false },
+  internal_error: {
+    httpStatus: 500, grpcCode: INTERNAL, challenge: 'none', bodyError: 'server_error',
+    description: 'The authorization check failed', retryable: false,
+  },
 });

@@ -12,17 +12,23 @@ export function prefixMatches(prefix: string, path: string): boolean {
 }
 
 /** The policy whose RFC 9728 metadata path `path` is, on the most specific host that has one. */
-export function matchMetadata(candidates: readonly HostRoutes[], owner: string | undefined, path: string, folded: boolean): RuntimePolicy | undefined {
+export function matchMetadata(
+  candidates: readonly HostRoutes[], owner: string | undefined, path: string, folded: boolean,
+): RuntimePolicy | undefined {
   for (const table of candidates) {
     const holders = (folded ? table.foldedMetadata : table.metadata).get(path);
-    const policy = holders === undefined ? undefined : owner === undefined ? holders[0] : holders.find((holder) => holder.namespace === owner);
+    const policy = holders === undefined ? undefined
+      : owner === undefined ? holders[0]
+        : holders.find((holder) => holder.namespace === owner);
     if (policy !== undefined) return policy;
   }
   return undefined;
 }
 
 /** The policy of the longest prefix matching `path` on the most specific host that has one. */
-export function matchPrefix(candidates: readonly HostRoutes[], owner: string | undefined, path: string, folded: boolean): RuntimePolicy | undefined {
+export function matchPrefix(
+  candidates: readonly HostRoutes[], owner: string | undefined, path: string, folded: boolean,
+): RuntimePolicy | undefined {
   for (const table of candidates) {
     for (const route of table.routes) {
       if (owner !== undefined && route.policy.namespace !== owner) continue;
@@ -38,6 +44,9 @@ export function matchPrefix(candidates: readonly HostRoutes[], owner: string | u
  * longest prefix. `owner` limits the match to one namespace's policies;
  * `folded` compares a case-folded path with folded prefixes.
  */
-export function matchRoute(candidates: readonly HostRoutes[], owner: string | undefined, path: string, folded: boolean, wantsMetadata: boolean): RuntimePolicy | undefined {
-  return (wantsMetadata ? matchMetadata(candidates, owner, path, folded) : undefined) ?? matchPrefix(candidates, owner, path, folded);
+export function matchRoute(
+  candidates: readonly HostRoutes[], owner: string | undefined, path: string, folded: boolean, wantsMetadata: boolean,
+): RuntimePolicy | undefined {
+  return (wantsMetadata ? matchMetadata(candidates, owner, path, folded) : undefined)
+    ?? matchPrefix(candidates, owner, path, folded);
 }

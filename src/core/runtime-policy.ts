@@ -23,7 +23,7 @@ export type ClientSecretSource =
   | { readonly kind: 'secret'; readonly namespace: string; readonly name: string; readonly key: string }
   | { readonly kind: 'file'; readonly path: string; readonly namespace: string };
 
-/** How the upstream gets its own token (SPEC.md 2.8). */
+/** How the upstream gets its own token (docs/contract.md §2.8). */
 export interface RuntimeUpstream {
   readonly grant: 'token_exchange' | 'client_credentials';
   /** Either an explicit token endpoint or an issuer to discover it from. */

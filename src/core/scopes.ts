@@ -1,6 +1,6 @@
 /**
- * Scope rules (SPEC.md 2.6; RFC 9068 §2.2.3, RFC 8693 §4.2 `scope`, MCP
- * 2026-07-28 scope hierarchies).
+ * Scope rules (docs/contract.md §2.6; RFC 9068 §2.2.3, RFC 8693 §4.2 `scope`,
+ * MCP 2026-07-28 scope hierarchies).
  *
  * Granted scopes come from `scope` (space-delimited string) and `scp` (string or
  * array of strings). Comparison is exact and case-sensitive. Implications are

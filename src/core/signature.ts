@@ -73,10 +73,16 @@ const ALGORITHMS: Readonly<Record<string, AlgorithmSpec>> = Object.freeze(Object
 
 const MIN_RSA_BITS = 2048;
 
-/** Key properties read once per KeyObject (reading them from OpenSSL allocates each time). */
-const keyFacts = new WeakMap<KeyObject, { readonly type: string | undefined; readonly curve: string | undefined; readonly bits: number | undefined }>();
+interface KeyFacts {
+  readonly type: string | undefined;
+  readonly curve: string | undefined;
+  readonly bits: number | undefined;
+}
 
-function factsOf(key: KeyObject): { readonly type: string | undefined; readonly curve: string | undefined; readonly bits: number | undefined } {
+/** Key properties read once per KeyObject (reading them from OpenSSL allocates each time). */
+const keyFacts = new WeakMap<KeyObject, KeyFacts>();
+
+function factsOf(key: KeyObject): KeyFacts {
   let facts = keyFacts.get(key);
   if (facts === undefined) {
     const details = key.asymmetricKeyDetails;

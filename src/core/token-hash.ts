@@ -1,9 +1,10 @@
 /**
- * The only forms in which a token may leave the core: its SHA-256. The first
- * 16 hex digits are the log field `token_sha256` (SPEC.md 3), enough to
- * correlate log lines, far too little to replay or reconstruct anything; the
+ * The only forms in which a token may leave the core: its SHA-256. The first 16
+ * hex digits are the log field `token_sha256` (docs/contract.md §3.3), enough
+ * to correlate log lines, far too little to replay or reconstruct anything; the
  * whole digest keys the verified-token cache and, for token exchange, the
- * upstream token cache (src/upstream/upstream-cache-key.ts): never the token itself.
+ * upstream token cache (src/upstream/upstream-cache-key.ts): never the token
+ * itself.
  */
 import { hash } from 'node:crypto';
 

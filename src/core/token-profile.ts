@@ -1,5 +1,6 @@
 /**
- * Token profiles per issuer (SPEC.md 2.3, RFC 9068 §2.1 and §4, RFC 8725 §3.11).
+ * Token profiles per issuer (docs/contract.md §2.3, RFC 9068 §2.1 and §4,
+ * RFC 8725 §3.11).
  *
  * `rfc9068`: `typ` must be the `at+jwt` media type; `iss exp aud sub client_id
  * iat jti` are required. `jwt`: for issuers that do not yet follow RFC 9068

@@ -1,8 +1,8 @@
 /**
- * How the decision core gets a separately acquired upstream token (SPEC.md
- * 2.8) without doing I/O itself. Implemented by src/upstream/. The client's
- * token is handed over only as the RFC 8693 subject token; it is never the
- * upstream credential.
+ * How the decision core gets a separately acquired upstream token
+ * (docs/contract.md §2.8) without doing I/O itself. Implemented by
+ * src/upstream/. The client's token is handed over only as the RFC 8693 subject
+ * token; it is never the upstream credential.
  */
 import type { RuntimePolicy } from './runtime-policy.ts';
 

@@ -60,7 +60,9 @@ export async function fetchJSONObject(url: string, limits: FetchLimits, fetcher:
     } catch {
       throw new FetchJSONError('bad answer (malformed JSON)');
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new FetchJSONError('bad answer (JSON that is not an object)');
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new FetchJSONError('bad answer (JSON that is not an object)');
+    }
     return value as Record<string, unknown>;
   } catch (error) {
     await response.body?.cancel().catch(() => undefined);

@@ -17,7 +17,7 @@ export interface KeySetOptions {
   /** How discovery documents and key sets are fetched; default the global fetch (Kubernetes mode guards it). */
   readonly fetch?: EndpointFetch;
   readonly maxKeys: number;
-  /** At most one refetch per this period when a token names an unknown `kid` (SPEC.md 2.1 step 6). */
+  /** At most one refetch per this period when a token names an unknown `kid` (docs/contract.md §2.1 step 6). */
   readonly unknownKeyCooldownMs: number;
   /** Routine refresh of a healthy key set. */
   readonly refreshIntervalMs: number;
@@ -149,7 +149,9 @@ export class IssuerKeySet {
       this.#jwksUri = this.#configuredJWKSUri;
       this.#lastError = (error as Error).message;
       this.#failures += 1;
-      const limit = error instanceof FetchJSONError && error.limit === 'size' ? 'jwks_size' : error instanceof TooManyKeysError ? 'jwks_keys' : undefined;
+      const limit = error instanceof FetchJSONError && error.limit === 'size' ? 'jwks_size'
+        : error instanceof TooManyKeysError ? 'jwks_keys'
+          : undefined;
       this.#onRefresh({ issuer: this.issuer, ok: false, error: this.#lastError, limit, jwksUri });
       const backoff = Math.min(this.#options.retryMaxMs, this.#options.retryMinMs * 2 ** (this.#failures - 1));
       this.#schedule(this.#keys === undefined ? backoff : Math.min(backoff, this.#options.refreshIntervalMs));

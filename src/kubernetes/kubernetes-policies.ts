@@ -51,7 +51,9 @@ export function createKubernetesPolicies(options: KubernetesOptions, { store, ke
   let observed: readonly ObservedPolicy[] = [];
   const loggedProblems = new Map<string, string>();
   const statusWriter = new StatusWriter(options.config, () => leader.isLeader, {
-    failed: (id, error) => { logEvent(logger, 'status_write_failed', { policy: id, error: error.message }, 'policy status not written; will retry'); },
+    failed: (id, error) => {
+      logEvent(logger, 'status_write_failed', { policy: id, error: error.message }, 'policy status not written; will retry');
+    },
   }, options.statusRetryMs);
   // Status is computed off the event-loop turn that swaps the snapshot, and
   // bursts are coalesced, so thousands of policies never delay a check.
@@ -75,26 +77,37 @@ export function createKubernetesPolicies(options: KubernetesOptions, { store, ke
     if (isLeader) reconcileStatus();
   });
 
-  const source = new KubernetesPolicySource(options.config, store, { namespaces: options.namespaces, ...(options.tenantRules === undefined ? {} : { tenantRules: options.tenantRules }) }, {
+  const sourceOptions = {
+    namespaces: options.namespaces,
+    ...(options.tenantRules === undefined ? {} : { tenantRules: options.tenantRules }),
+  };
+  const source = new KubernetesPolicySource(options.config, store, sourceOptions, {
     observed: (policies) => {
       observed = policies;
       // Log each object's problems once per change, not on every rebuild.
       const seen = new Set<string>();
       for (const policy of policies) {
         seen.add(policy.id);
-        const fingerprint = `${String(policy.object.metadata?.generation)} ${policy.problems.map((problem) => problem.path + problem.message).join()}`;
+        const problems = policy.problems.map((problem) => problem.path + problem.message).join();
+        const fingerprint = `${String(policy.object.metadata?.generation)} ${problems}`;
         if (policy.problems.length === 0 || loggedProblems.get(policy.id) === fingerprint) continue;
         loggedProblems.set(policy.id, fingerprint);
         const standIn = policy.standIn ?? 'none';
         for (const problem of policy.problems) {
-          logEvent(logger, 'policy_rejected', { origin: policy.id, field: problem.path, problem: problem.message, stand_in: standIn }, STAND_IN_MESSAGES[standIn]);
+          logEvent(
+            logger, 'policy_rejected', { origin: policy.id, field: problem.path, problem: problem.message, stand_in: standIn },
+            STAND_IN_MESSAGES[standIn],
+          );
         }
       }
       for (const id of loggedProblems.keys()) if (!seen.has(id)) loggedProblems.delete(id);
       reconcileStatus();
     },
     failed: (error, phase, namespace) => {
-      logEvent(logger, 'policy_source_failed', { phase, namespace, error: error.message }, 'Kubernetes API call failed; retrying, the last policies keep serving');
+      logEvent(
+        logger, 'policy_source_failed', { phase, namespace, error: error.message },
+        'Kubernetes API call failed; retrying, the last policies keep serving',
+      );
     },
   });
   return {

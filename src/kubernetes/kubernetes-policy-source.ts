@@ -1,13 +1,14 @@
 /**
- * Policies from AudiencePolicy custom resources, watched through the
- * Kubernetes API (SPEC.md 1.1 without `--policy-file`). One list+watch per
- * watched namespace (or one for all). Every change compiles a new snapshot
- * from the current set. Each object is judged alone (src/kubernetes/last-good-policies.ts):
- * a refused update keeps the object's last accepted version serving, or holds
- * its claims closed, while the others keep working; the reasons are kept for
- * its status. The first snapshot is built only once every namespace has
- * completed its first list, so readiness never reports a partial set. While
- * the API is unreachable, the last snapshot keeps serving.
+ * Policies from AudiencePolicy custom resources, watched through the Kubernetes
+ * API (docs/contract.md §1.5, without `--policy-file`). One list+watch per
+ * watched namespace (or one for all). Every change compiles a new snapshot from
+ * the current set. Each object is judged alone
+ * (src/kubernetes/last-good-policies.ts): a refused update keeps the object's
+ * last accepted version serving, or holds its claims closed, while the others
+ * keep working; the reasons are kept for its status. The first snapshot is
+ * built only once every namespace has completed its first list, so readiness
+ * never reports a partial set. While the API is unreachable, the last snapshot
+ * keeps serving.
  */
 import { CustomObjectsApi, Watch, type KubeConfig } from '@kubernetes/client-node';
 import { apiCallFailure } from './api-failure.ts';
@@ -51,7 +52,9 @@ export class KubernetesPolicySource {
   readonly #store: PolicyStore;
   readonly #events: KubernetesPolicySourceEvents;
   readonly #rebuildDelayMs: number;
-  readonly #loops: { readonly namespace: string | undefined; readonly loop: ListWatch; objects: ReadonlyMap<string, KubernetesObject> }[] = [];
+  readonly #loops: {
+    readonly namespace: string | undefined; readonly loop: ListWatch; objects: ReadonlyMap<string, KubernetesObject>;
+  }[] = [];
   #timer: NodeJS.Timeout | undefined;
   readonly #tenantRules: TenantRuleOptions;
   readonly #judge: LastGoodPolicies;
@@ -79,7 +82,8 @@ export class KubernetesPolicySource {
         list: async (): Promise<ListResult> => {
           const body = (namespace === undefined
             ? await api.listClusterCustomObject({ group: API_GROUP, version: API_VERSION, plural: PLURAL })
-            : await api.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL })) as { items?: KubernetesObject[]; metadata?: { resourceVersion?: string } };
+            : await api.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL })
+          ) as { items?: KubernetesObject[]; metadata?: { resourceVersion?: string } };
           return { items: body.items ?? [], resourceVersion: body.metadata?.resourceVersion ?? '' };
         },
         watchPath: collectionPath(namespace),
@@ -118,8 +122,10 @@ export class KubernetesPolicySource {
     this.#timer = undefined;
     if (!this.#loops.every(({ loop }) => loop.synced)) return;
     const round = this.#judge.round(this.#loops.flatMap(({ objects }) => [...objects]));
-    const { overLimit, uncompilable } = this.#store.replace(round.documents, round.refused, { placeholders: round.placeholders, stale: round.stale });
-    const left = new Map<string, string>(overLimit.map((id) => [id, 'not loaded: there are more policies than --max-policies allows (the oldest are kept)']));
+    const standIns = { placeholders: round.placeholders, stale: round.stale };
+    const { overLimit, uncompilable } = this.#store.replace(round.documents, round.refused, standIns);
+    const tooMany = 'not loaded: there are more policies than --max-policies allows (the oldest are kept)';
+    const left = new Map<string, string>(overLimit.map((id) => [id, tooMany]));
     for (const { origin, error } of uncompilable) left.set(origin, `not loaded: could not be compiled (${error})`);
     this.#events.observed?.(left.size === 0 ? round.observed : round.observed.map((entry) => {
       const message = left.get(entry.id);

@@ -46,7 +46,8 @@ export interface PolicyRound {
 
 const CLAIMS_NOTHING: PolicyProblem = {
   path: '/spec',
-  message: 'no host that this namespace may claim could be read from spec.hosts or spec.resource, so the policy holds no claim and requests go to the other policies',
+  message: 'no host that this namespace may claim could be read from spec.hosts or spec.resource, ' +
+    'so the policy holds no claim and requests go to the other policies',
 };
 
 interface Judged {

@@ -1,6 +1,6 @@
 /**
- * A list+watch loop that never gives up (SPEC.md 1.2; the Kubernetes API
- * concepts "Efficient detection of changes"):
+ * A list+watch loop that never gives up (docs/contract.md §1.5; the Kubernetes
+ * API concepts "Efficient detection of changes"):
  *   - list, then watch from the list's resourceVersion with bookmarks;
  *   - apply ADDED/MODIFIED/DELETED to a local copy and report every change;
  *   - resume a closed or failed watch from the last resourceVersion seen
@@ -161,7 +161,9 @@ export class ListWatch {
           case 'ERROR':
             // A Status object: 410 means our version was compacted away.
             this.#abort?.abort();
-            finish(statusOf(object) === 410 ? { kind: 'gone' } : { kind: 'failed', error: new Error(`watch error: ${typeof object.message === 'string' ? object.message : 'unknown'}`) });
+            finish(statusOf(object) === 410
+              ? { kind: 'gone' }
+              : { kind: 'failed', error: new Error(`watch error: ${typeof object.message === 'string' ? object.message : 'unknown'}`) });
             break;
           default:
             break;

@@ -1,10 +1,10 @@
 /**
- * The status a policy should have (SPEC.md 1.2 `status`): pure, from what
- * the service observed. Conditions follow the Kubernetes conventions: one per
- * type, `lastTransitionTime` kept while the status does not change, reasons in
- * CamelCase, messages a user can act on. `observedGeneration` is the last
- * generation processed; `servingGeneration` the one deciding requests (an
- * older one when the latest was refused; absent when none serves).
+ * The status a policy should have (docs/contract.md §1.2, status): pure, from
+ * what the service observed. Conditions follow the Kubernetes conventions: one
+ * per type, `lastTransitionTime` kept while the status does not change, reasons
+ * in CamelCase, messages a user can act on. `observedGeneration` is the last
+ * generation processed; `servingGeneration` the one deciding requests (an older
+ * one when the latest was refused; absent when none serves).
  *
  *   Accepted         schema and semantic validation passed (or the problems,
  *                    and what serves instead)
@@ -74,14 +74,18 @@ function clip(message: string): string {
 type Draft = Pick<Condition, 'type' | 'status' | 'reason' | 'message'>;
 
 function accepted(observation: PolicyObservation): Draft {
-  if (observation.problems.length === 0) return { type: 'Accepted', status: 'True', reason: 'Valid', message: 'The policy is valid and in force.' };
+  if (observation.problems.length === 0) {
+    return { type: 'Accepted', status: 'True', reason: 'Valid', message: 'The policy is valid and in force.' };
+  }
   const list = observation.problems.map((problem) => `${problem.path}: ${problem.message}`).join('; ');
   const reason = observation.problems.find((problem) => problem.reason !== undefined)?.reason ?? 'Invalid';
   const { generation, servingGeneration } = observation;
   const instead = servingGeneration !== undefined
-    ? `Generation ${String(generation)} is not in force; generation ${String(servingGeneration)}, the last accepted, keeps deciding requests`
+    ? `Generation ${String(generation)} is not in force; generation ${String(servingGeneration)}, ` +
+      'the last accepted, keeps deciding requests'
     : observation.unavailable
-      ? 'No accepted generation of this policy is known to the service (it is new, or was already refused when the service started), so requests on its hosts and paths are denied 503 policy_unavailable instead of reaching another policy'
+      ? 'No accepted generation of this policy is known to the service (it is new, or was already refused when the service started), ' +
+        'so requests on its hosts and paths are denied 503 policy_unavailable instead of reaching another policy'
       : 'The policy is not in force';
   return { type: 'Accepted', status: 'False', reason, message: clip(`${instead}: ${list}`) };
 }
@@ -90,10 +94,15 @@ function ready(observation: PolicyObservation): Draft {
   if (observation.problems.length === 0) return keysReady(observation);
   const { generation, servingGeneration } = observation;
   if (servingGeneration !== undefined) {
-    const message = `Generation ${String(generation)} was not accepted; generation ${String(servingGeneration)} keeps deciding requests. ${keysReady(observation).message}`;
+    const message = `Generation ${String(generation)} was not accepted; generation ${String(servingGeneration)} keeps deciding requests. ` +
+      keysReady(observation).message;
     return { type: 'Ready', status: 'False', reason: 'ServingPreviousGeneration', message: clip(message) };
   }
-  if (observation.unavailable) return { type: 'Ready', status: 'False', reason: 'PolicyUnavailable', message: 'No accepted generation: requests on the policy\'s hosts and paths get 503 policy_unavailable. See the Accepted condition.' };
+  if (observation.unavailable) {
+    const message = 'No accepted generation: requests on the policy\'s hosts and paths get 503 policy_unavailable. ' +
+      'See the Accepted condition.';
+    return { type: 'Ready', status: 'False', reason: 'PolicyUnavailable', message };
+  }
   return { type: 'Ready', status: 'False', reason: 'NotAccepted', message: 'The policy is not accepted; see the Accepted condition.' };
 }
 
@@ -102,30 +111,44 @@ function keysReady(observation: PolicyObservation): Draft {
   const failed = observation.keys.filter((key) => key.state === 'failed');
   if (failed.length > 0) {
     const list = failed.map((key) => `${key.issuer}: ${key.error ?? 'unavailable'}`).join('; ');
-    return { type: 'Ready', status: 'False', reason: 'KeysUnavailable', message: clip(`Signing keys could not be loaded, so requests get 503 keys_unavailable: ${list}`) };
+    const message = clip(`Signing keys could not be loaded, so requests get 503 keys_unavailable: ${list}`);
+    return { type: 'Ready', status: 'False', reason: 'KeysUnavailable', message };
   }
   const loading = observation.keys.filter((key) => key.state === 'loading');
-  if (loading.length > 0) return { type: 'Ready', status: 'Unknown', reason: 'KeysLoading', message: clip(`Loading signing keys of ${loading.map((key) => key.issuer).join(', ')}.`) };
+  if (loading.length > 0) {
+    const message = clip(`Loading signing keys of ${loading.map((key) => key.issuer).join(', ')}.`);
+    return { type: 'Ready', status: 'Unknown', reason: 'KeysLoading', message };
+  }
   return { type: 'Ready', status: 'True', reason: 'KeysLoaded', message: 'The signing keys of every trusted issuer are loaded.' };
 }
 
 const ANOTHER_NAMESPACE = 'a policy in another namespace';
 
 function conflicted(observation: PolicyObservation): Draft {
-  if (observation.conflicts.length === 0) return { type: 'Conflicted', status: 'False', reason: 'NoConflict', message: 'No other policy claims the same host and path prefix.' };
+  if (observation.conflicts.length === 0) {
+    return { type: 'Conflicted', status: 'False', reason: 'NoConflict', message: 'No other policy claims the same host and path prefix.' };
+  }
   const list = observation.conflicts.map((conflict) => (conflict.pathPrefix === undefined
     ? `host ${conflict.host} belongs to another namespace, which claimed it first`
     : `${conflict.winner ?? ANOTHER_NAMESPACE} already claims host ${conflict.host} path ${conflict.pathPrefix}`)).join('; ');
   if (observation.conflicts.some((conflict) => conflict.pathPrefix === undefined)) {
-    return { type: 'Conflicted', status: 'True', reason: 'HostOwnedByOtherNamespace', message: clip(`This policy serves nothing where another namespace owns the host: ${list}. A host belongs to one namespace: use another host, or ask the operator to assign hosts (--namespace-hosts).`) };
+    const message = clip(`This policy serves nothing where another namespace owns the host: ${list}. ` +
+      'A host belongs to one namespace: use another host, or ask the operator to assign hosts (--namespace-hosts).');
+    return { type: 'Conflicted', status: 'True', reason: 'HostOwnedByOtherNamespace', message };
   }
-  return { type: 'Conflicted', status: 'True', reason: 'HostPathClaimed', message: clip(`Requests there are decided by the older policy: ${list}. Change hosts or pathPrefixes, or delete one of the policies.`) };
+  const message = clip(`Requests there are decided by the older policy: ${list}. ` +
+    'Change hosts or pathPrefixes, or delete one of the policies.');
+  return { type: 'Conflicted', status: 'True', reason: 'HostPathClaimed', message };
 }
 
 function overlapping(observation: PolicyObservation): Draft {
-  if (observation.overlaps.length === 0) return { type: 'AudienceOverlap', status: 'False', reason: 'NoOverlap', message: 'No other policy accepts the same audiences.' };
+  if (observation.overlaps.length === 0) {
+    return { type: 'AudienceOverlap', status: 'False', reason: 'NoOverlap', message: 'No other policy accepts the same audiences.' };
+  }
   const list = observation.overlaps.map((overlap) => `${overlap.other ?? ANOTHER_NAMESPACE} also accepts ${overlap.audience}`).join('; ');
-  return { type: 'AudienceOverlap', status: 'True', reason: 'SharedAudience', message: clip(`A token issued for one service is accepted by the other (cross-service replay): ${list}. Give each service its own audience.`) };
+  const message = clip(`A token issued for one service is accepted by the other (cross-service replay): ${list}. ` +
+    'Give each service its own audience.');
+  return { type: 'AudienceOverlap', status: 'True', reason: 'SharedAudience', message };
 }
 
 export function desiredStatus(observation: PolicyObservation, previous: PolicyStatus | undefined, now: Date): PolicyStatus {

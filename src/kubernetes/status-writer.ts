@@ -94,7 +94,10 @@ export class StatusWriter {
       try {
         await this.#api.patchNamespacedCustomObjectStatus(
           // null clears a servingGeneration written earlier (RFC 7386: a merge patch keeps absent fields).
-          { group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name, body: { status: { ...status, servingGeneration: status.servingGeneration ?? null } } },
+          {
+            group: API_GROUP, version: API_VERSION, namespace, plural: PLURAL, name,
+            body: { status: { ...status, servingGeneration: status.servingGeneration ?? null } },
+          },
           setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
         );
         this.#written.set(id, status);

@@ -67,7 +67,8 @@ export function guardedFetch(options: EndpointGuardOptions = {}): EndpointFetch 
   return async (url, init) => {
     if (new URL(url).protocol !== 'https:') throw new EndpointRefusedError('https required');
     // The two fetches' types differ (two undici versions), their values do not; what the guard needs is set last.
-    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- undici's own Response: the same Fetch API; callers use status, headers and body (openid-client checks it by its tag)
+    // undici's own Response is the same Fetch API: callers use status, headers and body (openid-client checks it by its tag).
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- undici's own Response, see above
     return await undiciFetch(url, { ...(init as unknown as UndiciRequestInit), redirect: 'manual', dispatcher });
   };
 }

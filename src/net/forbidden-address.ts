@@ -58,7 +58,8 @@ function isForbiddenIPv6(groups: readonly number[]): boolean {
   const zerosUpTo = leadingZeros === -1 ? 8 : leadingZeros;
   if (zerosUpTo >= 6) return true; // ::/96: unspecified, loopback, IPv4-compatible
   const [, , , , , sixth = 0, high = 0, low = 0] = groups;
-  if (zerosUpTo === 5 && sixth === 0xffff) return isForbiddenIPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]); // ::ffff:0:0/96, IPv4-mapped
+  // ::ffff:0:0/96, IPv4-mapped
+  if (zerosUpTo === 5 && sixth === 0xffff) return isForbiddenIPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
   return ((groups[0] ?? 0) & 0xffc0) === 0xfe80; // fe80::/10, link-local
 }
 

@@ -35,12 +35,15 @@ export const LOG_EVENTS = {
   token_rejected: {
     level: 'warn',
     fields: {
-      reason: 'required', enforced: 'required', policy: 'optional', request_id: 'optional', host: 'optional', method: 'optional', path: 'optional',
-      source: 'optional', token_sha256: 'optional', iss: 'optional', sub: 'optional', client_id: 'optional', aud: 'optional',
+      reason: 'required', enforced: 'required', policy: 'optional', request_id: 'optional',
+      host: 'optional', method: 'optional', path: 'optional', source: 'optional', token_sha256: 'optional',
+      iss: 'optional', sub: 'optional', client_id: 'optional', aud: 'optional',
       missing_claim: 'optional', typ: 'optional', granted_scopes: 'optional',
     },
   },
-  log_suppressed: { level: 'warn', fields: { suppressed: 'required', by_reason: 'required', by_policy: 'required', by_policy_omitted: 'optional' } },
+  log_suppressed: {
+    level: 'warn', fields: { suppressed: 'required', by_reason: 'required', by_policy: 'required', by_policy_omitted: 'optional' },
+  },
   leader_elected: { level: 'info', fields: { identity: 'required' } },
   leader_lost: { level: 'info', fields: { identity: 'required' } },
   status_write_failed: { level: 'warn', fields: { policy: 'required', error: 'required' } },
@@ -59,7 +62,9 @@ export const TOKEN_REJECTED = 'token_rejected' satisfies LogEvent;
 export type LogValue = string | number | boolean | null | readonly LogValue[] | { readonly [key: string]: LogValue | undefined };
 
 type FieldsOf<E extends LogEvent> = (typeof LOG_EVENTS)[E]['fields'];
-type FieldsWith<E extends LogEvent, P extends Presence> = { [F in keyof FieldsOf<E>]: FieldsOf<E>[F] extends P ? F : never }[keyof FieldsOf<E>];
+type FieldsWith<E extends LogEvent, P extends Presence> = {
+  [F in keyof FieldsOf<E>]: FieldsOf<E>[F] extends P ? F : never
+}[keyof FieldsOf<E>];
 
 /** The fields a line of event E takes: its required ones, and any of its optional ones. */
 export type EventFields<E extends LogEvent> =

@@ -14,7 +14,9 @@
  */
 import { REASONS, type Reason } from '../core/reasons.ts';
 
-const REASON_INDEX: Readonly<Record<Reason, number>> = Object.freeze(Object.fromEntries(REASONS.map((reason, index) => [reason, index])) as Record<Reason, number>);
+const REASON_INDEX: Readonly<Record<Reason, number>> = Object.freeze(
+  Object.fromEntries(REASONS.map((reason, index) => [reason, index])) as Record<Reason, number>,
+);
 
 /** (policy, reason) pairs named in one summary at most; the rest are only counted. */
 export const SUMMARY_ENTRIES = 20;

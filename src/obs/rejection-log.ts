@@ -1,6 +1,6 @@
 /**
- * The `token_rejected` security log line (SPEC.md 3): one `warn` line per
- * deny, and per audience failure Permissive mode let through.
+ * The `token_rejected` security log line (docs/contract.md §3.3): one `warn`
+ * line per deny, and per audience failure Permissive mode let through.
  *
  * It is written straight to the pino logger's own destination, in pino's line
  * format (level label, time, the logger's bindings, the fields, `msg`), from a

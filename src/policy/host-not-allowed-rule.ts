@@ -28,5 +28,7 @@ export const hostNotAllowed: TenantRule = (policy, namespace, options) => {
     : `namespace "${namespace}" may claim only ${patterns.join(', ')}`;
   return claimedHosts(policy)
     .filter(({ host }) => !patterns.some((pattern) => hostPatternCovers(pattern, host)))
-    .map(({ path, host }): PolicyProblem => ({ path, message: `host ${host} is not allowed: ${allowed} (--namespace-hosts)`, reason: 'HostNotAllowed' }));
+    .map(({ path, host }): PolicyProblem => ({
+      path, message: `host ${host} is not allowed: ${allowed} (--namespace-hosts)`, reason: 'HostNotAllowed',
+    }));
 };

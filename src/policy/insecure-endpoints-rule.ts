@@ -25,7 +25,9 @@ function insecureEndpointProblem(url: string): string | undefined {
     return 'must be an absolute https URL';
   }
   if (parsed.protocol !== 'https:') return 'must use https (plain http needs the operator flag --allow-insecure-endpoints)';
-  if (isForbiddenHostLiteral(parsed.hostname)) return 'must not be a loopback, link-local or unspecified address (allowed only with the operator flag --allow-insecure-endpoints)';
+  if (isForbiddenHostLiteral(parsed.hostname)) {
+    return 'must not be a loopback, link-local or unspecified address (allowed only with the operator flag --allow-insecure-endpoints)';
+  }
   return undefined;
 }
 
@@ -37,7 +39,8 @@ function contactedEndpoints(policy: AudiencePolicyDocument): { readonly path: st
     endpoints.push({ path: `/spec/issuers/${index}/issuer`, url: issuer.issuer });
     if (issuer.jwksUri !== undefined) endpoints.push({ path: `/spec/issuers/${index}/jwksUri`, url: issuer.jwksUri });
   });
-  for (const [name, grant] of [['tokenExchange', spec.upstream?.tokenExchange], ['clientCredentials', spec.upstream?.clientCredentials]] as const) {
+  const grants = [['tokenExchange', spec.upstream?.tokenExchange], ['clientCredentials', spec.upstream?.clientCredentials]] as const;
+  for (const [name, grant] of grants) {
     if (grant?.tokenEndpoint !== undefined) endpoints.push({ path: `/spec/upstream/${name}/tokenEndpoint`, url: grant.tokenEndpoint });
     if (grant?.issuer !== undefined) endpoints.push({ path: `/spec/upstream/${name}/issuer`, url: grant.issuer });
   }

@@ -48,7 +48,9 @@ export function parseNamespaceHosts(entries: readonly string[]): NamespaceHostsR
     const patterns = entry.slice(equals + 1).split(',').map((pattern) => pattern.trim().toLowerCase()).filter((pattern) => pattern !== '');
     if (patterns.length === 0) return { ok: false, error: `--namespace-hosts: no host pattern for namespace "${namespace}"` };
     for (const pattern of patterns) {
-      if (!HOST_PATTERN.test(pattern)) return { ok: false, error: `--namespace-hosts: "${pattern}" is not a host name or *.wildcard pattern` };
+      if (!HOST_PATTERN.test(pattern)) {
+        return { ok: false, error: `--namespace-hosts: "${pattern}" is not a host name or *.wildcard pattern` };
+      }
     }
     byNamespace.set(namespace, [...(byNamespace.get(namespace) ?? []), ...patterns]);
   }
@@ -58,7 +60,9 @@ export function parseNamespaceHosts(entries: readonly string[]): NamespaceHostsR
       for (const pattern of rule.patterns) {
         const clash = other.patterns.find((candidate) => hostPatternsOverlap(pattern, candidate));
         if (clash !== undefined) {
-          return { ok: false, error: `--namespace-hosts: "${pattern}" (${rule.namespace}) and "${clash}" (${other.namespace}) overlap; a host belongs to one namespace` };
+          const error = `--namespace-hosts: "${pattern}" (${rule.namespace}) and "${clash}" (${other.namespace}) overlap; ` +
+            'a host belongs to one namespace';
+          return { ok: false, error };
         }
       }
     }

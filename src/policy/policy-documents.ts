@@ -1,9 +1,9 @@
 /**
- * Reading AudiencePolicy documents from YAML streams (SPEC.md 1.2: the same
- * documents `kubectl apply` takes). Every problem names its origin
+ * Reading AudiencePolicy documents from YAML streams (docs/contract.md §1.2:
+ * the same documents `kubectl apply` takes). Every problem names its origin
  * (`FILE#INDEX`, the document's 0-based index in the stream) and a JSON
- * pointer, so `audience-guard validate` and the server's logs say exactly
- * what to fix.
+ * pointer, so `audience-guard validate` and the server's logs say exactly what
+ * to fix.
  */
 import { Composer, LineCounter, Parser, type YAMLError } from 'yaml';
 import type { AudiencePolicyDocument } from './policy-schema.ts';

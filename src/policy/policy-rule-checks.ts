@@ -58,7 +58,8 @@ function failures(check: RuleCheck, pointer: string, value: unknown): string[] {
 }
 
 function ruleProblems(rule: PolicyRule, spec: unknown): PolicyProblem[] {
-  return locate(spec, rule.at, '/spec').flatMap(([pointer, value]) => failures(rule.check, pointer, value).map((path) => ({ path, message: rule.message })));
+  return locate(spec, rule.at, '/spec')
+    .flatMap(([pointer, value]) => failures(rule.check, pointer, value).map((path) => ({ path, message: rule.message })));
 }
 
 /** Every problem the rule table finds in `spec`, in table order. */

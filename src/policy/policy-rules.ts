@@ -56,17 +56,33 @@ export const POLICY_RULES: readonly PolicyRule[] = Object.freeze([
     check: { kind: 'pattern', pattern: '^[hH][tT][tT][pP][sS]?://[^#]*#', matches: false },
     message: 'an http(s) audience must not contain a fragment (it could never match)',
   },
-  { at: ['scopeImplications'], check: { kind: 'keyLength', min: 1, max: LIMITS.scopeLength }, message: `every key (an implying scope) must be 1 to ${String(LIMITS.scopeLength)} characters` },
+  {
+    at: ['scopeImplications'],
+    check: { kind: 'keyLength', min: 1, max: LIMITS.scopeLength },
+    message: `every key (an implying scope) must be 1 to ${String(LIMITS.scopeLength)} characters`,
+  },
   ...uriField(['resourceMetadata', 'resourceDocumentation'], 'locator'),
-  { at: ['upstream'], check: { kind: 'exactlyOneOf', fields: ['tokenExchange', 'clientCredentials'] }, message: 'must set exactly one of tokenExchange and clientCredentials' },
+  {
+    at: ['upstream'],
+    check: { kind: 'exactlyOneOf', fields: ['tokenExchange', 'clientCredentials'] },
+    message: 'must set exactly one of tokenExchange and clientCredentials',
+  },
   {
     at: ['upstream', 'header'],
     check: { kind: 'pattern', pattern: `^(${CONNECTION_HEADERS.join('|')})$`, matches: false },
     message: `must not be a connection header (${CONNECTION_HEADERS.join(', ')})`,
   },
   ...GRANTS.flatMap((grant): PolicyRule[] => [
-    { at: ['upstream', grant], check: { kind: 'exactlyOneOf', fields: ['tokenEndpoint', 'issuer'] }, message: 'must set exactly one of tokenEndpoint and issuer' },
-    { at: ['upstream', grant], check: { kind: 'exactlyOneOf', fields: ['clientSecretRef', 'clientSecretFile'] }, message: 'must set exactly one of clientSecretRef and clientSecretFile' },
+    {
+      at: ['upstream', grant],
+      check: { kind: 'exactlyOneOf', fields: ['tokenEndpoint', 'issuer'] },
+      message: 'must set exactly one of tokenEndpoint and issuer',
+    },
+    {
+      at: ['upstream', grant],
+      check: { kind: 'exactlyOneOf', fields: ['clientSecretRef', 'clientSecretFile'] },
+      message: 'must set exactly one of clientSecretRef and clientSecretFile',
+    },
     ...uriField(['upstream', grant, 'tokenEndpoint'], 'locator'),
     ...uriField(['upstream', grant, 'issuer'], 'identifier'),
     ...uriField(['upstream', grant, 'resource'], 'identifier'),

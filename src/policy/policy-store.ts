@@ -32,7 +32,10 @@ export type AgedPolicyDocument = ParsedPolicyDocument & {
 
 /** What stands in for refused objects (Kubernetes mode: one object is refused alone). */
 export interface RefusedStandIns {
-  /** Placeholders holding refused objects' claims (src/policy/unavailable-policy.ts); routed like policies, not counted against `maxPolicies`. */
+  /**
+   * Placeholders holding refused objects' claims (src/policy/unavailable-policy.ts); routed like
+   * policies, not counted against `maxPolicies`.
+   */
   readonly placeholders?: readonly RuntimePolicy[];
   /** Origins among the documents that are an object's last accepted version, its latest having been refused. */
   readonly stale?: readonly string[];
@@ -78,12 +81,16 @@ export class PolicyStore {
    * that are an older accepted version (the policies gauge reports them).
    */
   replace(documents: readonly AgedPolicyDocument[], rejected: number, standIns: RefusedStandIns = {}): PolicyUpdate {
-    const aged = documents.map((entry, index) => ({ entry, context: { createdAt: entry.createdAt, loadOrder: entry.loadOrder ?? index, identity: entry.identity } }));
+    const aged = documents.map((entry, index) => ({
+      entry, context: { createdAt: entry.createdAt, loadOrder: entry.loadOrder ?? index, identity: entry.identity },
+    }));
     let kept = aged;
     let overLimit: string[] = [];
     if (aged.length > this.#maxPolicies) {
       // The oldest policies stay in force; the youngest beyond the limit are left out.
-      const ordered = [...aged].sort((a, b) => a.context.createdAt - b.context.createdAt || a.context.loadOrder - b.context.loadOrder || a.entry.origin.localeCompare(b.entry.origin));
+      const ordered = [...aged].sort((a, b) => a.context.createdAt - b.context.createdAt
+        || a.context.loadOrder - b.context.loadOrder
+        || a.entry.origin.localeCompare(b.entry.origin));
       kept = ordered.slice(0, this.#maxPolicies);
       overLimit = ordered.slice(this.#maxPolicies).map(({ entry }) => entry.origin);
     }
@@ -105,10 +112,13 @@ export class PolicyStore {
         uncompilable.push({ origin: entry.origin, error: (error as Error).message });
       }
     }
-    const snapshot = new PolicySnapshot([...compiled, ...(standIns.placeholders ?? [])], this.#snapshot.generation + 1, this.#snapshotOptions);
+    const routed = [...compiled, ...(standIns.placeholders ?? [])];
+    const snapshot = new PolicySnapshot(routed, this.#snapshot.generation + 1, this.#snapshotOptions);
     this.#snapshot = snapshot;
     this.#loaded = true;
-    const update: PolicyUpdate = { snapshot, rejected: rejected + overLimit.length + uncompilable.length, overLimit, uncompilable, stale: standIns.stale ?? [] };
+    const update: PolicyUpdate = {
+      snapshot, rejected: rejected + overLimit.length + uncompilable.length, overLimit, uncompilable, stale: standIns.stale ?? [],
+    };
     for (const listener of this.#listeners) listener(update);
     return update;
   }

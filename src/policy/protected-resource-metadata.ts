@@ -1,7 +1,8 @@
 /**
- * The RFC 9728 protected resource metadata document of a policy (SPEC.md 2.5).
- * `resource` is exactly the configured identifier; arrays are never empty
- * (RFC 9728 §2); `offline_access` is never advertised (MCP authorization).
+ * The RFC 9728 protected resource metadata document of a policy
+ * (docs/contract.md §2.9). `resource` is exactly the configured identifier;
+ * arrays are never empty (RFC 9728 §2); `offline_access` is never advertised
+ * (MCP authorization).
  */
 import { advertisedScopes } from '../core/scopes.ts';
 import type { AudiencePolicySpec } from './policy-schema.ts';
@@ -23,7 +24,8 @@ export function protectedResourceMetadata(spec: AudiencePolicySpec): ProtectedRe
   };
   const scopes = advertisedScopes(spec.resourceMetadata?.scopesSupported ?? spec.requiredScopes ?? []);
   if (scopes.length > 0) document.scopes_supported = scopes;
-  if (spec.resourceMetadata?.resourceName !== undefined) document.resource_name = spec.resourceMetadata.resourceName;
-  if (spec.resourceMetadata?.resourceDocumentation !== undefined) document.resource_documentation = spec.resourceMetadata.resourceDocumentation;
+  const { resourceName, resourceDocumentation } = spec.resourceMetadata ?? {};
+  if (resourceName !== undefined) document.resource_name = resourceName;
+  if (resourceDocumentation !== undefined) document.resource_documentation = resourceDocumentation;
   return document;
 }

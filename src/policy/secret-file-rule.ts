@@ -13,7 +13,9 @@ import type { PolicyProblem } from './validate-policy.ts';
 
 const SECRET_FILE_NOT_ALLOWED = 'SecretFileNotAllowed';
 
-export const secretFileRule: TenantRule = (policy: AudiencePolicyDocument, namespace: string, options: TenantRuleOptions): PolicyProblem[] => {
+export const secretFileRule: TenantRule = (
+  policy: AudiencePolicyDocument, namespace: string, options: TenantRuleOptions,
+): PolicyProblem[] => {
   const upstream = policy.spec.upstream;
   if (upstream === undefined) return [];
   const problems: PolicyProblem[] = [];
@@ -22,15 +24,21 @@ export const secretFileRule: TenantRule = (policy: AudiencePolicyDocument, names
     if (path === undefined) continue;
     const folders = namespaceSecretFolders(namespace, options.secretFileDirs);
     if (confinedPath(path, folders) !== undefined) continue;
-    problems.push({ path: `/spec/upstream/${name}/clientSecretFile`, message: notAllowed(path, namespace, options.secretFileDirs), reason: SECRET_FILE_NOT_ALLOWED });
+    problems.push({
+      path: `/spec/upstream/${name}/clientSecretFile`,
+      message: notAllowed(path, namespace, options.secretFileDirs),
+      reason: SECRET_FILE_NOT_ALLOWED,
+    });
   }
   return problems;
 };
 
 function notAllowed(path: string, namespace: string, dirs: readonly string[]): string {
   if (dirs.length === 0) {
-    return `${path} is not allowed: policies from the Kubernetes API may name a client secret file only where the operator allows it (--secret-file-dir), and none is allowed; use clientSecretRef`;
+    return `${path} is not allowed: policies from the Kubernetes API may name a client secret file only where the operator allows it ` +
+      '(--secret-file-dir), and none is allowed; use clientSecretRef';
   }
   const places = dirs.map((dir) => `${dir.replace(/\/+$/, '')}/${namespace}/`).join(' or ');
-  return `${path} is not allowed: a policy in namespace ${namespace} may name a client secret file only below ${places} (symlinks and .. followed)`;
+  return `${path} is not allowed: a policy in namespace ${namespace} may name a client secret file only below ${places} ` +
+    '(symlinks and .. followed)';
 }

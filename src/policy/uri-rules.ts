@@ -63,7 +63,11 @@ function rulesFor(kind: URIKind): readonly PatternRule[] {
     ...(kind === 'identifier' ? [{ pattern: String.raw`\?`, matches: false, message: 'must not contain a query' }] : []),
     { pattern: `${SCHEME_PREFIX}[^/?#]*@`, matches: false, message: 'must not contain userinfo' },
     { pattern: String.raw`[\x00-\x20\x7F]`, matches: false, message: 'must not contain white space or control characters' },
-    { pattern: GRAMMAR, matches: true, message: 'must be a URI (RFC 3986) whose host is a DNS name, an IPv4 address or a bracketed IPv6 address, with a port of at most 65535' },
+    {
+      pattern: GRAMMAR, matches: true,
+      message: 'must be a URI (RFC 3986) whose host is a DNS name, an IPv4 address or a bracketed IPv6 address, ' +
+        'with a port of at most 65535',
+    },
   ]);
 }
 

@@ -62,7 +62,9 @@ export class AdminServer {
       const resourcePath = slash === -1 ? '' : rest.slice(slash);
       const metadataPath = `${PROTECTED_RESOURCE_WELL_KNOWN}${resourcePath}`;
       // The same selection Envoy's requests go through, so wildcard hosts resolve alike.
-      const selection = store.current().select({ method: 'GET', host, path: metadataPath, authorization: undefined, policyReference: undefined });
+      const selection = store.current().select({
+        method: 'GET', host, path: metadataPath, authorization: undefined, policyReference: undefined,
+      });
       const policy = selection?.metadataRequest === true ? selection.policy : undefined;
       if (policy?.unavailable === true) {
         text(503, 'policy unavailable\n');

@@ -81,7 +81,10 @@ export async function startService(
   const metrics = new Metrics();
   // Kubernetes policies come from many teams: a host belongs to one namespace. File
   // policies are all the operator's, so their namespaces share hosts as before.
-  const store = new PolicyStore({ ...(options.maxPolicies === undefined ? {} : { maxPolicies: options.maxPolicies }), namespaceOwnsHosts: options.kubernetes !== undefined });
+  const store = new PolicyStore({
+    ...(options.maxPolicies === undefined ? {} : { maxPolicies: options.maxPolicies }),
+    namespaceOwnsHosts: options.kubernetes !== undefined,
+  });
   const tenants = await tenantAccess(options.kubernetes);
   const keys = createIssuerKeys(options, tenants.endpointFetch, metrics, logger);
 

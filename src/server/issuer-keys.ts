@@ -23,7 +23,9 @@ export function createIssuerKeys(
 ): IssuerKeyStore {
   const keys = new IssuerKeyStore({
     ...(endpointFetch === undefined ? {} : { fetch: endpointFetch }),
-    ...(options.maxJWKSBytes === undefined ? {} : { fetchLimits: { timeoutMs: DEFAULT_KEY_SET_OPTIONS.fetchLimits.timeoutMs, maxBytes: options.maxJWKSBytes } }),
+    ...(options.maxJWKSBytes === undefined
+      ? {}
+      : { fetchLimits: { timeoutMs: DEFAULT_KEY_SET_OPTIONS.fetchLimits.timeoutMs, maxBytes: options.maxJWKSBytes } }),
     ...(options.maxJWKSKeys === undefined ? {} : { maxKeys: options.maxJWKSKeys }),
     ...options.keySetOptions,
   });

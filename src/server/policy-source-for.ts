@@ -36,9 +36,14 @@ function filePolicySource(paths: readonly string[], { store, logger, events }: P
     rejected: (problems) => {
       events.rejected(new Set(problems.map((problem) => problem.origin)).size);
       for (const problem of problems) {
-        logEvent(logger, 'policy_rejected', { origin: problem.origin, field: problem.path, problem: problem.message }, 'policy update rejected; the last good policies keep serving');
+        logEvent(
+          logger, 'policy_rejected', { origin: problem.origin, field: problem.path, problem: problem.message },
+          'policy update rejected; the last good policies keep serving',
+        );
       }
     },
-    failed: (error) => { logEvent(logger, 'policy_source_failed', { error: error.message }, 'policy files unreadable; the last good policies keep serving'); },
+    failed: (error) => {
+      logEvent(logger, 'policy_source_failed', { error: error.message }, 'policy files unreadable; the last good policies keep serving');
+    },
   });
 }

@@ -33,26 +33,42 @@ export function followPolicyUpdates(
   };
   store.onUpdate(({ snapshot, rejected: rejectedNow, overLimit, uncompilable, stale: staleNow }) => {
     for (const { origin, error } of uncompilable) {
-      logEvent(logger, 'policy_rejected', { origin, field: '/', problem: `could not be compiled: ${error}` }, 'policy left out; the other policies keep serving');
+      logEvent(
+        logger, 'policy_rejected', { origin, field: '/', problem: `could not be compiled: ${error}` },
+        'policy left out; the other policies keep serving',
+      );
     }
     if (overLimit.length > 0) {
       metrics.limitHit('policies');
-      logEvent(logger, 'limit_reached', { limit: 'policies', max: options.maxPolicies, left_out: overLimit.length, first: overLimit.slice(0, 5) }, 'more policies than --max-policies: the youngest are left out');
+      logEvent(
+        logger, 'limit_reached', { limit: 'policies', max: options.maxPolicies, left_out: overLimit.length, first: overLimit.slice(0, 5) },
+        'more policies than --max-policies: the youngest are left out',
+      );
     }
     rejected = rejectedNow;
     stale = new Set(staleNow);
     keys.sync(snapshot);
     countPolicies();
     for (const conflict of snapshot.conflicts) {
-      logEvent(logger, 'policy_conflicted', { policy: conflict.policy.id, winner: conflict.winner.id, host: conflict.host, path_prefix: conflict.pathPrefix },
-        conflict.pathPrefix === undefined ? 'another namespace claimed this host first: the policy serves nothing there' : 'another policy already claims this host and path prefix');
+      logEvent(
+        logger, 'policy_conflicted',
+        { policy: conflict.policy.id, winner: conflict.winner.id, host: conflict.host, path_prefix: conflict.pathPrefix },
+        conflict.pathPrefix === undefined
+          ? 'another namespace claimed this host first: the policy serves nothing there'
+          : 'another policy already claims this host and path prefix',
+      );
     }
     for (const overlap of snapshot.audienceOverlaps) {
       if (overlap.policy.id < overlap.other.id) {
-        logEvent(logger, 'audience_overlap', { policy: overlap.policy.id, other: overlap.other.id, audience: overlap.audience }, 'two policies accept the same audience: tokens for one are accepted by the other');
+        logEvent(
+          logger, 'audience_overlap', { policy: overlap.policy.id, other: overlap.other.id, audience: overlap.audience },
+          'two policies accept the same audience: tokens for one are accepted by the other',
+        );
       }
     }
-    logEvent(logger, 'policies_loaded', { generation: snapshot.generation, policies: snapshot.policies.length }, 'policy snapshot in force');
+    logEvent(
+      logger, 'policies_loaded', { generation: snapshot.generation, policies: snapshot.policies.length }, 'policy snapshot in force',
+    );
     options.loaded();
   });
   return {

@@ -86,9 +86,13 @@ export class FilePolicySource implements PolicySource {
     // A policy keeps its identity while it stays in the files; one removed and
     // added again is a new object (nothing cached for the old one carries over).
     this.#loads += 1;
-    const identities = new Map(set.policies.map((policy) => [policyId(policy), this.#identities.get(policyId(policy)) ?? `file-load-${String(this.#loads)}`]));
+    const identities = new Map(set.policies.map((policy) => [
+      policyId(policy), this.#identities.get(policyId(policy)) ?? `file-load-${String(this.#loads)}`,
+    ]));
     this.#identities = identities;
-    this.#store.replace(set.policies.map((policy) => ({ ...policy, createdAt: createdAt(policy), identity: identities.get(policyId(policy)) })), 0);
+    this.#store.replace(set.policies.map((policy) => ({
+      ...policy, createdAt: createdAt(policy), identity: identities.get(policyId(policy)),
+    })), 0);
   }
 
   async #watch(path: string): Promise<void> {

@@ -61,14 +61,18 @@ export async function readPolicyFiles(paths: readonly string[]): Promise<PolicyF
     try {
       files = [...(await policyPathEntries(path)).files];
     } catch (error) {
-      throw new PolicyFileError(`cannot read policy path ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, []);
+      throw new PolicyFileError(
+        `cannot read policy path ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, [],
+      );
     }
     for (const file of files) {
       let text: string;
       try {
         text = await readFile(file, 'utf8');
       } catch (error) {
-        throw new PolicyFileError(`cannot read policy file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, []);
+        throw new PolicyFileError(
+          `cannot read policy file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, [],
+        );
       }
       contents.push(file, text);
       const result = readPolicyStream(file, text);

@@ -49,7 +49,8 @@ export class ClientSecretResolver {
     switch (source.kind) {
       case 'secret':
         if (this.#secrets === undefined) {
-          throw new ClientSecretUnavailableError(`clientSecretRef ${namespacedName(source.namespace, source.name)} needs the Kubernetes policy source; use clientSecretFile with --policy-file`);
+          throw new ClientSecretUnavailableError(`clientSecretRef ${namespacedName(source.namespace, source.name)} ` +
+            'needs the Kubernetes policy source; use clientSecretFile with --policy-file');
         }
         try {
           return await this.#secrets.read(source.namespace, source.name, source.key);
@@ -83,6 +84,8 @@ export class ClientSecretResolver {
   /** A file that now leads outside the allowed folders: its last value is dropped too. */
   #outside(source: FileSource): ClientSecretUnavailableError {
     this.#files.delete(source.path);
-    return new ClientSecretUnavailableError(`client secret file ${source.path} is not below --secret-file-dir DIR/${source.namespace}/: not read`);
+    return new ClientSecretUnavailableError(
+      `client secret file ${source.path} is not below --secret-file-dir DIR/${source.namespace}/: not read`,
+    );
   }
 }

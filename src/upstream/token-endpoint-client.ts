@@ -64,7 +64,9 @@ export class TokenEndpointClient {
   }
 
   async request(upstream: RuntimeUpstream, clientSecret: string, subjectToken: string | undefined): Promise<IssuedToken> {
-    const config = new oauth.Configuration(await this.#server(upstream), upstream.clientId, undefined, oauth.ClientSecretBasic(clientSecret));
+    const config = new oauth.Configuration(
+      await this.#server(upstream), upstream.clientId, undefined, oauth.ClientSecretBasic(clientSecret),
+    );
     config.timeout = this.#timeoutMs / 1000;
     if (this.#fetch !== undefined) config[oauth.customFetch] = this.#fetch;
     // eslint-disable-next-line @typescript-eslint/no-deprecated -- deprecated only as a warning sign; used for loopback http alone
@@ -77,14 +79,18 @@ export class TokenEndpointClient {
     try {
       if (upstream.grant === 'token_exchange') {
         if (subjectToken === undefined) throw new TokenEndpointError('token exchange needs the client token');
-        response = await oauth.genericGrantRequest(config, TOKEN_EXCHANGE_GRANT, { ...parameters, subject_token: subjectToken, subject_token_type: ACCESS_TOKEN_TYPE });
+        response = await oauth.genericGrantRequest(config, TOKEN_EXCHANGE_GRANT, {
+          ...parameters, subject_token: subjectToken, subject_token_type: ACCESS_TOKEN_TYPE,
+        });
       } else {
         response = await oauth.clientCredentialsGrant(config, parameters);
       }
     } catch (error) {
       throw new TokenEndpointError(describe(error));
     }
-    if (typeof response.access_token !== 'string' || response.access_token === '') throw new TokenEndpointError('token endpoint returned no access_token');
+    if (typeof response.access_token !== 'string' || response.access_token === '') {
+      throw new TokenEndpointError('token endpoint returned no access_token');
+    }
     const expiresIn = response.expiresIn();
     return { accessToken: response.access_token, expiresAt: expiresIn === undefined ? undefined : this.#now() + expiresIn };
   }
@@ -118,12 +124,15 @@ export class TokenEndpointClient {
  */
 function describe(error: unknown): string {
   const candidate = error as { error?: unknown; status?: unknown; code?: unknown; name?: unknown; cause?: unknown } | null;
-  if (typeof candidate?.error === 'string') return `${candidate.error}${typeof candidate.status === 'number' ? ` (HTTP ${String(candidate.status)})` : ''}`;
+  if (typeof candidate?.error === 'string') {
+    return `${candidate.error}${typeof candidate.status === 'number' ? ` (HTTP ${String(candidate.status)})` : ''}`;
+  }
   if (typeof candidate?.status === 'number') return `bad answer (HTTP ${String(candidate.status)})`;
   // openid-client's "unexpected HTTP response status code" carries the response as its cause.
   const answered = (candidate?.cause as { status?: unknown } | null | undefined)?.status;
   if (typeof answered === 'number') return `bad answer (HTTP ${String(answered)})`;
-  if (candidate?.name === 'TimeoutError' || candidate?.name === 'AbortError' || candidate?.code === 'OAUTH_TIMEOUT' || candidate?.code === 'OAUTH_ABORT') return 'timeout';
+  if (candidate?.name === 'TimeoutError' || candidate?.name === 'AbortError'
+    || candidate?.code === 'OAUTH_TIMEOUT' || candidate?.code === 'OAUTH_ABORT') return 'timeout';
   const refused = refusalIn(error);
   if (refused !== undefined) return refused;
   if (error instanceof TypeError && candidate?.code === undefined) return 'unreachable'; // "fetch failed": its cause names addresses

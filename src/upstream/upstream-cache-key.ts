@@ -18,8 +18,12 @@ function upstreamSettingsDigest(upstream: RuntimeUpstream): string {
   let digest = digests.get(upstream);
   if (digest === undefined) {
     // Every field, in a fixed order; `undefined` kept apart from "" by JSON's null.
-    const settings = [upstream.grant, upstream.tokenEndpoint, upstream.issuer, upstream.audience, upstream.resource, upstream.scopes, upstream.clientId, upstream.clientSecret, upstream.header];
-    digest = createHash('sha256').update(JSON.stringify(settings, (_key, value: unknown) => (value === undefined ? null : value))).digest('base64url');
+    const settings = [
+      upstream.grant, upstream.tokenEndpoint, upstream.issuer, upstream.audience, upstream.resource,
+      upstream.scopes, upstream.clientId, upstream.clientSecret, upstream.header,
+    ];
+    const serialised = JSON.stringify(settings, (_key, value: unknown) => (value === undefined ? null : value));
+    digest = createHash('sha256').update(serialised).digest('base64url');
     digests.set(upstream, digest);
   }
   return digest;

@@ -1,5 +1,5 @@
 /**
- * The `UpstreamTokenSource` the decision core uses (SPEC.md 2.8):
+ * The `UpstreamTokenSource` the decision core uses (docs/contract.md §2.8):
  *   - token exchange: one token per (policy, client token), cached until
  *     shortly before the earlier of the two tokens' expiry; the cache key holds
  *     the client token's SHA-256, never the token;
@@ -57,7 +57,10 @@ export class UpstreamTokenProvider implements UpstreamTokenSource {
   readonly #now: () => number;
   readonly #maxWaitMs: number;
 
-  constructor(client: TokenEndpointClient, secrets: ClientSecretResolver, events: UpstreamTokenEvents = {}, options: UpstreamTokenProviderOptions = {}) {
+  constructor(
+    client: TokenEndpointClient, secrets: ClientSecretResolver,
+    events: UpstreamTokenEvents = {}, options: UpstreamTokenProviderOptions = {},
+  ) {
     this.#client = client;
     this.#secrets = secrets;
     this.#events = events;

@@ -1,9 +1,10 @@
 /**
- * Cases derived from the rules beyond RULES.md's starting set, end to end
- * against the real server and a real oidc-provider: the Bearer header syntax
- * (RFC 6750 §2.1), the audience rule (SPEC.md 2.2), token typing and claims
- * (RFC 9068, RFC 8725), scopes (SPEC.md 2.6), policy selection (SPEC.md 1.2),
- * and security regressions named after the attack they stop.
+ * Cases derived from the rules beyond the conformance cases of docs/contract.md,
+ * end to end against the real server and a real oidc-provider: the Bearer header
+ * syntax (RFC 6750 §2.1), the audience rule (docs/contract.md §2.2), token typing
+ * and claims (RFC 9068, RFC 8725), scopes (docs/contract.md §2.6), policy selection
+ * (docs/contract.md §1.4), and security regressions named after the attack they
+ * stop.
  */
 import { strict as assert } from 'node:assert';
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
@@ -71,7 +72,7 @@ describe('derived conformance cases (end to end)', function () {
     }
   });
 
-  describe('audience rule (SPEC.md 2.2)', function () {
+  describe('audience rule (docs/contract.md §2.2)', function () {
     const cases: [string, unknown, Expect][] = [
       ['accepts an explicit default port', 'https://mcp.example.com:443/mcp', 'allow'],
       ['accepts an upper-case scheme', 'HTTPS://mcp.example.com/mcp', 'allow'],
@@ -173,7 +174,7 @@ describe('derived conformance cases (end to end)', function () {
     });
   });
 
-  describe('scopes (SPEC.md 2.6)', function () {
+  describe('scopes (docs/contract.md §2.6)', function () {
     it('honours scope implications (mcp:admin implies mcp:tools)', async function () {
       expectOutcome(await check(await harness.token({ resource: MCP_RESOURCE, scope: 'mcp:admin' })), 'allow');
     });
@@ -192,7 +193,7 @@ describe('derived conformance cases (end to end)', function () {
     });
   });
 
-  describe('policy selection (SPEC.md 1.2)', function () {
+  describe('policy selection (docs/contract.md §1.4)', function () {
     it('matches path prefixes at segment boundaries (/mcpx is not /mcp)', async function () {
       expectOutcome(await check(good, { path: '/mcpx' }), { status: 403, reason: 'no_policy' });
       expectOutcome(await check(good, { path: '/mcp/tools/call' }), 'allow');

@@ -1,8 +1,9 @@
 /**
- * Conformance with RULES.md "Starting cases" (G = good token for
- * https://mcp.example.com/mcp, request POST /mcp), end to end: a real
- * oidc-provider issues the tokens, audience-guard answers over real gRPC, and
- * the client encodes with Envoy's own protos. Case numbers refer to RULES.md.
+ * Conformance with the cases of docs/contract.md appendix A, "Conformance
+ * cases" (G = good token for https://mcp.example.com/mcp, request POST /mcp),
+ * end to end: a real oidc-provider issues the tokens, audience-guard answers
+ * over real gRPC, and the client encodes with Envoy's own protos. Case numbers
+ * are those of docs/contract.md appendix A.
  */
 import { strict as assert } from 'node:assert';
 import { headerValue, httpStatus, type EnvoyCheckResponse } from '../support/envoy-check-client.ts';
@@ -41,7 +42,7 @@ function reasonOf(response: EnvoyCheckResponse): string | undefined {
   return response.dynamic_metadata?.fields?.reason?.stringValue;
 }
 
-describe('RULES.md starting cases (end to end)', function () {
+describe('docs/contract.md conformance cases (end to end)', function () {
   let harness: Harness;
   let good: string;
   let claims: Record<string, unknown>;
@@ -259,7 +260,7 @@ describe('RULES.md starting cases (end to end)', function () {
   });
 });
 
-describe('RULES.md case 25 (JWKS down, nothing cached)', function () {
+describe('docs/contract.md case 25 (JWKS down, nothing cached)', function () {
   let harness: Harness;
   before(async function () {
     harness = await startHarness({ policies: (issuer) => policyYAML(issuer) });

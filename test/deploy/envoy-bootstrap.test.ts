@@ -1,8 +1,8 @@
 // deploy/envoy/envoy.yaml is a complete static Envoy bootstrap. It must parse against
 // Envoy's own protos (bootstrap, HTTP connection manager, ext_authz, router, upstream
 // HTTP options from @grpc/grpc-js-xds), and it must wire the ext_authz filter the way
-// ENVOY-WIRE.md says: fail closed, V3, a timeout above --check-timeout, HTTP/2 to the
-// service, normalised paths, a /healthz route without checks, and a pinned policy.
+// docs/contract.md §6.3 says: fail closed, V3, a timeout above --check-timeout, HTTP/2 to
+// the service, normalised paths, a /healthz route without checks, and a pinned policy.
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

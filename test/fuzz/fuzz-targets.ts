@@ -124,7 +124,7 @@ interface ResponseLike {
 
 const PRINTABLE_DESCRIPTION = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
-/** What is wrong with a CheckResponse (SPEC.md 2.5, 2.7), or undefined. */
+/** What is wrong with a CheckResponse (docs/contract.md §2.5, §2.7), or undefined. */
 export function responseProblem(response: ResponseLike): string | undefined {
   const code = response.status?.code ?? 0;
   if (typeof code !== 'number') return 'status.code is not a number';
@@ -470,7 +470,10 @@ async function wireInput(world: FuzzWorld, fuzzer: MutationFuzzer, seeds: readon
   return { bytes, kind, label: `${caseLabel(made.seed, made.steps, made.token)} odd-request #${template}`, tokens: [made.token] };
 }
 
-/** Request fields the service may log (SPEC.md 3): a token placed there by the client would be logged by design. */
+/**
+ * Request fields the service may log (docs/contract.md §3.3): a token placed
+ * there by the client would be logged by design.
+ */
 function loggedFields(request: CheckRequest): string[] {
   const http = request.attributes?.request?.http;
   const headers = http?.headers ?? {};

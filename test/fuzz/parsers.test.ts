@@ -130,7 +130,7 @@ describe('fuzz: parsers of the decision core and the Envoy adapter', function ()
     }), fcParameters(104, 3000));
   });
 
-  it('canonicalAudience never throws and is idempotent; audienceMatches never accepts what the SPEC.md 2.2 rule refuses (fast-check)', function () {
+  it('canonicalAudience never throws and is idempotent; audienceMatches never accepts what the docs/contract.md §2.2 rule refuses (fast-check)', function () {
     const near = [MCP_RESOURCE, 'https://MCP.example.com:443/alt', KIWI_RESOURCE, OTHER_RESOURCE].flatMap(uriVariants);
     const audienceArb = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 60 }),

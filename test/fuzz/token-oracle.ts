@@ -1,12 +1,12 @@
 /**
- * The fuzz suite's independent judge of "is this request's token valid for
- * this policy by the rules?" (SPEC.md 2.1–2.6, RULES.md). It shares no code
- * with src/: the signature, `iss`, allow-listed `alg`, `typ` under rfc9068,
- * required claims, `exp`/`nbf` with the policy's skew are checked by
- * jose.jwtVerify against the issuer's own JWKS document; the rest of the rules
- * are written out here from the spec text — `iat` not in the future, claim
- * types, `crit`/`enc` refusal, `cnf` refusal, ID-token shape under the `jwt`
- * profile, the audience rule of SPEC.md 2.2 and scopes with implications.
+ * The fuzz suite's independent judge of "is this request's token valid for this
+ * policy by the rules?" (docs/contract.md §2.1–§2.6 and its conformance cases). It
+ * shares no code with src/: the signature, `iss`, allow-listed `alg`, `typ` under
+ * rfc9068, required claims, `exp`/`nbf` with the policy's skew are checked by
+ * jose.jwtVerify against the issuer's own JWKS document; the rest of the rules are
+ * written out here from the spec text — `iat` not in the future, claim types,
+ * `crit`/`enc` refusal, `cnf` refusal, ID-token shape under the `jwt` profile, the
+ * audience rule of docs/contract.md §2.2 and scopes with implications.
  *
  * The oracle may be laxer than the service where the spec leaves room, never
  * stricter: "the service allowed, the oracle says invalid" is a finding.
@@ -87,7 +87,7 @@ function isAsciiCaseInsensitive(value: string, lower: string): boolean {
 }
 
 // ---------------------------------------------------------------------------
-// Audience rule (SPEC.md 2.2), written from the text
+// Audience rule (docs/contract.md §2.2), written from the text
 
 interface HttpAudience {
   readonly scheme: string;
@@ -140,7 +140,7 @@ export function referenceAudienceMatches(tokenAudiences: readonly string[], acce
 }
 
 // ---------------------------------------------------------------------------
-// Policy coverage (SPEC.md 1.2 "Policy selection"), for requests through the wire
+// Policy coverage (docs/contract.md §1.4), for requests through the wire
 
 /** Host of an `:authority` (port dropped), lower-cased in ASCII only. */
 export function referenceHost(authority: string): string {

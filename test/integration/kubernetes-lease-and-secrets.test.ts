@@ -86,7 +86,6 @@ describe('Secret reader', function () {
     await api.close();
   });
 
-
   it('reads a key of a Secret in the policy namespace', async function () {
     const reader = new SecretReader(api.kubeConfig(), { ttlMs: 30_000, now: () => now });
     assert.equal(await reader.read('mcp', 'upstream', 'client-secret'), 'first');

@@ -1,9 +1,9 @@
 /**
- * Upstream credentials end to end (SPEC.md 2.7, 2.8; MCP: never pass the
- * client's token upstream): the real service over gRPC with Envoy's protos, a
- * real oidc-provider that exchanges the client token (RFC 8693) or issues a
- * client-credentials token (RFC 8707 resource), and the CheckResponse that
- * sets the upstream token by overwrite.
+ * Upstream credentials end to end (docs/contract.md §2.7, §2.8; MCP: never pass the
+ * client's token upstream): the real service over gRPC with Envoy's protos, a real
+ * oidc-provider that exchanges the client token (RFC 8693) or issues a
+ * client-credentials token (RFC 8707 resource), and the CheckResponse that sets the
+ * upstream token by overwrite.
  */
 import { strict as assert } from 'node:assert';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';

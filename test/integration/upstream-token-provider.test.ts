@@ -1,9 +1,9 @@
 /**
- * Upstream tokens from a real oidc-provider (SPEC.md 2.8): client credentials
- * with an RFC 8707 resource, RFC 8693 token exchange (registered on the test
- * provider), discovery from an issuer, the caches (one request for many
- * checks, expiry honoured, concurrent misses shared), failures as
- * `unavailable`, and secret rotation picked up.
+ * Upstream tokens from a real oidc-provider (docs/contract.md §2.8): client
+ * credentials with an RFC 8707 resource, RFC 8693 token exchange (registered on the
+ * test provider), discovery from an issuer, the caches (one request for many
+ * checks, expiry honoured, concurrent misses shared), failures as `unavailable`,
+ * and secret rotation picked up.
  */
 import { strict as assert } from 'node:assert';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';

@@ -772,7 +772,7 @@ export function decodeSegmentJSON(segment: string): unknown {
   }
 }
 
-/** Near-misses of an http(s) URI for the audience rule (SPEC.md 2.2). */
+/** Near-misses of an http(s) URI for the audience rule (docs/contract.md §2.2). */
 export function uriVariants(value: string): string[] {
   const match = /^(https?):\/\/([^/?#]*)(.*)$/i.exec(value);
   if (match === null) return [value];

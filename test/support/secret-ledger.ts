@@ -1,9 +1,9 @@
 /**
- * The ledger behind the suite-wide token-leak scan (SPEC.md 3: no log line may
- * carry any part of a token). Every token a test obtains is recorded here, and
- * every byte of server output (service logs, CLI stdout/stderr) is captured;
- * the root hook in test/support/root-hooks.ts fails the run if any token, or
- * any of its three segments, appears in the output.
+ * The ledger behind the suite-wide token-leak scan (docs/contract.md §3.3: no log
+ * line may carry any part of a token). Every token a test obtains is recorded here,
+ * and every byte of server output (service logs, CLI stdout/stderr) is captured;
+ * the root hook in test/support/root-hooks.ts fails the run if any token, or any of
+ * its three segments, appears in the output.
  */
 
 const tokens = new Set<string>();

@@ -1,8 +1,8 @@
-// A small, independent reference of the audience rule (SPEC.md 2.2) for property
-// tests. It parses the URI piece by piece instead of with one pattern, so it
-// does not share the implementation's mistakes: scheme and host compare
-// case-insensitively (ASCII), an explicit default port equals none, an empty
-// path equals "/", a fragment or userinfo never matches, nothing else is folded.
+// A small, independent reference of the audience rule (docs/contract.md §2.2) for
+// property tests. It parses the URI piece by piece instead of with one pattern, so
+// it does not share the implementation's mistakes: scheme and host compare
+// case-insensitively (ASCII), an explicit default port equals none, an empty path
+// equals "/", a fragment or userinfo never matches, nothing else is folded.
 function lowerAscii(value: string): string {
   let out = '';
   for (const character of value) {

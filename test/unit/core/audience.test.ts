@@ -1,7 +1,7 @@
-// The audience rule (SPEC.md 2.2, RFC 8707, RFC 9068 §4 step 4): a token is
-// accepted only when one `aud` value is the resource (or an extra audience)
-// after folding scheme/host case, the default port and an empty path — and
-// nothing else.
+// The audience rule (docs/contract.md §2.2, RFC 8707, RFC 9068 §4 step 4): a token
+// is accepted only when one `aud` value is the resource (or an extra audience)
+// after folding scheme/host case, the default port and an empty path — and nothing
+// else.
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { audienceMatches, audienceValues, canonicalAudience } from '../../../src/core/audience.ts';
@@ -53,7 +53,7 @@ const audienceArb = fc.oneof(
   { arbitrary: fc.string({ unit: 'binary', maxLength: 40 }), weight: 1 },
 );
 
-describe('audience rule (SPEC.md 2.2)', () => {
+describe('audience rule (docs/contract.md §2.2)', () => {
   describe('the configured resource', () => {
     it('accepts a token whose aud is exactly the resource', () => {
       assert.equal(matches(RESOURCE), true);

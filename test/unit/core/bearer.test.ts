@@ -1,4 +1,5 @@
-// Credential extraction (SPEC.md 2.1 step 2; RFC 6750 §2.1, RFC 9110 §11.4):
+// Credential extraction (docs/contract.md §2.1 step 2; RFC 6750 §2.1,
+// RFC 9110 §11.4):
 //   credentials = "Bearer" 1*SP token68, scheme case-insensitive;
 //   another scheme or no header is "no credentials"; bad syntax or a repeated
 //   header (Envoy joins repeats with ",") is a malformed request.

@@ -1,5 +1,5 @@
-// WWW-Authenticate challenges (SPEC.md 2.5; RFC 6750 §3, RFC 9728 §5.1, MCP
-// authorization): no credentials → no `error`; errors carry `error` and
+// WWW-Authenticate challenges (docs/contract.md §2.5; RFC 6750 §3, RFC 9728 §5.1,
+// MCP authorization): no credentials → no `error`; errors carry `error` and
 // `error_description`; insufficient scope lists the scopes; every 401/403/400
 // challenge points to the resource metadata; each auth-param at most once;
 // `offline_access` never appears.
@@ -111,7 +111,7 @@ describe('WWW-Authenticate challenges (RFC 6750 §3)', () => {
   describe('token failures (invalid_token)', () => {
     const tokenReasons = REASONS.filter((reason) => REASON_TABLE[reason].challenge === 'invalid_token');
 
-    it('covers every token failure of SPEC.md 2.1', () => {
+    it('covers every token failure of docs/contract.md §2.1', () => {
       for (const reason of ['malformed_token', 'token_too_large', 'unsupported_token_type', 'disallowed_algorithm', 'unknown_issuer', 'unknown_key', 'invalid_signature', 'expired', 'not_yet_valid', 'missing_claim', 'id_token_presented', 'audience_mismatch'] as const) {
         assert.ok(tokenReasons.includes(reason), reason);
       }

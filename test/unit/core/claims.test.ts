@@ -1,5 +1,5 @@
-// Claim rules for a verified token (SPEC.md 2.1 step 7, 2.3; RFC 7519 §4.1,
-// RFC 9068 §2.2 and §4 step 6, RFC 9449/8705 for `cnf`).
+// Claim rules for a verified token (docs/contract.md §2.1 step 7, §2.3;
+// RFC 7519 §4.1, RFC 9068 §2.2 and §4 step 6, RFC 9449/8705 for `cnf`).
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { checkClaims } from '../../../src/core/claims.ts';

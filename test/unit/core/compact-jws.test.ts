@@ -1,6 +1,6 @@
-// Compact JWS structure (SPEC.md 2.1 step 3; RFC 7515 §7.1, RFC 9068 §4 step 2):
-// exactly three base64url segments, a JSON object header and payload, no
-// encryption, and a size cap checked before any decoding.
+// Compact JWS structure (docs/contract.md §2.1 step 3; RFC 7515 §7.1,
+// RFC 9068 §4 step 2): exactly three base64url segments, a JSON object header and
+// payload, no encryption, and a size cap checked before any decoding.
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { decodeCompactJWS, isCanonicalBase64url } from '../../../src/core/compact-jws.ts';

@@ -1,6 +1,6 @@
-// Protected-header rules (SPEC.md 2.1 step 4, 2.3; RFC 9068 §2.1 and §4 step 1,
-// RFC 8725 §3.1, §3.11): `typ` per the issuer's profile, `alg` in the issuer's
-// allow-list (never none or HMAC), `kid` a string when present.
+// Protected-header rules (docs/contract.md §2.1 step 4, §2.3; RFC 9068 §2.1 and
+// §4 step 1, RFC 8725 §3.1, §3.11): `typ` per the issuer's profile, `alg` in the
+// issuer's allow-list (never none or HMAC), `kid` a string when present.
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { checkHeader } from '../../../src/core/jws-header.ts';

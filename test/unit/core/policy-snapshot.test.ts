@@ -1,4 +1,4 @@
-// Policy selection (SPEC.md 1.2 "Policy selection", 2.1 step 1): an explicit
+// Policy selection (docs/contract.md §1.4, §2.1 step 1): an explicit
 // reference first; otherwise the host (exact before wildcard) and the longest
 // segment-boundary path prefix; equal claims go to the oldest policy, the
 // others are conflicts; GET/HEAD on the metadata path selects the document.
@@ -21,7 +21,7 @@ function policy(name: string, hosts: string[], pathPrefixes: string[], createdAt
   return runtimePolicy({ resource, hosts, pathPrefixes }, { name, namespace: 'ns', createdAt });
 }
 
-describe('policy selection (SPEC.md 1.2)', () => {
+describe('policy selection (docs/contract.md §1.4)', () => {
   describe('explicit reference', () => {
     it('selects the referenced NAMESPACE/NAME over a host match', () => {
       const snapshot = new PolicySnapshot([policy('by-host', ['mcp.example.com'], ['/mcp']), policy('referenced', ['other.example.com'], ['/'])], 1);

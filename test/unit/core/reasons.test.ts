@@ -1,11 +1,12 @@
-// Deny reasons are a closed set with one table (SPEC.md 2.5 and 3): every
-// reason maps to a non-zero gRPC code, the HTTP status of SPEC.md 2.5, a
-// challenge kind and a fixed description that is safe in a quoted-string.
+// Deny reasons are a closed set with one table (docs/contract.md §2.5 and §3.1):
+// every reason maps to a non-zero gRPC code, the HTTP status of docs/contract.md
+// §2.5, a challenge kind and a fixed description that is safe in a quoted-string.
 import { strict as assert } from 'node:assert';
 import { REASON_TABLE, REASONS, type Reason } from '../../../src/core/reasons.ts';
 
-// SPEC.md 3, copied here so a change to the closed set is a deliberate test change.
-const SPEC_REASONS = [
+// docs/contract.md §3.1, copied here so that a change to the closed set is a
+// deliberate test change.
+const CONTRACT_REASONS = [
   'missing_token', 'invalid_request', 'malformed_token', 'token_too_large', 'unsupported_token_type',
   'disallowed_algorithm', 'unknown_issuer', 'unknown_key', 'invalid_signature', 'expired', 'not_yet_valid',
   'missing_claim', 'id_token_presented', 'audience_mismatch', 'insufficient_scope', 'keys_unavailable',
@@ -21,9 +22,9 @@ const TOKEN_FAILURES: readonly Reason[] = [
 
 const RFC6750_ERRORS = new Set(['invalid_request', 'invalid_token', 'insufficient_scope']);
 
-describe('deny reasons (SPEC.md 3)', () => {
-  it('is exactly the closed set of SPEC.md 3', () => {
-    assert.deepEqual([...REASONS].sort(), [...SPEC_REASONS].sort());
+describe('deny reasons (docs/contract.md §3.1)', () => {
+  it('is exactly the closed set of docs/contract.md §3.1', () => {
+    assert.deepEqual([...REASONS].sort(), [...CONTRACT_REASONS].sort());
     assert.equal(new Set(REASONS).size, REASONS.length);
   });
 

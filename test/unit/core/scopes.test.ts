@@ -1,6 +1,6 @@
-// Scope rules (SPEC.md 2.6; RFC 9068 §2.2.3, RFC 6749 §3.3): granted scopes
-// come from `scope` (space-delimited) or `scp` (string or array); comparison is
-// exact and case-sensitive; implications expand the granted scopes first.
+// Scope rules (docs/contract.md §2.6; RFC 9068 §2.2.3, RFC 6749 §3.3): granted
+// scopes come from `scope` (space-delimited) or `scp` (string or array); comparison
+// is exact and case-sensitive; implications expand the granted scopes first.
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { advertisedScopes, grantedScopes, missingScopes } from '../../../src/core/scopes.ts';
@@ -13,7 +13,7 @@ function granted(payload: Record<string, unknown>): string[] | undefined {
   return scopes === undefined ? undefined : [...scopes].sort();
 }
 
-describe('scopes (SPEC.md 2.6)', () => {
+describe('scopes (docs/contract.md §2.6)', () => {
   describe('granted scopes', () => {
     it('reads a space-delimited scope string', () => {
       assert.deepEqual(granted({ scope: 'mcp:tools mcp:read' }), ['mcp:read', 'mcp:tools']);

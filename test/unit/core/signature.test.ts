@@ -1,7 +1,7 @@
-// Signature verification (SPEC.md 2.1 step 6) with node:crypto: every allowed
-// algorithm accepts what jose signs and refuses any change to the token, a
-// key of another family or size, an algorithm outside the allow-list, and a
-// `crit` header (RFC 7515 §4.1.11, RFC 7518 §3, RFC 8725 §3.1).
+// Signature verification (docs/contract.md §2.1 step 6) with node:crypto: every
+// allowed algorithm accepts what jose signs and refuses any change to the token, a
+// key of another family or size, an algorithm outside the allow-list, and a `crit`
+// header (RFC 7515 §4.1.11, RFC 7518 §3, RFC 8725 §3.1).
 import { strict as assert } from 'node:assert';
 import { generateKeyPairSync, KeyObject, sign as nodeSign } from 'node:crypto';
 import fc from 'fast-check';

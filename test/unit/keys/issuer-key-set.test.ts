@@ -1,4 +1,4 @@
-// One issuer's verification keys (SPEC.md 2.1 step 6, 3 "Readiness"): fetched
+// One issuer's verification keys (docs/contract.md §2.1 step 6, §3.4): fetched
 // on refresh, cached, refetched on an unknown kid at most once per cooldown,
 // kept through a failed refresh (an outage degrades to "old keys still work"),
 // keys_unavailable only when nothing was ever had; concurrent callers share one

@@ -1,4 +1,4 @@
-// Policy status conditions (SPEC.md 1.2 status): one per type, reasons a
+// Policy status conditions (docs/contract.md §1.2, status): one per type, reasons a
 // machine can switch on, messages a person can act on, lastTransitionTime kept
 // while a condition's status does not change.
 import { strict as assert } from 'node:assert';

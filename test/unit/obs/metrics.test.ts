@@ -1,5 +1,5 @@
-// Prometheus metrics (SPEC.md 3): the documented names and label sets, label
-// values only from configuration or closed sets (result, reason, enforced
+// Prometheus metrics (docs/contract.md §3.2): the documented names and label sets,
+// label values only from configuration or closed sets (result, reason, enforced
 // "true"/"false", state), the policies gauge set per state.
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';

@@ -1,5 +1,6 @@
-// Compiling a valid AudiencePolicy into its runtime form (SPEC.md 1.2 defaults,
-// 2.2 accepted set, 2.5 RFC 9728 metadata URL and document, 2.6 implications).
+// Compiling a valid AudiencePolicy into its runtime form (docs/contract.md §1.2
+// defaults, §2.2 accepted set, §2.9 RFC 9728 metadata URL and document, §2.6
+// implications).
 import { strict as assert } from 'node:assert';
 import { canonicalAudience } from '../../../src/core/audience.ts';
 import { compilePolicy } from '../../../src/policy/compile-policy.ts';
@@ -11,7 +12,7 @@ function metadataDocument(overrides: Parameters<typeof runtimePolicy>[0] = {}): 
 }
 
 describe('policy compilation', () => {
-  describe('defaults (SPEC.md 1.2)', () => {
+  describe('defaults (docs/contract.md §1.2)', () => {
     it('protects the host of the resource when hosts is absent', () => {
       assert.deepEqual(runtimePolicy().hosts, ['mcp.example.com']);
     });
@@ -102,7 +103,7 @@ describe('policy compilation', () => {
     });
   });
 
-  describe('accepted audiences (SPEC.md 2.2)', () => {
+  describe('accepted audiences (docs/contract.md §2.2)', () => {
     it('accepts the resource and every extra audience, in canonical form', () => {
       const policy = runtimePolicy({ resource: 'https://MCP.example.com:443/mcp', audiences: ['api://weather', 'HTTPS://Other.example.com'] });
       assert.deepEqual([...policy.acceptedAudiences].sort(), ['api://weather', 'https://mcp.example.com/mcp', 'https://other.example.com/']);
@@ -118,7 +119,7 @@ describe('policy compilation', () => {
     });
   });
 
-  describe('scope implications (SPEC.md 2.6)', () => {
+  describe('scope implications (docs/contract.md §2.6)', () => {
     it('closes a chain a -> b -> c transitively', () => {
       const implications = runtimePolicy({ scopeImplications: { a: ['b'], b: ['c'] } }).scopeImplications;
       assert.deepEqual([...(implications.get('a') ?? [])].sort(), ['b', 'c']);

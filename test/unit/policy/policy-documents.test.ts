@@ -1,6 +1,6 @@
-// Reading AudiencePolicy YAML streams (SPEC.md 1.1 `validate`, 1.2): every
-// document of a stream is read and validated on its own; each problem names its
-// origin `FILE#INDEX` (0-based) and a JSON pointer; duplicate keys are errors.
+// Reading AudiencePolicy YAML streams (docs/contract.md §1.1 `validate`, §1.2):
+// every document of a stream is read and validated on its own; each problem names
+// its origin `FILE#INDEX` (0-based) and a JSON pointer; duplicate keys are errors.
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { readPolicyStream } from '../../../src/policy/policy-documents.ts';

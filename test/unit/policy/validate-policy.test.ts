@@ -1,5 +1,5 @@
-// AudiencePolicy validation (SPEC.md 1.2): the schema plus the semantic rules.
-// Every problem names a JSON pointer to the field to fix.
+// AudiencePolicy validation (docs/contract.md §1.3): the schema plus the semantic
+// rules. Every problem names a JSON pointer to the field to fix.
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { validatePolicy, type PolicyProblem } from '../../../src/policy/validate-policy.ts';
@@ -32,7 +32,7 @@ function assertValid(value: unknown): void {
 
 const range = (count: number, make: (index: number) => unknown): unknown[] => Array.from({ length: count }, (_, index) => make(index));
 
-describe('AudiencePolicy validation (SPEC.md 1.2)', () => {
+describe('AudiencePolicy validation (docs/contract.md §1.3)', () => {
   describe('valid documents', () => {
     it('accepts a minimal policy: resource and one issuer', () => {
       assertValid(document());
@@ -45,7 +45,7 @@ describe('AudiencePolicy validation (SPEC.md 1.2)', () => {
       assert.deepEqual(result.policy, value);
     });
 
-    it('accepts a policy using every field of SPEC.md 1.2', () => {
+    it('accepts a policy using every field of docs/contract.md §1.2', () => {
       assertValid({
         ...document({
           resource: 'https://weather.example.com/mcp',
@@ -270,7 +270,8 @@ describe('AudiencePolicy validation (SPEC.md 1.2)', () => {
 
     // Regression (found by this suite, fixed): validatePolicy de-duplicates problems by JSON pointer alone, so two different
     // problems at the same pointer (here two unknown fields under /spec) are reported as one.
-    // SPEC.md 1.1 says `validate` prints every problem; the second unknown field is lost.
+    // docs/contract.md §1.1 says `validate` prints every problem; the second unknown field
+    // is lost.
     it('names every unknown field, not only the first', () => {
       const found = problems(document({ audience: 'api://weather', scopes: ['a'] }));
       assert.ok(found.some((problem) => /"audience"/.test(problem.message)), JSON.stringify(found));

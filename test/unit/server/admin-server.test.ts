@@ -1,8 +1,8 @@
-// The admin HTTP listener (SPEC.md 1.1, 2.5, 3): /healthz is liveness, /readyz
-// turns 200 only when the service is ready, /metrics is the Prometheus
-// exposition, the RFC 9728 documents are served at
-// /.well-known/oauth-protected-resource/<host><path> with the same policy
-// selection Envoy's requests get (wildcard hosts too); only GET and HEAD.
+// The admin HTTP listener (docs/contract.md §1.1, §2.9, §3.4): /healthz is
+// liveness, /readyz turns 200 only when the service is ready, /metrics is the
+// Prometheus exposition, the RFC 9728 documents are served at
+// /.well-known/oauth-protected-resource/<host><path> with the same policy selection
+// Envoy's requests get (wildcard hosts too); only GET and HEAD.
 import { strict as assert } from 'node:assert';
 import { request as httpRequest } from 'node:http';
 import { Metrics } from '../../../src/obs/metrics.ts';

@@ -1,4 +1,4 @@
-// Policies from files and folders (SPEC.md 1.1 `--policy-file`): a folder
+// Policies from files and folders (docs/contract.md §1.5): a folder
 // yields its *.yaml/*.yml/*.json files in name order, skipping hidden entries
 // (a mounted ConfigMap keeps its real files in `..data/`); the whole set is
 // applied only when every document is valid, so a bad edit keeps the last good
