@@ -43,7 +43,12 @@ export function argumentError(error: unknown, command: string): string {
 }
 
 /** Parses `argv` strictly: unknown flags, missing values and (unless allowed) positionals are one-line errors. */
-export function parseCommandArgs<Values>(command: string, argv: readonly string[], options: Options, allowPositionals: boolean): ArgsResult<Values> {
+export function parseCommandArgs<Values>(
+  command: string,
+  argv: readonly string[],
+  options: Options,
+  allowPositionals: boolean,
+): ArgsResult<Values> {
   try {
     const parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals });
     return { ok: true, values: parsed.values as Values, positionals: parsed.positionals };

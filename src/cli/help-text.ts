@@ -43,7 +43,11 @@ export function entryLines(entries: readonly HelpEntry[]): string[] {
 }
 
 /** A help page: usage line, a wrapped description, then sections of entries. */
-export function helpPage(usage: string, description: string, sections: readonly { readonly title: string; readonly entries: readonly HelpEntry[] }[]): string {
+export function helpPage(
+  usage: string,
+  description: string,
+  sections: readonly { readonly title: string; readonly entries: readonly HelpEntry[] }[],
+): string {
   // Continuation lines of the usage are indented, so it reads as one command line.
   const usageLines = wrap(`usage: ${usage}`, 0, HELP_WIDTH - 4).map((line, index) => (index === 0 ? line : `    ${line}`));
   const lines = [...usageLines, '', ...wrap(description, 0)];

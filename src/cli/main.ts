@@ -85,7 +85,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const command = commandOf(name);
   if (command === undefined) {
-    err(`audience-guard: unknown ${name.startsWith('-') ? 'flag' : 'command'} ${JSON.stringify(name)} (commands: ${Object.keys(COMMANDS).join(', ')}; see audience-guard --help)`);
+    err(`audience-guard: unknown ${name.startsWith('-') ? 'flag' : 'command'} ${JSON.stringify(name)} ` +
+      `(commands: ${Object.keys(COMMANDS).join(', ')}; see audience-guard --help)`);
     return 2;
   }
   if (wantsHelp(rest)) {

@@ -56,8 +56,16 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       kubernetes = {
         config: loadKubeConfig(),
         namespaces: flags.watchNamespaces,
-        lease: { namespace: flags.leaseNamespace ?? ownNamespace(), name: 'audience-guard-status', identity: `${hostname()}-${String(process.pid)}` },
-        tenantRules: { secretFileDirs: flags.secretFileDirs, allowInsecureEndpoints: flags.allowInsecureEndpoints, namespaceHosts: flags.namespaceHosts },
+        lease: {
+          namespace: flags.leaseNamespace ?? ownNamespace(),
+          name: 'audience-guard-status',
+          identity: `${hostname()}-${String(process.pid)}`,
+        },
+        tenantRules: {
+          secretFileDirs: flags.secretFileDirs,
+          allowInsecureEndpoints: flags.allowInsecureEndpoints,
+          namespaceHosts: flags.namespaceHosts,
+        },
       };
     } catch (error) {
       process.stderr.write(`audience-guard: no --policy-file, and ${(error as Error).message}\n`);
@@ -68,7 +76,12 @@ export async function runServe(argv: readonly string[]): Promise<number> {
   const logger = createLogger(flags.logLevel, output);
   let service;
   try {
-    service = await startService({ ...flags, ...(kubernetes === undefined ? {} : { kubernetes }), maxConnectionAgeMs: 5 * 60_000, logBufferDrops: () => output.dropped }, logger);
+    service = await startService({
+      ...flags,
+      ...(kubernetes === undefined ? {} : { kubernetes }),
+      maxConnectionAgeMs: 5 * 60_000,
+      logBufferDrops: () => output.dropped,
+    }, logger);
   } catch (error) {
     if (error instanceof PolicyFileError) {
       for (const problem of error.problems) process.stderr.write(`${problem.origin} ${problem.path}: ${problem.message}\n`);

@@ -24,7 +24,10 @@ export const VALIDATE_HELP = helpPage(
     title: 'flags',
     entries: [
       { name: '--strict', text: 'Treat warnings as errors: exit 1 when there is any.' },
-      { name: '--namespace-hosts RULE', text: 'NAMESPACE=PATTERN[,PATTERN], as given to serve (repeatable): also judge host ownership as Kubernetes mode does.' },
+      {
+        name: '--namespace-hosts RULE',
+        text: 'NAMESPACE=PATTERN[,PATTERN], as given to serve (repeatable): also judge host ownership as Kubernetes mode does.',
+      },
     ],
   }],
 );
@@ -39,7 +42,12 @@ function line(entry: PolicyWarning, label: string): string {
 }
 
 export async function runValidate(argv: readonly string[], out: (line: string) => void, err: (line: string) => void): Promise<number> {
-  const parsed = parseCommandArgs<ValidateValues>('validate', argv, { strict: { type: 'boolean' }, 'namespace-hosts': { type: 'string', multiple: true } }, true);
+  const parsed = parseCommandArgs<ValidateValues>(
+    'validate',
+    argv,
+    { strict: { type: 'boolean' }, 'namespace-hosts': { type: 'string', multiple: true } },
+    true,
+  );
   if (!parsed.ok) {
     err(`audience-guard: ${parsed.error}`);
     return 2;
@@ -58,7 +66,11 @@ export async function runValidate(argv: readonly string[], out: (line: string) =
   let warnings: PolicyWarning[];
   try {
     set = await readPolicyFiles(paths);
-    warnings = [...await subfolderWarnings(paths), ...emptySetWarning(paths, set.policies.length, set.problems.length), ...policyWarnings(set.policies, rules.rules)];
+    warnings = [
+      ...await subfolderWarnings(paths),
+      ...emptySetWarning(paths, set.policies.length, set.problems.length),
+      ...policyWarnings(set.policies, rules.rules),
+    ];
   } catch (error) {
     err(`audience-guard: ${error instanceof PolicyFileError ? error.message : String(error)}`);
     return 2;

@@ -14,7 +14,8 @@ import { checkHeader } from '../../core/jws-header.ts';
 import { REASON_TABLE, type Reason } from '../../core/reasons.ts';
 
 export const DECISION_STEPS = [
-  'policy', 'metadata request', 'credential', 'token', 'header', 'issuer', 'signature', 'claims', 'audience', 'scopes', 'upstream credential',
+  'policy', 'metadata request', 'credential', 'token', 'header', 'issuer',
+  'signature', 'claims', 'audience', 'scopes', 'upstream credential',
 ] as const;
 
 export type StepOutcome = 'pass' | 'fail' | 'not_reached' | 'skipped' | 'not_enforced' | 'answered';
@@ -68,7 +69,9 @@ export function decisionSteps(decision: Decision, token: DecodedJWS | undefined)
     case 'allow':
       return DECISION_STEPS.map((_, step) => {
         if (step === 1) return stepResult(1, 'pass', 'not a metadata request');
-        if (step === 8 && decision.notEnforced !== undefined) return stepResult(8, 'not_enforced', 'audience_mismatch, let through by mode Permissive');
+        if (step === 8 && decision.notEnforced !== undefined) {
+          return stepResult(8, 'not_enforced', 'audience_mismatch, let through by mode Permissive');
+        }
         if (step === 10 && decision.upstreamCredential === undefined) return stepResult(10, 'skipped', 'the policy has no spec.upstream');
         return stepResult(step, 'pass');
       });

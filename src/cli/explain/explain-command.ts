@@ -48,7 +48,12 @@ function decodedForDisplay(token: string | undefined): DecodedJWS | undefined {
   return decoded?.kind === 'decoded' ? decoded.jws : undefined;
 }
 
-export async function runExplain(argv: readonly string[], out: (line: string) => void, err: (line: string) => void, readStdin: () => Promise<string> = readAllStdin): Promise<number> {
+export async function runExplain(
+  argv: readonly string[],
+  out: (line: string) => void,
+  err: (line: string) => void,
+  readStdin: () => Promise<string> = readAllStdin,
+): Promise<number> {
   const parsed = parseExplainFlags(argv);
   if (!parsed.ok) {
     err(`audience-guard: ${parsed.error}`);
@@ -66,7 +71,9 @@ export async function runExplain(argv: readonly string[], out: (line: string) =>
   try {
     await source.start();
   } catch (error) {
-    if (error instanceof PolicyFileError) for (const problem of error.problems) err(`${problem.origin} ${problem.path}: ${problem.message}`);
+    if (error instanceof PolicyFileError) {
+      for (const problem of error.problems) err(`${problem.origin} ${problem.path}: ${problem.message}`);
+    }
     err(`audience-guard: explain: --policy-file: ${(error as Error).message}`);
     return 2;
   } finally {
@@ -91,7 +98,9 @@ export async function runExplain(argv: readonly string[], out: (line: string) =>
     });
   } catch {
     // As serve answers a check that failed: a deny, never an allow.
-    decision = { kind: 'deny', reason: 'internal_error', policy: undefined, challengeScopes: [], tokenSHA256: undefined, principal: undefined };
+    decision = {
+      kind: 'deny', reason: 'internal_error', policy: undefined, challengeScopes: [], tokenSHA256: undefined, principal: undefined,
+    };
   } finally {
     keys.close();
   }

@@ -38,7 +38,8 @@ export const EXPLAIN_FLAGS: readonly HelpEntry[] = [
   { name: '--policy-file PATH', text: 'Policy file or folder, read and validated as serve reads it (repeatable; required).' },
   { name: '--url URL', text: 'The request URL: the host of its authority selects the policy, its path as written (required).' },
   { name: '--method M', text: 'The request method. Default: GET.' },
-  { name: "--header 'K: V'", text: 'A request header (repeatable). Not authorization: the token comes from --token-file or --token-stdin.' },
+  { name: "--header 'K: V'",
+    text: 'A request header (repeatable). Not authorization: the token comes from --token-file or --token-stdin.' },
   { name: '--token-file F', text: 'Read the bearer token from file F (surrounding white space is dropped).' },
   { name: '--token-stdin', text: 'Read the bearer token from standard input.' },
   { name: '--jwks-file F', text: "Verify with the keys of this JWKS file instead of fetching the issuer's keys." },
@@ -112,23 +113,36 @@ export function parseExplainFlags(argv: readonly string[]): ExplainFlagsResult {
   if (policyFiles.length === 0) return { ok: false, error: 'explain: --policy-file is required' };
   if (values.url === undefined) return { ok: false, error: 'explain: --url is required' };
   const url = URL_FORM.exec(values.url);
-  if (url === null) return { ok: false, error: `explain: --url: expected http(s)://HOST[:PORT]/PATH, got ${JSON.stringify(values.url.slice(0, 80))}` };
+  if (url === null) {
+    return { ok: false, error: `explain: --url: expected http(s)://HOST[:PORT]/PATH, got ${JSON.stringify(values.url.slice(0, 80))}` };
+  }
   const method = values.method ?? 'GET';
-  if (!METHOD.test(method)) return { ok: false, error: `explain: --method: expected a method name such as GET or POST, got ${JSON.stringify(method)}` };
+  if (!METHOD.test(method)) {
+    return { ok: false, error: `explain: --method: expected a method name such as GET or POST, got ${JSON.stringify(method)}` };
+  }
   const headers = headersOf(values.header ?? []);
   if ('error' in headers) return { ok: false, error: `explain: ${headers.error}` };
-  if (values['token-file'] !== undefined && values['token-stdin'] === true) return { ok: false, error: 'explain: give --token-file or --token-stdin, not both' };
+  if (values['token-file'] !== undefined && values['token-stdin'] === true) {
+    return { ok: false, error: 'explain: give --token-file or --token-stdin, not both' };
+  }
   const at = values.at === undefined ? undefined : parseTime(values.at);
-  if (values.at !== undefined && at === undefined) return { ok: false, error: `explain: --at: expected an ISO 8601 time or seconds since the epoch, got ${JSON.stringify(values.at)}` };
-  if (values.policy !== undefined && !POLICY_ID.test(values.policy)) return { ok: false, error: `explain: --policy: expected NAMESPACE/NAME, got ${JSON.stringify(values.policy)}` };
+  if (values.at !== undefined && at === undefined) {
+    return { ok: false, error: `explain: --at: expected an ISO 8601 time or seconds since the epoch, got ${JSON.stringify(values.at)}` };
+  }
+  if (values.policy !== undefined && !POLICY_ID.test(values.policy)) {
+    return { ok: false, error: `explain: --policy: expected NAMESPACE/NAME, got ${JSON.stringify(values.policy)}` };
+  }
   return {
     ok: true,
     options: {
       policyFiles,
-      url: { scheme: (url[1] ?? 'https').toLowerCase(), authority: url[2] ?? '', path: url[3] === undefined || url[3] === '' ? '/' : url[3] },
+      url: {
+        scheme: (url[1] ?? 'https').toLowerCase(), authority: url[2] ?? '', path: url[3] === undefined || url[3] === '' ? '/' : url[3],
+      },
       method: method.toUpperCase(),
       headers: headers.headers,
-      token: values['token-file'] !== undefined ? { from: 'file', path: values['token-file'] } : values['token-stdin'] === true ? { from: 'stdin' } : undefined,
+      token: values['token-file'] !== undefined ? { from: 'file', path: values['token-file'] }
+        : values['token-stdin'] === true ? { from: 'stdin' } : undefined,
       jwksFile: values['jwks-file'],
       at,
       json: values.json === true,

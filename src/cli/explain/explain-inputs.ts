@@ -36,7 +36,10 @@ export async function readExplainInputs(options: ExplainOptions, readStdin: () =
     const rawToken = options.token === undefined ? undefined
       : options.token.from === 'stdin' ? await readStdin() : await read('--token-file', options.token.path);
     const token = rawToken?.trim();
-    if (token === '') return { ok: false, error: `explain: ${options.token?.from === 'stdin' ? '--token-stdin: standard input' : '--token-file: the file'} holds no token` };
+    if (token === '') {
+      const source = options.token?.from === 'stdin' ? '--token-stdin: standard input' : '--token-file: the file';
+      return { ok: false, error: `explain: ${source} holds no token` };
+    }
     const certificatePem = await read('--cert-file', options.certFile);
     const notes: string[] = [];
     if (certificatePem !== undefined) {
@@ -49,9 +52,13 @@ export async function readExplainInputs(options: ExplainOptions, readStdin: () =
       notes.push(`client certificate x5t#S256 ${print}: not checked yet; tokens bound with cnf are refused (unsupported_token_type)`);
     }
     const dpopProof = (await read('--dpop-file', options.dpopFile))?.trim();
-    if (dpopProof !== undefined) notes.push('DPoP proof given: not checked yet; tokens bound with cnf are refused (unsupported_token_type)');
+    if (dpopProof !== undefined) {
+      notes.push('DPoP proof given: not checked yet; tokens bound with cnf are refused (unsupported_token_type)');
+    }
     const body = await read('--body-file', options.bodyFile);
-    if (body !== undefined) notes.push(`request body given (${String(Buffer.byteLength(body))} bytes): the decision does not read the body`);
+    if (body !== undefined) {
+      notes.push(`request body given (${String(Buffer.byteLength(body))} bytes): the decision does not read the body`);
+    }
     return { ok: true, inputs: { token, jwksText: await read('--jwks-file', options.jwksFile), certificatePem, dpopProof, body, notes } };
   } catch (error) {
     return { ok: false, error: (error as Error).message };

@@ -39,7 +39,11 @@ export interface ResponseView {
   /** The local reply Envoy sends the client (a deny, or the metadata document). */
   readonly reply?: { readonly status: number; readonly headers: readonly HeaderLine[]; readonly body: string };
   /** What Envoy does to the request before the upstream sees it (an allow). */
-  readonly upstream?: { readonly setHeaders: readonly HeaderLine[]; readonly removeHeaders: readonly string[]; readonly removeQueryParameters: readonly string[] };
+  readonly upstream?: {
+    readonly setHeaders: readonly HeaderLine[];
+    readonly removeHeaders: readonly string[];
+    readonly removeQueryParameters: readonly string[];
+  };
   readonly dynamicMetadata: Readonly<Record<string, string>>;
 }
 
@@ -59,10 +63,19 @@ export interface ExplainReport {
 
 function policyChoice(policy: RuntimePolicy | undefined, view: HttpRequestView): PolicyChoice | null {
   if (policy === undefined) return null;
-  const base = { id: policy.id, mode: policy.mode, resource: policy.resource, audiences: [...policy.acceptedAudiences], requiredScopes: policy.requiredScopes };
+  const base = {
+    id: policy.id,
+    mode: policy.mode,
+    resource: policy.resource,
+    audiences: [...policy.acceptedAudiences],
+    requiredScopes: policy.requiredScopes,
+  };
   if (view.policyReference !== undefined) return { ...base, selectedBy: 'reference' };
-  const host = policy.hosts.find((pattern) => pattern === view.host) ?? policy.hosts.find((pattern) => hostPatternCovers(pattern, view.host));
-  if (view.path === policy.metadataPath) return { ...base, selectedBy: 'host', ...(host === undefined ? {} : { host }), metadataPath: policy.metadataPath };
+  const host = policy.hosts.find((pattern) => pattern === view.host)
+    ?? policy.hosts.find((pattern) => hostPatternCovers(pattern, view.host));
+  if (view.path === policy.metadataPath) {
+    return { ...base, selectedBy: 'host', ...(host === undefined ? {} : { host }), metadataPath: policy.metadataPath };
+  }
   const pathPrefix = [...policy.pathPrefixes].sort((a, b) => b.length - a.length).find((prefix) => prefixMatches(prefix, view.path));
   return { ...base, selectedBy: 'host', ...(host === undefined ? {} : { host }), ...(pathPrefix === undefined ? {} : { pathPrefix }) };
 }
@@ -73,11 +86,21 @@ function headerLine(option: HeaderValueOption, redact: boolean): HeaderLine {
 }
 
 function responseView(response: CheckResponse): ResponseView {
-  const dynamicMetadata = Object.fromEntries(Object.entries(response.dynamic_metadata?.fields ?? {}).map(([key, value]) => [key, value.stringValue ?? '']));
+  const dynamicMetadata = Object.fromEntries(
+    Object.entries(response.dynamic_metadata?.fields ?? {}).map(([key, value]) => [key, value.stringValue ?? '']),
+  );
   const grpcCode = response.status?.code ?? 0;
   const denied = response.denied_response;
   if (grpcCode !== 0 && denied !== undefined) {
-    return { grpcCode, reply: { status: denied.status?.code ?? 403, headers: (denied.headers ?? []).map((option) => headerLine(option, false)), body: denied.body ?? '' }, dynamicMetadata };
+    return {
+      grpcCode,
+      reply: {
+        status: denied.status?.code ?? 403,
+        headers: (denied.headers ?? []).map((option) => headerLine(option, false)),
+        body: denied.body ?? '',
+      },
+      dynamicMetadata,
+    };
   }
   const ok = response.ok_response;
   return {
@@ -92,9 +115,18 @@ function responseView(response: CheckResponse): ResponseView {
   };
 }
 
-export function explainReport(decision: Decision, view: HttpRequestView, token: DecodedJWS | undefined, notes: readonly string[]): ExplainReport {
+export function explainReport(
+  decision: Decision,
+  view: HttpRequestView,
+  token: DecodedJWS | undefined,
+  notes: readonly string[],
+): ExplainReport {
   const detail = decision.kind === 'deny' && decision.detail !== undefined
-    ? Object.fromEntries(Object.entries({ missing_claim: decision.detail.missingClaim, typ: decision.detail.typ, granted_scopes: decision.detail.grantedScopes }).filter(([, value]) => value !== undefined))
+    ? Object.fromEntries(Object.entries({
+      missing_claim: decision.detail.missingClaim,
+      typ: decision.detail.typ,
+      granted_scopes: decision.detail.grantedScopes,
+    }).filter(([, value]) => value !== undefined))
     : null;
   return {
     decision: decision.kind,

@@ -25,7 +25,8 @@ function decisionLine(report: ExplainReport): string {
 
 function responseLines(report: ExplainReport): string[] {
   const { response } = report;
-  const lines = [`  gRPC status code ${String(response.grpcCode)}${response.grpcCode === 0 ? ' (the request goes on to the upstream)' : ''}`];
+  const goesOn = response.grpcCode === 0 ? ' (the request goes on to the upstream)' : '';
+  const lines = [`  gRPC status code ${String(response.grpcCode)}${goesOn}`];
   if (response.reply !== undefined) {
     lines.push(`  HTTP ${String(response.reply.status)} from Envoy`);
     for (const header of response.reply.headers) lines.push(`  ${header.name}: ${header.value}`);
@@ -34,7 +35,9 @@ function responseLines(report: ExplainReport): string[] {
   if (response.upstream !== undefined) {
     for (const header of response.upstream.setHeaders) lines.push(`  set header ${header.name}: ${header.value}`);
     if (response.upstream.removeHeaders.length > 0) lines.push(`  remove headers: ${response.upstream.removeHeaders.join(', ')}`);
-    if (response.upstream.removeQueryParameters.length > 0) lines.push(`  remove query parameters: ${response.upstream.removeQueryParameters.join(', ')}`);
+    if (response.upstream.removeQueryParameters.length > 0) {
+      lines.push(`  remove query parameters: ${response.upstream.removeQueryParameters.join(', ')}`);
+    }
   }
   const metadata = Object.entries(response.dynamicMetadata).map(([key, value]) => `${key}=${value}`);
   if (metadata.length > 0) lines.push(`  dynamic metadata: ${metadata.join(' ')}`);
@@ -55,7 +58,8 @@ export function explainText(report: ExplainReport): string {
     lines.push(`accepts:  aud ${report.policy.audiences.join(', ')}; requires ${scopes}`);
   }
   if (report.detail !== null) {
-    lines.push(`detail:   ${Object.entries(report.detail).map(([key, value]) => `${key}=${Array.isArray(value) ? value.join(' ') : String(value)}`).join(', ')}`);
+    const details = Object.entries(report.detail).map(([key, value]) => `${key}=${Array.isArray(value) ? value.join(' ') : String(value)}`);
+    lines.push(`detail:   ${details.join(', ')}`);
   }
   lines.push('', 'steps:');
   for (const step of report.steps) {

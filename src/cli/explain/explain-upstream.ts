@@ -15,7 +15,11 @@ export function explainUpstreamTokens(notes: string[]): UpstreamTokenProvider {
   return new UpstreamTokenProvider(
     new TokenEndpointClient({ timeoutMs: TOKEN_REQUEST_TIMEOUT_MS }),
     new ClientSecretResolver(undefined),
-    { request: (policy, ok, reason) => { if (!ok) notes.push(`upstream token for ${policy.id} could not be obtained: ${reason ?? 'unknown'}`); } },
+    {
+      request: (policy, ok, reason) => {
+        if (!ok) notes.push(`upstream token for ${policy.id} could not be obtained: ${reason ?? 'unknown'}`);
+      },
+    },
     { maxWaitMs: TOKEN_REQUEST_TIMEOUT_MS },
   );
 }

@@ -23,7 +23,9 @@ export class StaticKeyResolver implements KeyResolver {
     } catch {
       throw new Error('is not JSON');
     }
-    if (typeof document !== 'object' || document === null || Array.isArray(document)) throw new Error('is not a JWKS document (a JSON object with "keys")');
+    if (typeof document !== 'object' || document === null || Array.isArray(document)) {
+      throw new Error('is not a JWKS document (a JSON object with "keys")');
+    }
     this.#keys = publicKeys(document as Record<string, unknown>, MAX_KEYS);
   }
 

@@ -11,7 +11,11 @@ export async function subfolderWarnings(paths: readonly string[]): Promise<Polic
   const warnings: PolicyWarning[] = [];
   for (const path of paths) {
     for (const folder of (await policyPathEntries(path)).subfolders) {
-      warnings.push({ origin: folder, path: '', message: `sub-folder not read: serve reads only the .yaml, .yml and .json files directly inside ${path}` });
+      warnings.push({
+        origin: folder,
+        path: '',
+        message: `sub-folder not read: serve reads only the .yaml, .yml and .json files directly inside ${path}`,
+      });
     }
   }
   return warnings;
@@ -19,5 +23,9 @@ export async function subfolderWarnings(paths: readonly string[]): Promise<Polic
 
 export function emptySetWarning(paths: readonly string[], policies: number, problems: number): PolicyWarning[] {
   if (policies > 0 || problems > 0) return [];
-  return [{ origin: paths.join(' '), path: '', message: 'no policies found: serve would start with none and deny every request (no_policy)' }];
+  return [{
+    origin: paths.join(' '),
+    path: '',
+    message: 'no policies found: serve would start with none and deny every request (no_policy)',
+  }];
 }

@@ -36,10 +36,18 @@ export function policyWarnings(policies: readonly ParsedPolicyDocument[], namesp
   const serving: ParsedPolicyDocument[] = [];
   for (const policy of policies) {
     const refused = kubernetesRules
-      ? hostNotAllowed(policy.document, policy.document.metadata.namespace ?? DEFAULT_NAMESPACE, { namespaceHosts, secretFileDirs: [], allowInsecureEndpoints: true })
+      ? hostNotAllowed(
+        policy.document,
+        policy.document.metadata.namespace ?? DEFAULT_NAMESPACE,
+        { namespaceHosts, secretFileDirs: [], allowInsecureEndpoints: true },
+      )
       : [];
     for (const problem of refused) {
-      warnings.push({ origin: policy.origin, path: problem.path, message: `in Kubernetes mode this policy would be refused (${problem.reason ?? 'Invalid'}): ${problem.message}` });
+      warnings.push({
+        origin: policy.origin,
+        path: problem.path,
+        message: `in Kubernetes mode this policy would be refused (${problem.reason ?? 'Invalid'}): ${problem.message}`,
+      });
     }
     if (refused.length === 0) serving.push(policy);
   }
@@ -59,12 +67,14 @@ function snapshotWarnings(snapshot: PolicySnapshot, byId: ReadonlyMap<string, Pa
       ? {
           origin,
           path: hostPointer(doc, host),
-          message: `host ${host} belongs to namespace ${winner.namespace}, whose policy ${named(winner)} claimed it first: this policy serves nothing there`,
+          message: `host ${host} belongs to namespace ${winner.namespace}, whose policy ${named(winner)} claimed it first: ` +
+            'this policy serves nothing there',
         }
       : {
           origin,
           path: pathPrefixPointer(doc, pathPrefix),
-          message: `host ${host} with path prefix ${pathPrefix} is also claimed by ${named(winner)}, which is older or comes first: that policy decides those requests, this one none of them`,
+          message: `host ${host} with path prefix ${pathPrefix} is also claimed by ${named(winner)}, which is older or comes first: ` +
+            'that policy decides those requests, this one none of them',
         });
   }
   for (const { policy, other, audience } of snapshot.audienceOverlaps) {

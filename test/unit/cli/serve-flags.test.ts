@@ -1,7 +1,7 @@
-// `audience-guard serve` flags (SPEC.md 1.1): documented defaults; every flag
-// also from AUDIENCE_GUARD_<FLAG_IN_UPPER_SNAKE>; the command line wins;
-// repeatable flags repeat on the command line and are comma-separated in the
-// environment; every bad value is a one-line error naming the flag.
+// `audience-guard serve` flags (docs/contract.md §1.1): documented defaults;
+// every flag also from AUDIENCE_GUARD_<FLAG_IN_UPPER_SNAKE>; the command line
+// wins; repeatable flags repeat on the command line and are comma-separated in
+// the environment; every bad value is a one-line error naming the flag.
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { environmentName, parseServeFlags, SERVE_FLAGS, type ServeFlags } from '../../../src/cli/serve-flags.ts';
