@@ -57,8 +57,8 @@ describe('lint: the decision core is pure (allow-list)', () => {
       "import type { Reason } from './reasons.ts';",
       "export { tokenDigest } from './token-hash.ts';",
       "export const digest = (token: string): Buffer => hash('sha256', token, 'buffer');",
-      "export function later(run: () => void): void { queueMicrotask(run); }",
-      "export type R = Reason;",
+      'export function later(run: () => void): void { queueMicrotask(run); }',
+      'export type R = Reason;',
       '',
     ].join('\n');
     assert.deepEqual(await reportedRules(clean), []);
