@@ -42,7 +42,9 @@ export class TokenCompactor {
 
   #payload(payload: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
     // fromEntries defines own properties, so a claim named "__proto__" stays a claim.
-    return Object.fromEntries(Object.entries(payload).map(([name, value]) => [name, SHARED_CLAIMS.has(name) ? this.#shared(value) : value]));
+    return Object.fromEntries(
+      Object.entries(payload).map(([name, value]) => [name, SHARED_CLAIMS.has(name) ? this.#shared(value) : value]),
+    );
   }
 
   #shared(value: unknown): unknown {

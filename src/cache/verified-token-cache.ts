@@ -57,7 +57,11 @@ export class LRUVerifiedTokenCache implements VerifiedTokenCache {
       max: options.maxEntries,
       maxSize: options.maxBytes,
       sizeCalculation: (entry) => estimatedEntryBytes(entry.token),
-      ...(options.onEvict === undefined ? {} : { dispose: (_entry: Entry, _key: string, reason: LRUCache.DisposeReason) => { if (reason === 'evict') options.onEvict?.(); } }),
+      ...(options.onEvict === undefined ? {} : {
+        dispose: (_entry: Entry, _key: string, reason: LRUCache.DisposeReason) => {
+          if (reason === 'evict') options.onEvict?.();
+        },
+      }),
     });
     this.#now = options.now ?? (() => Date.now() / 1000);
     this.#onLookup = options.onLookup;

@@ -46,7 +46,8 @@ export async function decide(
   if (credential.kind === 'malformed') return deny('invalid_request', policy, undefined);
   const token = { value: credential.token, digest: tokenDigest(credential.token) }; // the digest, never the token, is logged and cached
   progress.digest = token.digest;
-  const reject = (reason: Reason, principal?: VerifiedPrincipal, detail?: DenyDetail): Decision => deny(reason, policy, token.digest, principal, detail);
+  const reject = (reason: Reason, principal?: VerifiedPrincipal, detail?: DenyDetail): Decision =>
+    deny(reason, policy, token.digest, principal, detail);
 
   // 3–7. Token, header, issuer, signature, claims: a VerifiedToken, or the first failing step's reason.
   const verified = await env.tokens.verify(token, { policy, generation: snapshot.generation, request, extras });
@@ -90,7 +91,13 @@ export async function decide(
   };
 }
 
-function deny(reason: Reason, policy: RuntimePolicy | undefined, digest: Buffer | undefined, principal?: VerifiedPrincipal, detail?: DenyDetail): Decision {
+function deny(
+  reason: Reason,
+  policy: RuntimePolicy | undefined,
+  digest: Buffer | undefined,
+  principal?: VerifiedPrincipal,
+  detail?: DenyDetail,
+): Decision {
   return {
     kind: 'deny',
     ...(detail === undefined ? {} : { detail }),

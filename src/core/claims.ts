@@ -9,7 +9,10 @@
 import type { Reason } from './reasons.ts';
 import { looksLikeIdToken, requiredClaims, type RequiredClaim, type TokenProfile } from './token-profile.ts';
 
-export type ClaimsRefusal = Extract<Reason, 'expired' | 'not_yet_valid' | 'missing_claim' | 'id_token_presented' | 'unsupported_token_type'>;
+export type ClaimsRefusal = Extract<
+  Reason,
+  'expired' | 'not_yet_valid' | 'missing_claim' | 'id_token_presented' | 'unsupported_token_type'
+>;
 export type ClaimsVerdict = 'ok' | ClaimsRefusal;
 
 const STRING_CLAIMS = ['iss', 'sub', 'client_id', 'jti'] as const;

@@ -47,12 +47,19 @@ export class JwtVerifier implements TokenVerifier {
    * is the key set of the token's issuer in this policy, the signature is not
    * checked again; every other step is.
    */
-  verifyDecoded(token: PresentedToken, jws: DecodedJWS, context: VerificationContext, verifiedWith: string | undefined): Promise<TokenVerification> {
+  verifyDecoded(
+    token: PresentedToken,
+    jws: DecodedJWS,
+    context: VerificationContext,
+    verifiedWith: string | undefined,
+  ): Promise<TokenVerification> {
     const { policy } = context;
     // 4. Header (typ per profile, alg allow-list) and 5. issuer (unverified `iss`, exact).
     const issuer = typeof jws.payload.iss === 'string' ? policy.issuers.get(jws.payload.iss) : undefined;
     const header = readHeader(jws.header, issuer === undefined ? policy.issuerList : [issuer]);
-    if (typeof header === 'string') return refused(header, header === 'unsupported_token_type' ? { typ: typCategory(jws.header.typ) } : undefined);
+    if (typeof header === 'string') {
+      return refused(header, header === 'unsupported_token_type' ? { typ: typCategory(jws.header.typ) } : undefined);
+    }
     if (issuer === undefined) return refused('unknown_issuer');
     // 6. Signature — not again for this very token verified by this same key set.
     if (verifiedWith === issuer.keySetId) return Promise.resolve(this.#claims(jws, issuer, policy, 'remembered'));
@@ -60,7 +67,13 @@ export class JwtVerifier implements TokenVerifier {
   }
 
   /** 6. Signature, with a key from this issuer's own key set chosen by `kid` and `alg`; then 7. */
-  async #signatureThenClaims(token: PresentedToken, header: CheckedHeader, jws: DecodedJWS, issuer: RuntimeIssuer, policy: RuntimePolicy): Promise<TokenVerification> {
+  async #signatureThenClaims(
+    token: PresentedToken,
+    header: CheckedHeader,
+    jws: DecodedJWS,
+    issuer: RuntimeIssuer,
+    policy: RuntimePolicy,
+  ): Promise<TokenVerification> {
     const lookup = await this.#keys.resolve(issuer, { kid: header.kid, alg: header.alg });
     if (lookup.kind !== 'key') return refusal(lookup.kind);
     if (!(await signatureVerifies(token.value, header, lookup.key, issuer.algorithms))) return refusal('invalid_signature');

@@ -12,7 +12,11 @@
 export function malformedScopeClaim(payload: Readonly<Record<string, unknown>>): 'scope' | 'scp' | undefined {
   const { scope, scp } = payload;
   if (scope !== undefined && typeof scope !== 'string') return 'scope';
-  if (scp !== undefined && typeof scp !== 'string' && !(Array.isArray(scp) && scp.every((value) => typeof value === 'string'))) return 'scp';
+  if (
+    scp !== undefined &&
+    typeof scp !== 'string' &&
+    !(Array.isArray(scp) && scp.every((value) => typeof value === 'string'))
+  ) return 'scp';
   return undefined;
 }
 
@@ -40,7 +44,10 @@ const LISTED_SCOPE_LENGTH = 256;
  * and length so that a token cannot make a log line grow without limit.
  */
 export function grantedScopeList(granted: ReadonlySet<string>): string[] {
-  return [...granted].sort().slice(0, LISTED_SCOPES).map((scope) => (scope.length > LISTED_SCOPE_LENGTH ? `${scope.slice(0, LISTED_SCOPE_LENGTH)}…` : scope));
+  return [...granted]
+    .sort()
+    .slice(0, LISTED_SCOPES)
+    .map((scope) => (scope.length > LISTED_SCOPE_LENGTH ? `${scope.slice(0, LISTED_SCOPE_LENGTH)}…` : scope));
 }
 
 /** Required scopes not covered by the granted ones after implications; empty when satisfied. */

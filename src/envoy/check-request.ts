@@ -1,5 +1,5 @@
 /**
- * Reads Envoy's CheckRequest (ENVOY-WIRE.md "What Envoy sends") into the
+ * Reads Envoy's CheckRequest (docs/contract.md §6.1) into the
  * decision core's `HttpRequestView`, and into the request fields a security log
  * line may carry. Every field may be missing: proto3 omits defaults, and a
  * hostile or broken client may send anything; missing input never throws.

@@ -14,8 +14,8 @@
  *     identity: a frozen object cannot change afterwards.
  */
 import type {
-  AnyMessage, BoolValue, CheckResponse, DeniedHttpResponse, HeaderValue, HeaderValueOption, HttpStatus, OkHttpResponse, QueryParameter, RpcStatus, Struct,
-  StructValue,
+  AnyMessage, BoolValue, CheckResponse, DeniedHttpResponse, HeaderValue, HeaderValueOption, HttpStatus, OkHttpResponse, QueryParameter,
+  RpcStatus, Struct, StructValue,
 } from './proto.ts';
 import { WireWriter } from './protobuf-wire-writer.ts';
 
@@ -35,7 +35,12 @@ const STRUCT_KEYS = keys('fields');
 const VALUE_KEYS = keys('nullValue', 'numberValue', 'stringValue', 'boolValue', 'structValue', 'listValue', 'kind');
 const LIST_KEYS = keys('values');
 
-const APPEND_ACTIONS: Readonly<Record<string, number>> = { APPEND_IF_EXISTS_OR_ADD: 0, ADD_IF_ABSENT: 1, OVERWRITE_IF_EXISTS_OR_ADD: 2, OVERWRITE_IF_EXISTS: 3 };
+const APPEND_ACTIONS: Readonly<Record<string, number>> = {
+  APPEND_IF_EXISTS_OR_ADD: 0,
+  ADD_IF_ABSENT: 1,
+  OVERWRITE_IF_EXISTS_OR_ADD: 2,
+  OVERWRITE_IF_EXISTS: 3,
+};
 
 const NULL_VALUES: Readonly<Record<string, number>> = { NULL_VALUE: 0 };
 

@@ -1,6 +1,6 @@
 /**
- * Turns a `Decision` into the CheckResponse Envoy expects (SPEC.md 2.5, 2.7;
- * ENVOY-WIRE.md "How Envoy reads the CheckResponse"). The single place where
+ * Turns a `Decision` into the CheckResponse Envoy expects (docs/contract.md
+ * §2.5, §2.7, §2.9 and §6.2). The single place where
  * outcomes map to the wire:
  *   - a deny is a successful RPC with a non-zero `status.code` and a complete
  *     `denied_response` (status, headers, JSON body) — never an RPC error,
@@ -90,7 +90,12 @@ function metadata(fields: Record<string, string | undefined>): Struct {
   return struct;
 }
 
-export function denyResponse(reason: Reason, policy: RuntimePolicy | undefined, challengeScopes: readonly string[], principal?: { subject: string | undefined; clientId: string | undefined }): CheckResponse {
+export function denyResponse(
+  reason: Reason,
+  policy: RuntimePolicy | undefined,
+  challengeScopes: readonly string[],
+  principal?: { subject: string | undefined; clientId: string | undefined },
+): CheckResponse {
   const parts = deniedPartsFor(reason, policy, challengeScopes);
   return {
     status: parts.status,

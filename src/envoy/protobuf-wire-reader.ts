@@ -91,7 +91,10 @@ export class WireReader {
   oneOf(names: readonly Name[]): string | undefined {
     const length = this.fieldEnd - this.#position;
     for (const candidate of names) {
-      if (candidate.bytes.length === length && this.#bytes.compare(candidate.bytes, 0, length, this.#position, this.fieldEnd) === 0) return candidate.name;
+      if (
+        candidate.bytes.length === length &&
+        this.#bytes.compare(candidate.bytes, 0, length, this.#position, this.fieldEnd) === 0
+      ) return candidate.name;
     }
     return undefined;
   }

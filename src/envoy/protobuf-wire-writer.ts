@@ -33,7 +33,9 @@ export class WireWriter {
 
   /** A non-negative integer field (int32/uint32/enum/bool values); negative numbers are not supported. */
   uint(field: number, value: number): void {
-    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`field ${String(field)}: ${String(value)} is not a non-negative integer`);
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new RangeError(`field ${String(field)}: ${String(value)} is not a non-negative integer`);
+    }
     this.#tag(field, VARINT);
     this.#varint(value);
   }

@@ -36,7 +36,10 @@ function statusMessage(body: unknown, statusText: string): string | undefined {
   }
   const status = value as { reason?: unknown; message?: unknown } | null;
   if (typeof status?.message !== 'string') return undefined;
-  const redundant = typeof status.reason !== 'string' || status.reason === '' || status.reason.toLowerCase() === statusText.replace(/ /g, '').toLowerCase();
+  const redundant =
+    typeof status.reason !== 'string' ||
+    status.reason === '' ||
+    status.reason.toLowerCase() === statusText.replace(/ /g, '').toLowerCase();
   return redundant ? status.message : `${String(status.reason)}: ${status.message}`;
 }
 

@@ -38,7 +38,11 @@ function mergedKubeConfig(variable: string): KubeConfig {
     return config;
   });
   if (configs.length === 0) {
-    throw new KubeConfigError(paths.length === 1 ? `KUBECONFIG file ${variable} does not exist` : `no file that KUBECONFIG names exists (${paths.join(', ')})`);
+    throw new KubeConfigError(
+      paths.length === 1
+        ? `KUBECONFIG file ${variable} does not exist`
+        : `no file that KUBECONFIG names exists (${paths.join(', ')})`,
+    );
   }
   const merged = new KubeConfig();
   merged.loadFromOptions({

@@ -93,7 +93,11 @@ export class KubernetesPolicySource {
           this.#scheduleRebuild();
         },
         // One line naming the URL and the HTTP status, not the client's "fetch failed".
-        onError: (error, phase) => this.#events.failed?.(new Error(apiCallFailure(error, `${server}${collectionPath(namespace)}`), { cause: error }), phase, namespace),
+        onError: (error, phase) => this.#events.failed?.(
+          new Error(apiCallFailure(error, `${server}${collectionPath(namespace)}`), { cause: error }),
+          phase,
+          namespace,
+        ),
         ...(options.backoff === undefined ? {} : { backoff: options.backoff() }),
       });
       this.#loops.push(entry);

@@ -15,7 +15,8 @@ const PATTERN_WORDS: Readonly<Record<string, string>> = {
   '^/[^?#]*$': 'must be a path that starts with "/" and has no "?" or "#"',
   '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$':
     'must be a lower-case DNS name: letters a-z, digits, "-" and ".", starting and ending with a letter or digit',
-  '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$': 'must be a lower-case DNS label: letters a-z, digits and "-", starting and ending with a letter or digit',
+  '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$':
+    'must be a lower-case DNS label: letters a-z, digits and "-", starting and ending with a letter or digit',
   '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$': 'must be an OAuth scope: printable ASCII characters other than space, " and \\',
   '^[-._a-zA-Z0-9]+$': 'must contain only letters, digits, "-", "_" and "."',
   '^/': 'must be an absolute path (starting with "/")',
@@ -58,7 +59,10 @@ export function schemaMessage(error: ErrorObject): { readonly path: string; read
     case 'type':
       return { path, message: TYPE_WORDS[String(params.type)] ?? `must be of type ${String(params.type)}` };
     case 'minLength':
-      return { path, message: limitOf(error) === 1 ? 'must not be empty' : `must be at least ${count(limitOf(error), 'character', 'characters')} long` };
+      return {
+        path,
+        message: limitOf(error) === 1 ? 'must not be empty' : `must be at least ${count(limitOf(error), 'character', 'characters')} long`,
+      };
     case 'maxLength':
       return { path, message: `must be at most ${count(limitOf(error), 'character', 'characters')} long` };
     case 'minItems':

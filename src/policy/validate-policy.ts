@@ -39,7 +39,10 @@ function unionLiterals(error: ErrorObject): string[] | undefined {
 function schemaProblem(error: ErrorObject): PolicyProblem {
   if (error.keyword === 'anyOf') {
     const literals = unionLiterals(error);
-    return { path: error.instancePath === '' ? '/' : error.instancePath, message: literals === undefined ? 'does not have any of the allowed forms' : `must be one of: ${literals.join(', ')}` };
+    return {
+      path: error.instancePath === '' ? '/' : error.instancePath,
+      message: literals === undefined ? 'does not have any of the allowed forms' : `must be one of: ${literals.join(', ')}`,
+    };
   }
   // Every other keyword in people's words: never a regular expression or a schema keyword.
   return schemaMessage(error);

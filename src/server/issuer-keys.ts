@@ -33,7 +33,12 @@ export function createIssuerKeys(
     if (!refresh.ok && refresh.limit !== undefined) metrics.limitHit(refresh.limit);
     metrics.jwksRefresh(refresh.issuer, refresh.ok);
     if (refresh.ok) logEvent(logger, 'jwks_refreshed', { issuer: refresh.issuer }, 'issuer keys loaded');
-    else logEvent(logger, 'jwks_refresh_failed', { issuer: refresh.issuer, jwks_uri: refresh.jwksUri, error: refresh.error }, 'issuer keys could not be fetched');
+    else {
+      logEvent(
+        logger, 'jwks_refresh_failed', { issuer: refresh.issuer, jwks_uri: refresh.jwksUri, error: refresh.error },
+        'issuer keys could not be fetched',
+      );
+    }
   });
   return keys;
 }

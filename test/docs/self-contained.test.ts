@@ -19,23 +19,6 @@ const OUTSIDE_NAMES = /(?<![A-Za-z/-])(?:SPEC|RULES|ENVOY-WIRE|TOOLCHAIN|STYLE)\
 /** A relative path into a folder named `shared`: must stay inside the repository. */
 const SHARED_PATH = /(?:\.\.\/)+shared\b/g;
 
-/**
- * TEMPORARY: files that still cite outside names because other work is changing
- * them right now. Rewrite their citations to docs/contract.md, then delete them
- * from this list; the list must end empty (and the last test fails for an entry
- * that no longer cites anything, so it cannot go stale).
- */
-const PENDING_FILES: readonly string[] = [
-  'src/core/check-pipeline.ts',
-  'src/envoy/check-request.ts',
-  'src/envoy/check-response.ts',
-  'src/server/check-handler.ts',
-  'test/unit/core/check-pipeline.test.ts',
-  'test/unit/envoy/check-request.test.ts',
-  'test/unit/envoy/check-response.test.ts',
-  'test/unit/server/check-handler.test.ts',
-];
-
 /** Tracked files and new files not ignored: what a clone (or the next commit) holds. */
 function repositoryFiles(): string[] {
   const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' });
@@ -81,11 +64,7 @@ describe('a self-contained repository', () => {
   });
 
   it('must not cite files that are not in the repository (docs/contract.md is the contract)', () => {
-    const offending = [...citing].filter(([path]) => !PENDING_FILES.includes(path)).flatMap(([, citations]) => citations);
+    const offending = [...citing].flatMap(([, citations]) => citations);
     assert.deepEqual(offending, []);
-  });
-
-  it('keeps the temporary PENDING_FILES list to files that still cite outside names', () => {
-    assert.deepEqual(PENDING_FILES.filter((path) => !citing.has(path)), [], 'remove these from PENDING_FILES');
   });
 });

@@ -1,6 +1,6 @@
-// The decision in the order of SPEC.md 2.1 (first failure decides), with real
-// RS256 signatures made by jose and a static in-test key resolver; RULES.md
-// starting cases, Permissive mode (SPEC.md 2.4) and the allow contract (2.7).
+// The decision in the order of docs/contract.md §2.1 (first failure decides), with real
+// RS256 signatures made by jose and a static in-test key resolver; the conformance
+// cases of docs/contract.md Appendix A, Permissive mode (§2.4) and the allow contract (§2.7).
 import { strict as assert } from 'node:assert';
 import { createHash, KeyObject } from 'node:crypto';
 import fc from 'fast-check';
@@ -114,7 +114,7 @@ function sha16(token: string): string {
   return createHash('sha256').update(token).digest('hex').slice(0, 16);
 }
 
-describe('decision pipeline (SPEC.md 2.1)', () => {
+describe('decision pipeline (docs/contract.md §2.1)', () => {
   before(async () => {
     const pair = await generateKeyPair('RS256');
     signingKey = pair.privateKey;
@@ -124,7 +124,7 @@ describe('decision pipeline (SPEC.md 2.1)', () => {
   });
 
   describe('allow', () => {
-    it('allows a good token for the resource (RULES #1)', async () => {
+    it('allows a good token for the resource (case 1)', async () => {
       const decision = await decideWith(`Bearer ${await sign()}`);
       assert.equal(decision.kind, 'allow');
       assert.equal(decision.notEnforced, undefined);
@@ -132,20 +132,20 @@ describe('decision pipeline (SPEC.md 2.1)', () => {
       assert.deepEqual(decision.principal, { issuer: ISSUER, subject: 'user-1', clientId: 'mcp-client', audiences: [RESOURCE] });
     });
 
-    it('removes authorization upstream when it allows (RULES #1)', async () => {
+    it('removes authorization upstream when it allows (case 1)', async () => {
       const response = checkResponseFor(await decideWith(`Bearer ${await sign()}`), 'POST');
       assert.deepEqual(response.ok_response?.headers_to_remove, ['authorization']);
     });
 
-    it('allows a lower-case bearer scheme (RULES #4)', async () => {
+    it('allows a lower-case bearer scheme (case 4)', async () => {
       assert.equal(reasonOf(await decideWith(`bearer ${await sign()}`)), 'allow');
     });
 
-    it('allows an aud array containing the resource (RULES #16)', async () => {
+    it('allows an aud array containing the resource (case 16)', async () => {
       assert.equal(await reasonFor(await sign(goodClaims({ aud: ['https://other.example.com/mcp', RESOURCE] }))), 'allow');
     });
 
-    it('allows aud https://MCP.example.com/mcp (RULES #17)', async () => {
+    it('allows aud https://MCP.example.com/mcp (case 17)', async () => {
       assert.equal(await reasonFor(await sign(goodClaims({ aud: 'https://MCP.example.com/mcp' }))), 'allow');
       assert.equal(await reasonFor(await sign(goodClaims({ aud: 'HTTPS://mcp.example.com:443/mcp' }))), 'allow');
     });
@@ -154,7 +154,7 @@ describe('decision pipeline (SPEC.md 2.1)', () => {
       assert.equal(await reasonFor(await sign(goodClaims({ aud: 'api://weather' })), { audiences: ['api://weather'] }), 'allow');
     });
 
-    it('allows a token that expired 30 s ago with a skew of 60 s (RULES #19)', async () => {
+    it('allows a token that expired 30 s ago with a skew of 60 s (case 19)', async () => {
       assert.equal(await reasonFor(await sign(goodClaims({ exp: NOW - 30 })), { clockSkewSeconds: 60 }), 'allow');
     });
 
@@ -187,12 +187,12 @@ describe('decision pipeline (SPEC.md 2.1)', () => {
   });
 
   describe('each reason is reachable', () => {
-    it('denies no_policy for a host no policy covers, before looking at the credential (RULES #26)', async () => {
+    it('denies no_policy for a host no policy covers, before looking at the credential (case 26)', async () => {
       assert.equal(reasonOf(await decideWith(undefined, {}, { request: { host: 'other.example.com' } })), 'no_policy');
       assert.equal(reasonOf(await decideWith('Bearer', {}, { request: { host: 'other.example.com' } })), 'no_policy');
     });
 
-    it('answers the metadata document without a token (RULES #23)', async () => {
+    it('answers the metadata document without a token (case 23)', async () => {
       const decision = await decideWith(undefined, {}, { request: { method: 'GET', path: '/.well-known/oauth-protected-resource/mcp' } });
       assert.equal(decision.kind, 'metadata');
       const response = checkResponseFor(decision, 'GET');
@@ -205,22 +205,22 @@ describe('decision pipeline (SPEC.md 2.1)', () => {
       assert.equal(decision.kind, 'metadata');
     });
 
-    it('denies missing_token without an Authorization header (RULES #2)', async () => {
+    it('denies missing_token without an Authorization header (case 2)', async () => {
       assert.equal(reasonOf(await decideWith(undefined)), 'missing_token');
     });
 
-    it('denies missing_token for a Basic credential (RULES #3)', async () => {
+    it('denies missing_token for a Basic credential (case 3)', async () => {
       assert.equal(reasonOf(await decideWith('Basic dXNlcjpwYXNz')), 'missing_token');
     });
 
-    it('denies missing_token when the token is only in the query string (RULES #6)', async () => {
+    it('denies missing_token when the token is only in the query string (case 6)', async () => {
       const token = await sign();
       const parsed = parseCheckRequest({ attributes: { request: { http: { headers: { ':method': 'POST', ':authority': 'mcp.example.com', ':path': `/mcp?access_token=${token}` } } } } });
       const { snapshot, env } = setup();
       assert.equal(reasonOf(await decide(parsed.view, snapshot, env)), 'missing_token');
     });
 
-    it('denies invalid_request for Bearer with nothing after it (RULES #5)', async () => {
+    it('denies invalid_request for Bearer with nothing after it (case 5)', async () => {
       assert.equal(reasonOf(await decideWith('Bearer')), 'invalid_request');
     });
 
@@ -235,7 +235,7 @@ describe('decision pipeline (SPEC.md 2.1)', () => {
       assert.equal(await reasonFor(token, {}, { maxTokenBytes: token.length }), 'allow');
     });
 
-    it('denies malformed_token for two segments aaa.bbb (RULES #7)', async () => {
+    it('denies malformed_token for two segments aaa.bbb (case 7)', async () => {
       assert.equal(await reasonFor('aaa.bbb'), 'malformed_token');
     });
 
@@ -251,7 +251,7 @@ describe('decision pipeline (SPEC.md 2.1)', () => {
       assert.equal(await reasonFor(token), 'malformed_token');
     });
 
-    it('denies unsupported_token_type for typ JWT under profile rfc9068 (RULES #8)', async () => {
+    it('denies unsupported_token_type for typ JWT under profile rfc9068 (case 8)', async () => {
       assert.equal(await reasonFor(await sign(goodClaims(), { typ: 'JWT' })), 'unsupported_token_type');
     });
 
@@ -263,7 +263,7 @@ describe('decision pipeline (SPEC.md 2.1)', () => {
       assert.equal(await reasonFor(await sign(goodClaims({ cnf: { jkt: 'thumbprint' } }))), 'unsupported_token_type');
     });
 
-    it('denies disallowed_algorithm for alg none (RULES #9)', async () => {
+    it('denies disallowed_algorithm for alg none (case 9)', async () => {
       const unsecured = `${segment({ alg: 'none', typ: 'at+jwt' })}.${segment(goodClaims())}.`;
       assert.equal(await reasonFor(unsecured), 'disallowed_algorithm');
     });
@@ -273,11 +273,11 @@ describe('decision pipeline (SPEC.md 2.1)', () => {
       assert.equal(await reasonFor(token), 'disallowed_algorithm');
     });
 
-    it('denies disallowed_algorithm for an alg outside the issuer\'s allow-list (RULES #10)', async () => {
+    it('denies disallowed_algorithm for an alg outside the issuer\'s allow-list (case 10)', async () => {
       assert.equal(await reasonFor(await sign(goodClaims(), { alg: 'ES256' }, ecSigningKey)), 'disallowed_algorithm');
     });
 
-    it('denies unknown_issuer for an iss the policy does not trust (RULES #13)', async () => {
+    it('denies unknown_issuer for an iss the policy does not trust (case 13)', async () => {
       assert.equal(await reasonFor(await sign(goodClaims({ iss: 'https://evil.example.com' }))), 'unknown_issuer');
     });
 
@@ -292,11 +292,11 @@ describe('decision pipeline (SPEC.md 2.1)', () => {
       assert.deepEqual(keys.lookups, []);
     });
 
-    it('denies unknown_key for a kid the issuer does not have (RULES #12)', async () => {
+    it('denies unknown_key for a kid the issuer does not have (case 12)', async () => {
       assert.equal(await reasonFor(await sign(goodClaims(), { kid: 'rotated-away' })), 'unknown_key');
     });
 
-    it('denies keys_unavailable when the issuer\'s keys cannot be had (RULES #25)', async () => {
+    it('denies keys_unavailable when the issuer\'s keys cannot be had (case 25)', async () => {
       assert.equal(await reasonFor(await sign(), {}, { available: false }), 'keys_unavailable');
     });
 
@@ -310,19 +310,19 @@ describe('decision pipeline (SPEC.md 2.1)', () => {
       assert.equal(await reasonFor(forged), 'invalid_signature');
     });
 
-    it('denies expired for a token that expired 10 minutes ago (RULES #18)', async () => {
+    it('denies expired for a token that expired 10 minutes ago (case 18)', async () => {
       assert.equal(await reasonFor(await sign(goodClaims({ exp: NOW - 600 }))), 'expired');
     });
 
-    it('denies not_yet_valid for nbf 10 minutes ahead (RULES #20)', async () => {
+    it('denies not_yet_valid for nbf 10 minutes ahead (case 20)', async () => {
       assert.equal(await reasonFor(await sign(goodClaims({ nbf: NOW + 600 }))), 'not_yet_valid');
     });
 
-    it('denies missing_claim for a token without sub under rfc9068 (RULES #21)', async () => {
+    it('denies missing_claim for a token without sub under rfc9068 (case 21)', async () => {
       assert.equal(await reasonFor(await sign(without(goodClaims(), 'sub'))), 'missing_claim');
     });
 
-    it('denies missing_claim for a token without aud (RULES #14)', async () => {
+    it('denies missing_claim for a token without aud (case 14)', async () => {
       assert.equal(await reasonFor(await sign(without(goodClaims(), 'aud'))), 'missing_claim');
     });
 
@@ -347,7 +347,7 @@ describe('decision pipeline (SPEC.md 2.1)', () => {
       }
     }
 
-    it('denies audience_mismatch for a token issued for another MCP server (RULES #15)', async () => {
+    it('denies audience_mismatch for a token issued for another MCP server (case 15)', async () => {
       assert.equal(await reasonFor(await sign(goodClaims({ aud: 'https://other-mcp.example.com/mcp' }))), 'audience_mismatch');
     });
 
@@ -357,7 +357,7 @@ describe('decision pipeline (SPEC.md 2.1)', () => {
       });
     }
 
-    it('denies insufficient_scope and lists every required scope (RULES #22)', async () => {
+    it('denies insufficient_scope and lists every required scope (case 22)', async () => {
       const decision = await decideWith(`Bearer ${await sign(goodClaims({ scope: 'mcp:tools' }))}`, { requiredScopes: ['mcp:tools', 'mcp:write'] });
       assert.equal(reasonOf(decision), 'insufficient_scope');
       assert.ok(decision.kind === 'deny');
@@ -426,7 +426,7 @@ describe('decision pipeline (SPEC.md 2.1)', () => {
     });
   });
 
-  describe('Permissive mode (SPEC.md 2.4)', () => {
+  describe('Permissive mode (docs/contract.md §2.4)', () => {
     it('allows an audience failure, marked not enforced, with the token hash for the log', async () => {
       const token = await sign(goodClaims({ aud: 'https://other-mcp.example.com/mcp' }));
       const decision = await decideWith(`Bearer ${token}`, { mode: 'Permissive' });

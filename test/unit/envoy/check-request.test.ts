@@ -1,4 +1,4 @@
-// Reading Envoy's CheckRequest (ENVOY-WIRE.md "What Envoy sends"): host of
+// Reading Envoy's CheckRequest (docs/contract.md §6.1): host of
 // :authority without port and lower-cased, :path without query, the raw
 // Authorization value (repeats arrive comma-joined), the explicit policy
 // reference; missing input never throws.

@@ -1,4 +1,4 @@
-// Decision → CheckResponse (SPEC.md 2.5, 2.7; ENVOY-WIRE.md): a deny is a
+// Decision → CheckResponse (docs/contract.md §2.5, §2.7, §2.9, §6.2): a deny is a
 // successful RPC with a non-zero status and a complete denied_response; an
 // allow strips the client's token; the RFC 9728 document is a local 200.
 // That no response echoes the presented token: check-response-token-echo.test.ts.
@@ -123,7 +123,7 @@ describe('CheckResponse mapping', () => {
     });
   });
 
-  describe('allow (SPEC.md 2.7)', () => {
+  describe('allow (docs/contract.md §2.7)', () => {
     for (const notEnforced of [undefined, 'audience_mismatch'] as const) {
       const label = notEnforced === undefined ? 'an allow' : 'a Permissive allow';
 
@@ -181,7 +181,7 @@ describe('CheckResponse mapping', () => {
     });
   });
 
-  describe('RFC 9728 metadata (SPEC.md 2.5)', () => {
+  describe('RFC 9728 metadata (docs/contract.md §2.9)', () => {
     const metadata: Decision = { kind: 'metadata', policy: POLICY };
 
     it('answers GET with 200, the document as JSON and access-control-allow-origin *', () => {
