@@ -12,7 +12,8 @@
  */
 import { CustomObjectsApi, Watch, type KubeConfig } from '@kubernetes/client-node';
 import { apiCallFailure } from './api-failure.ts';
-import { ListWatch, type ListResult } from './list-watch.ts';
+import { ListWatch } from './list-watch.ts';
+import type { ListResult } from './list-watch-options.ts';
 import type { KubernetesObject } from './kubernetes-object.ts';
 import { hostPatternCovers } from '../policy/namespace-hosts.ts';
 import { API_GROUP, API_VERSION, PLURAL } from '../policy/policy-resource-names.ts';
