@@ -12,10 +12,11 @@
  */
 import { CustomObjectsApi, Watch, type KubeConfig } from '@kubernetes/client-node';
 import { apiCallFailure } from './api-failure.ts';
-import { ListWatch, type ListResult } from './list-watch.ts';
+import { ListWatch } from './list-watch.ts';
+import type { ListResult } from './list-watch-options.ts';
 import type { KubernetesObject } from './kubernetes-object.ts';
 import { hostPatternCovers } from '../policy/namespace-hosts.ts';
-import { API_GROUP, API_VERSION, PLURAL } from '../policy/policy-schema.ts';
+import { API_GROUP, API_VERSION, PLURAL } from '../policy/policy-resource-names.ts';
 import type { PolicyStore } from '../policy/policy-store.ts';
 import { DEFAULT_TENANT_RULE_OPTIONS, tenantProblems, type TenantRuleOptions } from '../policy/tenant-rules.ts';
 import { validatePolicy, type PolicyValidation } from '../policy/validate-policy.ts';

@@ -11,38 +11,10 @@
  * The client library's own informer stops for good when a watch connection
  * drops; this loop owns the restart instead.
  */
-import type { Watch } from '@kubernetes/client-node';
 import { Backoff } from './backoff.ts';
 import { objectKey, type KubernetesObject } from './kubernetes-object.ts';
-
-export interface ListResult {
-  readonly items: readonly KubernetesObject[];
-  readonly resourceVersion: string;
-}
-
-export interface ListWatchOptions {
-  /** Lists the collection (one page). */
-  list(): Promise<ListResult>;
-  /** API path of the collection to watch, e.g. `/apis/g/v1/namespaces/ns/things`. */
-  readonly watchPath: string;
-  readonly watch: Watch;
-  /** The full current set after the first list and after every change. */
-  onChange(objects: ReadonlyMap<string, KubernetesObject>, synced: boolean): void;
-  /** A list or watch attempt failed; the loop retries by itself. */
-  onError(error: Error, phase: 'list' | 'watch'): void;
-  readonly backoff?: Backoff;
-  /** Server-side watch timeout; the watch is simply resumed after it. */
-  readonly watchTimeoutSeconds?: number;
-}
-
-type WatchEnd = { readonly kind: 'closed' } | { readonly kind: 'gone' } | { readonly kind: 'failed'; readonly error: Error };
-
-function statusOf(error: unknown): number | undefined {
-  const candidate = error as { statusCode?: unknown; code?: unknown } | null;
-  if (typeof candidate?.statusCode === 'number') return candidate.statusCode;
-  if (typeof candidate?.code === 'number') return candidate.code;
-  return undefined;
-}
+import type { ListWatchOptions } from './list-watch-options.ts';
+import { watchOnce, type WatchEnd, type WatchEventType } from './watch-once.ts';
 
 export class ListWatch {
   readonly #options: ListWatchOptions;
@@ -129,55 +101,22 @@ export class ListWatch {
   }
 
   #watchOnce(): Promise<WatchEnd> {
-    return new Promise<WatchEnd>((resolve) => {
-      let ended = false;
-      const finish = (end: WatchEnd): void => {
-        if (ended) return;
-        ended = true;
-        resolve(end);
-      };
-      const params = {
-        allowWatchBookmarks: true,
-        resourceVersion: this.#resourceVersion,
-        timeoutSeconds: this.#options.watchTimeoutSeconds ?? 300,
-      };
-      this.#options.watch.watch(this.#options.watchPath, params, (type: string, object: KubernetesObject) => {
-        if (ended) return;
-        switch (type) {
-          case 'ADDED':
-          case 'MODIFIED':
-            this.#objects.set(objectKey(object), object);
-            this.#track(object);
-            this.#options.onChange(this.#objects, true);
-            break;
-          case 'DELETED':
-            this.#objects.delete(objectKey(object));
-            this.#track(object);
-            this.#options.onChange(this.#objects, true);
-            break;
-          case 'BOOKMARK':
-            this.#track(object);
-            break;
-          case 'ERROR':
-            // A Status object: 410 means our version was compacted away.
-            this.#abort?.abort();
-            finish(statusOf(object) === 410
-              ? { kind: 'gone' }
-              : { kind: 'failed', error: new Error(`watch error: ${typeof object.message === 'string' ? object.message : 'unknown'}`) });
-            break;
-          default:
-            break;
-        }
-      }, (error: unknown) => {
-        if (error === null || error === undefined) finish({ kind: 'closed' });
-        else if (statusOf(error) === 410) finish({ kind: 'gone' });
-        else if ((error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError') finish({ kind: 'closed' });
-        else finish({ kind: 'failed', error: error as Error });
-      }).then((controller) => {
+    const { watch, watchPath: path, watchTimeoutSeconds } = this.#options;
+    return watchOnce({
+      watch, path, resourceVersion: this.#resourceVersion, timeoutSeconds: watchTimeoutSeconds ?? 300,
+      onEvent: (type, object) => { this.#apply(type, object); },
+      onStarted: (controller) => {
         this.#abort = controller;
         if (this.#stopped) controller.abort();
-      }, (error: unknown) => { finish({ kind: 'failed', error: error as Error }); });
+      },
     });
+  }
+
+  #apply(type: WatchEventType, object: KubernetesObject): void {
+    if (type === 'ADDED' || type === 'MODIFIED') this.#objects.set(objectKey(object), object);
+    else if (type === 'DELETED') this.#objects.delete(objectKey(object));
+    this.#track(object);
+    if (type !== 'BOOKMARK') this.#options.onChange(this.#objects, true);
   }
 
   #track(object: KubernetesObject): void {

@@ -9,7 +9,7 @@ import type { IssuerKeyStore } from '../keys/issuer-key-store.ts';
 import type { PolicySnapshot } from '../core/policy-snapshot.ts';
 import type { RuntimePolicy } from '../core/runtime-policy.ts';
 import type { ObservedPolicy } from './last-good-policies.ts';
-import type { IssuerKeyState, PolicyObservation } from './policy-conditions.ts';
+import type { IssuerKeyState, PolicyObservation } from './policy-status.ts';
 import type { StatusTarget } from './status-writer.ts';
 
 /** What a status may say about another policy: its id within the same namespace, nothing across namespaces. */

@@ -7,8 +7,9 @@
  */
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesObject } from './kubernetes-object.ts';
-import { API_GROUP, API_VERSION, PLURAL } from '../policy/policy-schema.ts';
-import { desiredStatus, statusEquals, type PolicyObservation, type PolicyStatus } from './policy-conditions.ts';
+import { API_GROUP, API_VERSION, PLURAL } from '../policy/policy-resource-names.ts';
+import { desiredStatus, statusEquals } from './policy-conditions.ts';
+import type { PolicyObservation, PolicyStatus } from './policy-status.ts';
 import { namespacedName } from '../core/namespaced-name.ts';
 
 export interface StatusTarget {

@@ -4,7 +4,9 @@
  * implications closed transitively, the RFC 9728 URL and document built once.
  */
 import { canonicalAudience } from '../core/audience.ts';
-import { POLICY_DEFAULTS, type AudiencePolicyDocument, type UpstreamSpec } from './policy-schema.ts';
+import { POLICY_DEFAULTS } from './policy-defaults.ts';
+import type { AudiencePolicyDocument } from './policy-schema.ts';
+import type { UpstreamSpec } from './upstream-schema.ts';
 import type { ClientSecretSource, RuntimeIssuer, RuntimePolicy, RuntimeUpstream } from '../core/runtime-policy.ts';
 import { protectedResourceMetadata } from './protected-resource-metadata.ts';
 import { namespacedName } from '../core/namespaced-name.ts';

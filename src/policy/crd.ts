@@ -13,7 +13,8 @@
  * checked-in copy under charts/ drifts from this output.
  */
 import { stringify } from 'yaml';
-import { API_GROUP, API_VERSION, KIND, PLURAL, PolicySpecSchema, SHORT_NAMES, SINGULAR } from './policy-schema.ts';
+import { API_GROUP, API_VERSION, KIND, PLURAL, SHORT_NAMES, SINGULAR } from './policy-resource-names.ts';
+import { PolicySpecSchema } from './policy-schema.ts';
 import { addValidationRules } from './crd-validation-rules.ts';
 
 type JSONSchema = Record<string, unknown>;

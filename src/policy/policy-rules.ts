@@ -14,7 +14,7 @@
  * Every check kind has a CEL form whose estimated cost is bounded by the
  * schema's maxLength/maxItems/maxProperties (test/unit/policy/crd-cost.test.ts).
  */
-import { LIMITS } from './policy-schema.ts';
+import { LIMITS } from './policy-field-schemas.ts';
 import { uriRules, type URIKind } from './uri-rules.ts';
 
 export type RuleCheck =

@@ -12,53 +12,16 @@
  *
  * Defaults are the schema's `default:` keywords, nowhere else: the CRD carries
  * them (the API server fills them in), and compilation reads them through
- * POLICY_DEFAULTS (src/policy/compile-policy.ts).
+ * POLICY_DEFAULTS (src/policy/policy-defaults.ts).
  */
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { ASYMMETRIC_ALGORITHMS, DEFAULT_ALGORITHMS } from '../core/algorithms.ts';
+import { Type, type Static } from '@sinclair/typebox';
+import { IssuerSchema } from './issuer-schema.ts';
+import { LIMITS, scopeList, uri } from './policy-field-schemas.ts';
+import { API_GROUP, API_VERSION, KIND } from './policy-resource-names.ts';
+import { UpstreamSchema } from './upstream-schema.ts';
 
-export const API_GROUP = 'audienceguard.dev';
-export const API_VERSION = 'v1alpha1';
-export const KIND = 'AudiencePolicy';
-/** The resource's names in the API (`/apis/GROUP/VERSION/…/audiencepolicies`, RBAC rules, `kubectl get ap`). */
-export const PLURAL = 'audiencepolicies';
-export const SINGULAR = 'audiencepolicy';
-export const SHORT_NAMES: readonly string[] = ['audpol'];
-
-export const LIMITS = { issuers: 8, hosts: 32, pathPrefixes: 32, audiences: 64, scopes: 64, scopeLength: 256, uriLength: 2048 } as const;
-
-const uri = (description: string) => Type.String({ minLength: 1, maxLength: LIMITS.uriLength, description });
-// RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E
-const scopeToken = Type.String({
-  minLength: 1, maxLength: LIMITS.scopeLength, pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+$',
-  description: 'An OAuth scope token (RFC 6749 §3.3).',
-});
-const scopeList = (description: string) => Type.Array(scopeToken, { maxItems: LIMITS.scopes, description });
 // A host name, or `*.` and a domain for any subdomain.
 const HOST_PATTERN = '^(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$';
-
-export const IssuerSchema = Type.Object({
-  issuer: uri(
-    'Exact `iss` value of tokens from this authorization server: an absolute https URI (http only for loopback hosts), ' +
-    'no query, fragment or userinfo.',
-  ),
-  jwksUri: Type.Optional(uri(
-    'JWKS URI of the issuer. When absent it is discovered: RFC 8414 authorization server metadata first, then OpenID Connect discovery.',
-  )),
-  algorithms: Type.Optional(Type.Array(Type.Union(
-    ASYMMETRIC_ALGORITHMS.map((alg) => Type.Literal(alg)),
-    { description: 'A JWS algorithm name from the IANA JOSE registry.' },
-  ), {
-    minItems: 1, maxItems: ASYMMETRIC_ALGORITHMS.length, uniqueItems: true,
-    description: `Accepted JWS algorithms. Asymmetric only: none and HS* cannot be configured. Default: ${DEFAULT_ALGORITHMS.join(', ')}.`,
-  })),
-  profile: Type.Optional(Type.Union([Type.Literal('rfc9068'), Type.Literal('jwt')], {
-    default: 'rfc9068',
-    description: 'rfc9068: typ at+jwt and the RFC 9068 claims (iss exp aud sub client_id iat jti) are required. ' +
-      'jwt: for issuers without full RFC 9068 support; typ JWT, at+jwt or absent, only iss exp aud required, ' +
-      'a token with nonce or at_hash (an ID token\'s shape) is refused.',
-  })),
-}, { additionalProperties: false, description: 'A trusted authorization server.' });
 
 export const ResourceMetadataSchema = Type.Object({
   resourceName: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'RFC 9728 `resource_name`.' })),
@@ -67,57 +30,6 @@ export const ResourceMetadataSchema = Type.Object({
     'RFC 9728 `scopes_supported`. `offline_access` is never advertised. Default: `spec.requiredScopes`.',
   )),
 }, { additionalProperties: false, description: 'Extra fields of the RFC 9728 protected resource metadata document.' });
-
-export const SecretKeyReferenceSchema = Type.Object({
-  name: Type.String({
-    minLength: 1, maxLength: 253, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
-    description: 'Name of a Secret in the policy\'s namespace.',
-  }),
-  key: Type.String({ minLength: 1, maxLength: 253, pattern: '^[-._a-zA-Z0-9]+$', description: 'Key of the client secret in that Secret.' }),
-}, { additionalProperties: false, description: 'A key of a Kubernetes Secret in the policy\'s namespace.' });
-
-export const UpstreamGrantSchema = Type.Object({
-  tokenEndpoint: Type.Optional(uri(
-    'Token endpoint of the authorization server that issues upstream tokens: an absolute https URI (http only for loopback hosts). ' +
-    'Exactly one of tokenEndpoint and issuer.',
-  )),
-  issuer: Type.Optional(uri(
-    'Issuer whose token endpoint is discovered (RFC 8414, then OpenID Connect discovery). Exactly one of tokenEndpoint and issuer.',
-  )),
-  audience: Type.Optional(Type.String({
-    minLength: 1, maxLength: LIMITS.uriLength, description: 'RFC 8693 `audience` of the upstream token.',
-  })),
-  resource: Type.Optional(uri('RFC 8707 `resource` of the upstream token: the upstream API.')),
-  scopes: Type.Optional(scopeList('Scopes requested for the upstream token.')),
-  clientId: Type.String({ minLength: 1, maxLength: 256, description: 'Client identifier of this service at the token endpoint.' }),
-  clientSecretRef: Type.Optional(SecretKeyReferenceSchema),
-  clientSecretFile: Type.Optional(Type.String({
-    minLength: 2, maxLength: 4096, pattern: '^/',
-    description: 'Absolute path of a file holding the client secret (any secret source). ' +
-      'Exactly one of clientSecretRef and clientSecretFile.',
-  })),
-}, {
-  additionalProperties: false, description: 'How to obtain an upstream token, and with which client credentials (client_secret_basic).',
-});
-
-export const UpstreamSchema = Type.Object({
-  tokenExchange: Type.Optional(Type.Composite([UpstreamGrantSchema], {
-    additionalProperties: false,
-    description: 'RFC 8693 token exchange: the validated client token is the subject_token; the upstream gets a token issued for it.',
-  })),
-  clientCredentials: Type.Optional(Type.Composite([UpstreamGrantSchema], {
-    additionalProperties: false,
-    description: 'RFC 6749 §4.4 client credentials with an RFC 8707 resource: a token for this service itself.',
-  })),
-  header: Type.Optional(Type.String({
-    minLength: 1, maxLength: 128, pattern: '^[a-z0-9][-a-z0-9_]*$', default: 'authorization',
-    description: 'Request header that carries `Bearer <upstream token>` to the upstream, set with overwrite.',
-  })),
-}, {
-  additionalProperties: false,
-  description: 'Gives the upstream its own token instead of nothing; the client\'s token is never passed on. ' +
-    'Exactly one of tokenExchange and clientCredentials.',
-});
 
 export const PolicySpecSchema = Type.Object({
   resource: uri(
@@ -183,25 +95,3 @@ export const AudiencePolicySchema = Type.Object({
 
 export type AudiencePolicyDocument = Static<typeof AudiencePolicySchema>;
 export type AudiencePolicySpec = Static<typeof PolicySpecSchema>;
-export type UpstreamSpec = Static<typeof UpstreamSchema>;
-/** The `default:` of an optional field's schema, typed as the field. */
-function defaultOf<T extends TSchema>(schema: T): Static<T> {
-  const value = schema.default as Static<T> | undefined;
-  if (value === undefined) throw new Error('the schema gives this field no default');
-  return value;
-}
-
-/**
- * What compilation puts in place of an absent field. Each value is the
- * schema's `default:` (the CRD carries the same), except `algorithms`: the
- * algorithm table's list (src/core/algorithms.ts), kept out of the CRD so that
- * the API server does not copy it into each object, where a later change of
- * the list would never reach.
- */
-export const POLICY_DEFAULTS = Object.freeze({
-  mode: defaultOf(PolicySpecSchema.properties.mode),
-  clockSkewSeconds: defaultOf(PolicySpecSchema.properties.clockSkewSeconds),
-  profile: defaultOf(IssuerSchema.properties.profile),
-  algorithms: DEFAULT_ALGORITHMS,
-  upstreamHeader: defaultOf(UpstreamSchema.properties.header),
-});

@@ -19,7 +19,8 @@
  */
 import { Ajv } from 'ajv';
 import { DEFAULT_NAMESPACE, metadataPathFor, normalisePrefix, type CompileContext } from './compile-policy.ts';
-import { LIMITS, PolicySpecSchema } from './policy-schema.ts';
+import { LIMITS } from './policy-field-schemas.ts';
+import { PolicySpecSchema } from './policy-schema.ts';
 import type { RuntimePolicy } from '../core/runtime-policy.ts';
 import { namespacedName } from '../core/namespaced-name.ts';
 

@@ -9,7 +9,8 @@ import type { Decision, DenyDetail, VerifiedPrincipal } from '../core/decision.t
 import { REASON_TABLE, type Reason } from '../core/reasons.ts';
 import type { RuntimePolicy } from '../core/runtime-policy.ts';
 import type { Logger } from '../obs/logger.ts';
-import type { CheckResult, Metrics } from '../obs/metrics.ts';
+import type { CheckResult } from '../obs/metric-label-sets.ts';
+import type { Metrics } from '../obs/metrics.ts';
 import { detailFields, RejectionLog } from '../obs/rejection-log.ts';
 import type { RequestLogFields } from './check-input.ts';
 

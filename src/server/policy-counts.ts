@@ -7,7 +7,7 @@
  *   accepted     serving its latest version
  * plus `rejected`, the refused documents that put nothing into the snapshot.
  */
-import type { PolicyState } from '../obs/metrics.ts';
+import type { PolicyState } from '../obs/metric-label-sets.ts';
 import type { PolicySnapshot } from '../core/policy-snapshot.ts';
 
 export function policyCounts(snapshot: PolicySnapshot, stale: ReadonlySet<string>, rejected: number): Record<PolicyState, number> {

@@ -11,7 +11,7 @@ import { strict as assert } from 'node:assert';
 import { createLogger } from '../../src/obs/logger.ts';
 import { DEFAULT_TENANT_RULE_OPTIONS } from '../../src/policy/tenant-rules.ts';
 import { startService, type RunningService } from '../../src/server/audience-guard-service.ts';
-import type { PolicyStatus } from '../../src/kubernetes/policy-conditions.ts';
+import type { PolicyStatus } from '../../src/kubernetes/policy-status.ts';
 import { startAuthorizationServer, type LocalAuthorizationServer } from '../support/authorization-server.ts';
 import { EnvoyCheckClient, headerValue, httpStatus } from '../support/envoy-check-client.ts';
 import { KubernetesAPIDouble } from '../support/kubernetes-api-double.ts';

@@ -15,7 +15,7 @@ import { strict as assert } from 'node:assert';
 import { createLogger } from '../../src/obs/logger.ts';
 import type { NamespaceHostRule } from '../../src/policy/namespace-hosts.ts';
 import { startService, type RunningService } from '../../src/server/audience-guard-service.ts';
-import type { PolicyStatus } from '../../src/kubernetes/policy-conditions.ts';
+import type { PolicyStatus } from '../../src/kubernetes/policy-status.ts';
 import { startAuthorizationServer, type LocalAuthorizationServer } from '../support/authorization-server.ts';
 import { EnvoyCheckClient, httpStatus, type EnvoyCheckResponse } from '../support/envoy-check-client.ts';
 import { KubernetesAPIDouble } from '../support/kubernetes-api-double.ts';

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { createLogger } from '../../src/obs/logger.ts';
 import { startService, type RunningService } from '../../src/server/audience-guard-service.ts';
-import type { PolicyStatus } from '../../src/kubernetes/policy-conditions.ts';
+import type { PolicyStatus } from '../../src/kubernetes/policy-status.ts';
 import { startAuthorizationServer, type LocalAuthorizationServer } from '../support/authorization-server.ts';
 import { EnvoyCheckClient, headerValue, httpStatus } from '../support/envoy-check-client.ts';
 import { assertNeverRead } from '../support/file-reads.ts';

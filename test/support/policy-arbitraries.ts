@@ -5,7 +5,7 @@
  * near one edge of the rule set.
  */
 import fc from 'fast-check';
-import { LIMITS } from '../../src/policy/policy-schema.ts';
+import { LIMITS } from '../../src/policy/policy-field-schemas.ts';
 import { uriSpelling } from './uri-spellings.ts';
 
 /** Mostly one of `valid`, now and then one of `invalid`: one field at a time near an edge. */

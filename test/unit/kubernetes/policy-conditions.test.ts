@@ -2,7 +2,8 @@
 // machine can switch on, messages a person can act on, lastTransitionTime kept
 // while a condition's status does not change.
 import { strict as assert } from 'node:assert';
-import { desiredStatus, statusEquals, type PolicyObservation } from '../../../src/kubernetes/policy-conditions.ts';
+import { desiredStatus, statusEquals } from '../../../src/kubernetes/policy-conditions.ts';
+import type { PolicyObservation } from '../../../src/kubernetes/policy-status.ts';
 
 const healthy: PolicyObservation = { generation: 3, servingGeneration: 3, unavailable: false, problems: [], conflicts: [], overlaps: [], keys: [{ issuer: 'https://idp.example.com', state: 'ready', error: undefined }] };
 const t0 = new Date('2026-11-26T10:00:00.123Z');

@@ -4,7 +4,8 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { REASONS } from '../../../src/core/reasons.ts';
-import { Metrics, type CheckResult } from '../../../src/obs/metrics.ts';
+import type { CheckResult } from '../../../src/obs/metric-label-sets.ts';
+import { Metrics } from '../../../src/obs/metrics.ts';
 
 interface Sample {
   readonly labels: Record<string, string | number | undefined>;

@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { canonicalAudience } from '../../../src/core/audience.ts';
 import { compilePolicy } from '../../../src/policy/compile-policy.ts';
-import { POLICY_DEFAULTS } from '../../../src/policy/policy-schema.ts';
+import { POLICY_DEFAULTS } from '../../../src/policy/policy-defaults.ts';
 import { ISSUER, policyDocument, runtimePolicy } from '../policy-fixtures.ts';
 
 function metadataDocument(overrides: Parameters<typeof runtimePolicy>[0] = {}): Record<string, unknown> {

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import fc from 'fast-check';
-import type { UpstreamSpec } from '../../../src/policy/policy-schema.ts';
+import type { UpstreamSpec } from '../../../src/policy/upstream-schema.ts';
 import { secretFileRule } from '../../../src/policy/secret-file-rule.ts';
 import { tenantProblems, type TenantRuleOptions } from '../../../src/policy/tenant-rules.ts';
 import { policyDocument } from '../policy-fixtures.ts';
