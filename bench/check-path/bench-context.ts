@@ -6,11 +6,11 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LocalAuthorizationServer } from '../../test/support/authorization-server.ts';
-import { runJSONChild } from '../shared/child.ts';
-import { MCP_RESOURCE } from '../shared/fixtures.ts';
-import { runH2load } from '../shared/h2load.ts';
-import { ServerProcess, startAudienceGuard, type ServerOptions } from '../shared/servers.ts';
-import { median, medianOf, type LoadResult } from '../shared/stats.ts';
+import { runJSONChild } from '../common/child.ts';
+import { MCP_RESOURCE } from '../common/fixtures.ts';
+import { runH2load } from '../common/h2load.ts';
+import { ServerProcess, startAudienceGuard, type ServerOptions } from '../common/servers.ts';
+import { median, medianOf, type LoadResult } from '../common/stats.ts';
 import type { Row } from './report.ts';
 
 const script = (name: string): string => fileURLToPath(new URL(name, import.meta.url));

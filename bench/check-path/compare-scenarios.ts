@@ -14,8 +14,8 @@ import { LABELS } from './fixed-body-scenarios.ts';
 import { FRESH_LABELS, freshRun } from './fresh-scenario.ts';
 import type { Row } from './report.ts';
 import { expectDecision, roundBodies, type BodyKind } from './round-bodies.ts';
-import { writePolicyFile } from '../shared/fixtures.ts';
-import type { ServerProcess } from '../shared/servers.ts';
+import { writePolicyFile } from '../common/fixtures.ts';
+import type { ServerProcess } from '../common/servers.ts';
 
 export type Side = 'ref' | 'here';
 const FIXED = ['a', 'c', 'd'] as const;

@@ -8,10 +8,10 @@
  * measures the decision it is meant to.
  */
 import { BenchContext, rowOf, type Run } from './bench-context.ts';
-import { writePolicyFile } from '../shared/fixtures.ts';
+import { writePolicyFile } from '../common/fixtures.ts';
 import type { Row } from './report.ts';
 import { expectDecision, roundBodies, type BodyKind } from './round-bodies.ts';
-import type { ServerProcess } from '../shared/servers.ts';
+import type { ServerProcess } from '../common/servers.ts';
 
 const KEYS = ['baseline', 'floor', 'a', 'c', 'd'] as const;
 type Key = (typeof KEYS)[number];

@@ -6,8 +6,8 @@
  */
 import { BenchContext, rowOf, type Run } from './bench-context.ts';
 import type { Row } from './report.ts';
-import type { ServerProcess } from '../shared/servers.ts';
-import type { LoadResult } from '../shared/stats.ts';
+import type { ServerProcess } from '../common/servers.ts';
+import type { LoadResult } from '../common/stats.ts';
 
 export const FRESH_LABELS = {
   baseline: 'baseline: no-op grpc-js server (same generator)',

@@ -2,7 +2,7 @@
  * Load generator for scenario (b), a fresh token on every request: h2load
  * sends one fixed body, so this Node client writes a different pre-encoded
  * gRPC frame (a CheckRequest with its own token) on each request, over a
- * minimal HTTP/2 connection (bench/shared/raw-h2.ts; Node's http2 client was the
+ * minimal HTTP/2 connection (bench/common/raw-h2.ts; Node's http2 client was the
  * bottleneck).
  * It keeps `--connections` × `--streams` calls in flight, sends each frame of
  * its slice exactly once, and prints one JSON line: throughput, p50/p99, and
@@ -13,9 +13,9 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { CHECK_PATH, decodeCheckResponse } from '../shared/grpc-frames.ts';
-import { grpcRequestHeaderBlock, RawHttp2Connection } from '../shared/raw-h2.ts';
-import { percentile } from '../shared/stats.ts';
+import { CHECK_PATH, decodeCheckResponse } from '../common/grpc-frames.ts';
+import { grpcRequestHeaderBlock, RawHttp2Connection } from '../common/raw-h2.ts';
+import { percentile } from '../common/stats.ts';
 
 const { values } = parseArgs({
   options: {

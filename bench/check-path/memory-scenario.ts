@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { BenchContext } from './bench-context.ts';
-import { writePolicyFile } from '../shared/fixtures.ts';
+import { writePolicyFile } from '../common/fixtures.ts';
 
 export type MemoryFigures = Readonly<Record<string, number | string>>;
 

@@ -13,8 +13,8 @@ import { EXTERNAL_AUTH_PROTO, PROTO_LOADER_OPTIONS, PROTO_ROOT, type CheckRespon
 import { checkResponseFor } from '../../src/envoy/check-response.ts';
 import { authorizationServiceForServer } from '../../src/envoy/check-service.ts';
 import { compilePolicy } from '../../src/policy/compile-policy.ts';
-import { envoyCheckRequest } from '../shared/grpc-frames.ts';
-import { median } from '../shared/stats.ts';
+import { envoyCheckRequest } from '../common/grpc-frames.ts';
+import { median } from '../common/stats.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' }, count: { type: 'string', default: '20000' } } });
 const rounds = Number(values.rounds);

@@ -1,5 +1,5 @@
 /** Turns the benchmark's measurements into the Markdown tables bench/README.md quotes. */
-import type { LoadResult } from '../shared/stats.ts';
+import type { LoadResult } from '../common/stats.ts';
 
 export interface Row {
   readonly label: string;

@@ -8,9 +8,9 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BenchContext } from './bench-context.ts';
-import { MCP_RESOURCE, OTHER_RESOURCE, tokenFrame } from '../shared/fixtures.ts';
-import { probe } from '../shared/probe.ts';
-import type { ServerProcess } from '../shared/servers.ts';
+import { MCP_RESOURCE, OTHER_RESOURCE, tokenFrame } from '../common/fixtures.ts';
+import { probe } from '../common/probe.ts';
+import type { ServerProcess } from '../common/servers.ts';
 
 export type BodyKind = 'valid' | 'wrong';
 

@@ -1,6 +1,6 @@
 /**
  * The soak's gRPC client: unary Check calls with pre-encoded request frames
- * (bench/shared/grpc-frames.ts) over node:http2, spread over a few connections
+ * (bench/common/grpc-frames.ts) over node:http2, spread over a few connections
  * the way Envoy keeps several to one upstream.
  *
  * Unlike the throughput benchmark's raw client it reads the response headers
@@ -16,7 +16,7 @@
  */
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
 import { performance } from 'node:perf_hooks';
-import { CHECK_PATH } from '../shared/grpc-frames.ts';
+import { CHECK_PATH } from '../common/grpc-frames.ts';
 
 export interface CallResult {
   /** `grpc-status` of the call; undefined when the stream failed before it ended. */

@@ -14,7 +14,7 @@
  * expectations — so a raced request is wrong only when it fits no generation at
  * all (an allow that no generation would give is still caught).
  */
-import { decodeCheckResponse } from '../shared/grpc-frames.ts';
+import { decodeCheckResponse } from '../common/grpc-frames.ts';
 import { NAMESPACE, type PolicyState } from './soak-policies.ts';
 import type { SoakRequest } from './soak-requests.ts';
 

@@ -1,5 +1,5 @@
 /** The soak's figures: 30-second windows, the RSS series, the invariants, and the Markdown they are quoted in. */
-import { percentile } from '../shared/stats.ts';
+import { percentile } from '../common/stats.ts';
 
 export interface WindowRow {
   /** Seconds since the load started, at the end of the window. */

@@ -3,7 +3,7 @@
  * oidc-provider (the claims of a token from its token endpoint, re-signed with
  * its current key for each policy's resource), broken ones, and the Check
  * requests that carry them, each pre-encoded once as a gRPC frame with
- * Envoy's own protos (bench/shared/grpc-frames.ts) and tagged with what it is, so
+ * Envoy's own protos (bench/common/grpc-frames.ts) and tagged with what it is, so
  * the expected decision can be worked out for any policy state.
  */
 import { randomBytes } from 'node:crypto';
@@ -11,7 +11,7 @@ import { loadSync } from '@grpc/proto-loader';
 import type { MethodDefinition } from '@grpc/proto-loader';
 import type { LocalAuthorizationServer } from '../../test/support/authorization-server.ts';
 import { envoyIncludeDirs } from '../../test/support/envoy-protos.ts';
-import { envoyCheckRequest, grpcFrame } from '../shared/grpc-frames.ts';
+import { envoyCheckRequest, grpcFrame } from '../common/grpc-frames.ts';
 import { hostOf, NAMESPACE, resourceOf } from './soak-policies.ts';
 
 const definition = loadSync('envoy/service/auth/v3/external_auth.proto', {

@@ -3,7 +3,7 @@
  * open. The product contract is docs/contract.md; no file may point at the
  * planning documents it replaced (they never were in the repository) or at a
  * folder beside the checkout. A relative path up to a `shared` folder is fine
- * only where it leads to a folder of the repository itself (bench/shared/).
+ * only where it leads to a folder of the repository itself.
  */
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';

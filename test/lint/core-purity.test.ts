@@ -27,7 +27,7 @@ const BREAKS: readonly { readonly name: string; readonly text: string; readonly 
   { name: 'a type-only import of an adapter', text: "import type { Metrics } from '../obs/metrics.ts';\nexport type M = Metrics;\n", rule: 'no-restricted-imports' },
   { name: 'an import of a package', text: "import { LRUCache } from 'lru-cache';\nexport const cache = LRUCache;\n", rule: 'no-restricted-imports' },
   { name: 'a re-export of a package', text: "export * from 'pino';\n", rule: 'no-restricted-imports' },
-  { name: 'an import from a sub-folder path that leaves src/core', text: "import { x } from './../server/x.ts';\nexport const y = x;\n", rule: 'no-restricted-imports' },
+  { name: 'an import from a sub-folder path that leaves src/core', text: "import { x } from '../server/x.ts';\nexport const y = x;\n", rule: 'no-restricted-imports' },
   { name: 'a dynamic import', text: "export const load = (): Promise<unknown> => import('node:fs');\n", rule: 'no-restricted-syntax' },
   { name: 'an import type expression', text: "export type Stats = import('node:fs').Stats;\n", rule: 'no-restricted-syntax' },
   { name: 'Date.now()', text: 'export const now = (): number => Date.now();\n', rule: 'no-restricted-globals' },
