@@ -23,7 +23,7 @@ import { validatePolicy } from '../../src/policy/validate-policy.ts';
 import { startService } from '../../src/server/audience-guard-service.ts';
 import { KubernetesAPIDouble } from '../support/kubernetes-api-double.ts';
 import { capturingDestination } from '../support/secret-ledger.ts';
-import { eventually } from '../support/service-harness.ts';
+import { eventually, TEST_LEASE, TEST_SERVICE_SETTINGS } from '../support/service-harness.ts';
 import { ISSUER, RESOURCE, policyDocument, runtimePolicy } from '../unit/policy-fixtures.ts';
 
 const NOW = 1_700_000_000;
@@ -167,8 +167,8 @@ describe('fuzz findings', function () {
     api.apply(document('weather', 'mcp'));
     const service = await startService({
       policyFiles: [],
-      kubernetes: { config: api.kubeConfig(), namespaces: [], lease: { namespace: 'audience-guard', name: 'audience-guard-status', identity: 'replica-a' }, renewIntervalMs: 200, statusRetryMs: 100 },
-      grpcAddress: '127.0.0.1:0', adminAddress: '127.0.0.1:0', checkTimeoutMs: 2_000, maxTokenBytes: 16_384, maxRequestBytes: 1_048_576, maxConnectionAgeMs: 60_000,
+      kubernetes: { config: api.kubeConfig(), namespaces: [], lease: TEST_LEASE, renewIntervalMs: 200, statusRetryMs: 100 },
+      ...TEST_SERVICE_SETTINGS,
     }, createLogger('info', capturingDestination()));
     try {
       await service.kubernetes?.synced;

@@ -17,7 +17,7 @@ import { EnvoyCheckClient, headerValue, httpStatus } from '../support/envoy-chec
 import { KubernetesAPIDouble } from '../support/kubernetes-api-double.ts';
 import { startConnectionCounter, type ConnectionCounter } from '../support/local-endpoints.ts';
 import { capturingDestination, recordToken } from '../support/secret-ledger.ts';
-import { eventually } from '../support/service-harness.ts';
+import { eventually, TEST_LEASE, TEST_SERVICE_SETTINGS } from '../support/service-harness.ts';
 
 const SERVICE = { clientId: 'weather-mcp', clientSecret: 'weather-mcp-secret-endpoints' };
 const SIDECAR = 'https://sidecar.example.com/mcp';
@@ -55,10 +55,10 @@ async function startWorld(allowInsecureEndpoints: boolean, policies: readonly Re
   const service = await startService({
     policyFiles: [],
     kubernetes: {
-      config: api.kubeConfig(), namespaces: [], lease: { namespace: 'audience-guard', name: 'audience-guard-status', identity: 'replica-a' }, renewIntervalMs: 200, statusRetryMs: 100,
+      config: api.kubeConfig(), namespaces: [], lease: TEST_LEASE, renewIntervalMs: 200, statusRetryMs: 100,
       tenantRules: { ...DEFAULT_TENANT_RULE_OPTIONS, allowInsecureEndpoints },
     },
-    grpcAddress: '127.0.0.1:0', adminAddress: '127.0.0.1:0', checkTimeoutMs: 2_000, maxTokenBytes: 16_384, maxRequestBytes: 1_048_576, maxConnectionAgeMs: 60_000,
+    ...TEST_SERVICE_SETTINGS,
   }, createLogger('info', capturingDestination()));
   const client = new EnvoyCheckClient(service.grpcPort);
   await service.kubernetes?.synced;

@@ -15,7 +15,7 @@ import { startAuthorizationServer, type LocalAuthorizationServer } from '../supp
 import { EnvoyCheckClient, httpStatus } from '../support/envoy-check-client.ts';
 import { KubernetesAPIDouble } from '../support/kubernetes-api-double.ts';
 import { capturingDestination, recordToken } from '../support/secret-ledger.ts';
-import { DEFAULT_RESOURCES, eventually, MCP_RESOURCE } from '../support/service-harness.ts';
+import { DEFAULT_RESOURCES, eventually, MCP_RESOURCE, TEST_LEASE, TEST_SERVICE_SETTINGS } from '../support/service-harness.ts';
 
 const INTRUDER_ISSUER = 'http://127.0.0.1:1/intruder'; // loopback, refuses connections
 
@@ -32,10 +32,10 @@ async function start(namespaceHosts: readonly NamespaceHostRule[]): Promise<Runn
   const service = await startService({
     policyFiles: [],
     kubernetes: {
-      config: api.kubeConfig(), namespaces: [], lease: { namespace: 'audience-guard', name: 'audience-guard-status', identity: 'replica-a' }, renewIntervalMs: 200, statusRetryMs: 100,
+      config: api.kubeConfig(), namespaces: [], lease: TEST_LEASE, renewIntervalMs: 200, statusRetryMs: 100,
       tenantRules: { secretFileDirs: [], allowInsecureEndpoints: true, namespaceHosts },
     },
-    grpcAddress: '127.0.0.1:0', adminAddress: '127.0.0.1:0', checkTimeoutMs: 2_000, maxTokenBytes: 16_384, maxRequestBytes: 1_048_576, maxConnectionAgeMs: 60_000,
+    ...TEST_SERVICE_SETTINGS,
   }, createLogger('info', capturingDestination((line) => logs.push(JSON.parse(line) as Record<string, unknown>))));
   await service.kubernetes?.synced;
   return { api, service, client: new EnvoyCheckClient(service.grpcPort), logs };

@@ -20,7 +20,7 @@ import { startAuthorizationServer, type LocalAuthorizationServer } from '../supp
 import { EnvoyCheckClient, httpStatus, type EnvoyCheckResponse } from '../support/envoy-check-client.ts';
 import { KubernetesAPIDouble } from '../support/kubernetes-api-double.ts';
 import { capturingDestination, recordToken } from '../support/secret-ledger.ts';
-import { eventually, MCP_RESOURCE } from '../support/service-harness.ts';
+import { eventually, MCP_RESOURCE, TEST_SERVICE_SETTINGS } from '../support/service-harness.ts';
 
 const ADMIN_RESOURCE = 'https://mcp.example.com/admin';
 const WEB_RESOURCE = 'https://web.example.com/mcp';
@@ -52,7 +52,7 @@ describe('Kubernetes mode: a refused update keeps the last accepted version, or 
         // The local authorization server is plain http on loopback.
         tenantRules: { secretFileDirs: [], allowInsecureEndpoints: true, namespaceHosts },
       },
-      grpcAddress: '127.0.0.1:0', adminAddress: '127.0.0.1:0', checkTimeoutMs: 2_000, maxTokenBytes: 16_384, maxRequestBytes: 1_048_576, maxConnectionAgeMs: 60_000,
+      ...TEST_SERVICE_SETTINGS,
     }, createLogger('info', capturingDestination(() => undefined)));
     await service.kubernetes?.synced;
     const entry = { service, client: new EnvoyCheckClient(service.grpcPort) };

@@ -21,7 +21,7 @@ import { EnvoyCheckClient, headerValue, httpStatus } from '../support/envoy-chec
 import { assertNeverRead } from '../support/file-reads.ts';
 import { KubernetesAPIDouble } from '../support/kubernetes-api-double.ts';
 import { capturingDestination, recordToken } from '../support/secret-ledger.ts';
-import { eventually } from '../support/service-harness.ts';
+import { eventually, TEST_LEASE, TEST_SERVICE_SETTINGS } from '../support/service-harness.ts';
 
 const UPSTREAM = 'https://api.weather.example.com';
 const SERVICE = { clientId: 'weather-mcp', clientSecret: recordToken('weather-mcp-secret-in-a-file') };
@@ -53,10 +53,10 @@ describe('client secret files of Kubernetes policies (end to end)', function () 
     service = await startService({
       policyFiles: [],
       kubernetes: {
-        config: api.kubeConfig(), namespaces: [], lease: { namespace: 'audience-guard', name: 'audience-guard-status', identity: 'replica-a' }, renewIntervalMs: 200, statusRetryMs: 100,
+        config: api.kubeConfig(), namespaces: [], lease: TEST_LEASE, renewIntervalMs: 200, statusRetryMs: 100,
         tenantRules: { secretFileDirs: [dir], allowInsecureEndpoints: true, namespaceHosts: [] },
       },
-      grpcAddress: '127.0.0.1:0', adminAddress: '127.0.0.1:0', checkTimeoutMs: 2_000, maxTokenBytes: 16_384, maxRequestBytes: 1_048_576, maxConnectionAgeMs: 60_000,
+      ...TEST_SERVICE_SETTINGS,
     }, createLogger('info', capturingDestination((line) => logs.push(line))));
     client = new EnvoyCheckClient(service.grpcPort);
     await service.kubernetes?.synced;

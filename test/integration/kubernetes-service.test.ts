@@ -16,7 +16,7 @@ import { EnvoyCheckClient, headerValue, httpStatus } from '../support/envoy-chec
 import { KubernetesAPIDouble } from '../support/kubernetes-api-double.ts';
 import { allows, grantsOf, plainRBAC } from '../support/rbac.ts';
 import { capturingDestination, recordToken } from '../support/secret-ledger.ts';
-import { DEFAULT_RESOURCES, eventually, MCP_RESOURCE, OTHER_RESOURCE } from '../support/service-harness.ts';
+import { DEFAULT_RESOURCES, eventually, MCP_RESOURCE, OTHER_RESOURCE, TEST_LEASE, TEST_SERVICE_SETTINGS } from '../support/service-harness.ts';
 
 const UPSTREAM = 'https://api.weather.example.com';
 const UPSTREAM_MCP = 'https://upstream.example.com/mcp';
@@ -52,8 +52,8 @@ describe('serve with policies from the Kubernetes API', function () {
     service = await startService({
       policyFiles: [],
       // The test authorization server listens on loopback http: development settings.
-      kubernetes: { config: api.kubeConfig(), namespaces: [], lease: { namespace: 'audience-guard', name: 'audience-guard-status', identity: 'replica-a' }, renewIntervalMs: 200, statusRetryMs: 100, tenantRules: { ...DEFAULT_TENANT_RULE_OPTIONS, allowInsecureEndpoints: true } },
-      grpcAddress: '127.0.0.1:0', adminAddress: '127.0.0.1:0', checkTimeoutMs: 2_000, maxTokenBytes: 16_384, maxRequestBytes: 1_048_576, maxConnectionAgeMs: 60_000,
+      kubernetes: { config: api.kubeConfig(), namespaces: [], lease: TEST_LEASE, renewIntervalMs: 200, statusRetryMs: 100, tenantRules: { ...DEFAULT_TENANT_RULE_OPTIONS, allowInsecureEndpoints: true } },
+      ...TEST_SERVICE_SETTINGS,
     }, createLogger('info', capturingDestination((line) => logs.push(JSON.parse(line) as Record<string, unknown>))));
     client = new EnvoyCheckClient(service.grpcPort);
     await service.kubernetes?.synced;

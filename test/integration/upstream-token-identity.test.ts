@@ -18,7 +18,7 @@ import { startAuthorizationServer, type LocalAuthorizationServer } from '../supp
 import { EnvoyCheckClient, headerValue, type EnvoyCheckResponse } from '../support/envoy-check-client.ts';
 import { KubernetesAPIDouble } from '../support/kubernetes-api-double.ts';
 import { capturingDestination, recordToken } from '../support/secret-ledger.ts';
-import { eventually, MCP_RESOURCE, policyYAML, startHarness, type Harness } from '../support/service-harness.ts';
+import { eventually, type Harness, MCP_RESOURCE, policyYAML, startHarness, TEST_LEASE, TEST_SERVICE_SETTINGS } from '../support/service-harness.ts';
 
 const UPSTREAM = 'https://api.weather.example.com';
 const OTHER_UPSTREAM = 'https://api.alerts.example.com';
@@ -99,8 +99,8 @@ describe('upstream tokens per policy object and upstream settings: Kubernetes AP
     service = await startService({
       policyFiles: [],
       // The test's authorization server is plain http on loopback (development setting).
-      kubernetes: { config: api.kubeConfig(), namespaces: [], lease: { namespace: 'audience-guard', name: 'audience-guard-status', identity: 'replica-a' }, tenantRules: { ...DEFAULT_TENANT_RULE_OPTIONS, allowInsecureEndpoints: true } },
-      grpcAddress: '127.0.0.1:0', adminAddress: '127.0.0.1:0', checkTimeoutMs: 2_000, maxTokenBytes: 16_384, maxRequestBytes: 1_048_576, maxConnectionAgeMs: 60_000,
+      kubernetes: { config: api.kubeConfig(), namespaces: [], lease: TEST_LEASE, tenantRules: { ...DEFAULT_TENANT_RULE_OPTIONS, allowInsecureEndpoints: true } },
+      ...TEST_SERVICE_SETTINGS,
     }, createLogger('info', capturingDestination()));
     client = new EnvoyCheckClient(service.grpcPort);
     await service.kubernetes?.synced;

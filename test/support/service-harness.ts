@@ -36,6 +36,19 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** Listeners on ephemeral loopback ports and the limits the integration tests run with. */
+export const TEST_SERVICE_SETTINGS = {
+  grpcAddress: '127.0.0.1:0',
+  adminAddress: '127.0.0.1:0',
+  checkTimeoutMs: 2_000,
+  maxTokenBytes: 16_384,
+  maxRequestBytes: 1_048_576,
+  maxConnectionAgeMs: 60_000,
+} as const;
+
+/** The status Lease of the one replica the Kubernetes tests run. */
+export const TEST_LEASE = { namespace: 'audience-guard', name: 'audience-guard-status', identity: 'replica-a' } as const;
+
 export const MCP_RESOURCE = 'https://mcp.example.com/mcp';
 export const OTHER_RESOURCE = 'https://other.example.com/mcp';
 
