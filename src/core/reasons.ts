@@ -26,6 +26,13 @@ export const REASONS = [
   'no_policy',
   'ambiguous_path',
   'policy_unavailable',
+  'unreadable_mcp_request',
+  'invalid_dpop_proof',
+  'dpop_replayed',
+  'dpop_required',
+  'token_binding_mismatch',
+  'introspection_unavailable',
+  'untrusted_peer',
   'timeout',
   'internal_error',
 ] as const;
@@ -38,7 +45,8 @@ export type ChallengeKind =
   | 'no_error' // Bearer resource_metadata=… (+ scope=…), no error: RFC 6750 §3.1 "no authentication information"
   | 'invalid_request'
   | 'invalid_token'
-  | 'insufficient_scope';
+  | 'insufficient_scope'
+  | 'invalid_dpop_proof'; // RFC 9449 §7.1: answered in a `DPoP` challenge
 
 export interface ReasonSpec {
   /** HTTP status of Envoy's local reply. */
@@ -110,6 +118,26 @@ export const REASON_TABLE: Readonly<Record<Reason, ReasonSpec>> = Object.freeze(
     description: 'The request path has spellings that belong to different policies', retryable: false,
   },
   policy_unavailable: unavailable('The policy protecting this request is not in force'),
+  unreadable_mcp_request: {
+    httpStatus: 400, grpcCode: INVALID_ARGUMENT, challenge: 'invalid_request', bodyError: 'invalid_request',
+    description: 'The MCP method or tool of the request cannot be read', retryable: false,
+  },
+  // The DPoP reasons answer with a `DPoP` challenge as well (RFC 9449 §7.1); src/core/challenge.ts adds it.
+  invalid_dpop_proof: {
+    httpStatus: 401, grpcCode: UNAUTHENTICATED, challenge: 'invalid_dpop_proof', bodyError: 'invalid_dpop_proof',
+    description: 'The DPoP proof is missing, malformed or does not match the request', retryable: false,
+  },
+  dpop_replayed: {
+    httpStatus: 401, grpcCode: UNAUTHENTICATED, challenge: 'invalid_dpop_proof', bodyError: 'invalid_dpop_proof',
+    description: 'The DPoP proof was already used', retryable: false,
+  },
+  dpop_required: invalidToken('This resource accepts only DPoP-bound access tokens'),
+  token_binding_mismatch: invalidToken('The access token is bound to a key or certificate this request does not prove'),
+  introspection_unavailable: unavailable('The token introspection endpoint is unavailable'),
+  untrusted_peer: {
+    httpStatus: 403, grpcCode: PERMISSION_DENIED, challenge: 'none', bodyError: 'access_denied',
+    description: 'This peer may not ask for authorization decisions', retryable: false,
+  },
   timeout: unavailable('The authorization check did not complete in time'),
   internal_error: {
     httpStatus: 500, grpcCode: INTERNAL, challenge: 'none', bodyError: 'server_error',

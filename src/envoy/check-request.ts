@@ -6,8 +6,9 @@
  */
 import { asciiLower } from '../core/audience.ts';
 import type { HttpRequestView } from '../core/http-request.ts';
+import { MCP_HEADER_NAMES, pickHeaders, TRACE_HEADER_NAMES, type RequestExtras } from '../core/request-extras.ts';
 import type { RequestLogFields } from '../runner/check-input.ts';
-import type { CheckRequest } from './proto.ts';
+import type { AttributeContextHttpRequest, CheckRequest } from './proto.ts';
 
 // Defined by the runner (protocol-neutral); re-exported for src/obs/rejection-log.ts.
 export type { RequestLogFields } from '../runner/check-input.ts';
@@ -17,6 +18,7 @@ const MAX_LOGGED_LENGTH = 512;
 
 export interface ParsedCheckRequest {
   readonly view: HttpRequestView;
+  readonly extras: RequestExtras;
   readonly log: RequestLogFields;
 }
 
@@ -56,6 +58,7 @@ export function parseCheckRequest(request: CheckRequest): ParsedCheckRequest {
   const socket = attributes?.source?.address?.socket_address;
   const source = socket?.address === undefined ? undefined : `${socket.address}:${String(socket.port_value ?? 0)}`;
   return {
+    extras: extrasOf(request, headers, authority),
     view: {
       method,
       host,
@@ -70,5 +73,38 @@ export function parseCheckRequest(request: CheckRequest): ParsedCheckRequest {
       path: clip(path),
       source,
     },
+  };
+}
+
+/**
+ * `source.certificate` is URL-encoded PEM (Envoy `include_peer_certificate`);
+ * one that does not decode is treated as absent, so a bound token is refused.
+ */
+function certificateOf(encoded: string | undefined): string | undefined {
+  if (encoded === undefined || encoded === '') return undefined;
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `raw_body` (Envoy `pack_as_bytes`) when sent, else the UTF-8 `body`; absent when Envoy sent neither. */
+function bodyOf(http: AttributeContextHttpRequest | undefined): Uint8Array | undefined {
+  if (http?.raw_body !== undefined && http.raw_body.length > 0) return http.raw_body;
+  if (http?.body !== undefined && http.body !== '') return Buffer.from(http.body, 'utf8');
+  return undefined;
+}
+
+function extrasOf(request: CheckRequest, headers: Readonly<Record<string, string>>, authority: string): RequestExtras {
+  const http = request.attributes?.request?.http;
+  return {
+    authority,
+    body: bodyOf(http),
+    bodyPartial: headers['x-envoy-auth-partial-body']?.toLowerCase() === 'true' ? true : undefined,
+    clientCertificate: certificateOf(request.attributes?.source?.certificate),
+    dpopProof: headers.dpop,
+    mcpHeaders: pickHeaders(headers, MCP_HEADER_NAMES),
+    traceHeaders: pickHeaders(headers, TRACE_HEADER_NAMES),
   };
 }

@@ -6,7 +6,6 @@
  * never an RPC error, which Envoy would turn into an empty 403
  * (docs/contract.md §2.5).
  */
-import { NO_EXTRAS } from '../core/request-extras.ts';
 import type { FrontEnd } from '../runner/check-input.ts';
 import type { CheckRunner } from '../runner/check-runner.ts';
 import { parseCheckRequest } from './check-request.ts';
@@ -16,10 +15,8 @@ import type { CheckRequest, CheckResponse } from './proto.ts';
 export const ENVOY_FRONT_END: FrontEnd<CheckRequest, CheckResponse> = {
   name: 'grpc',
   read(request) {
-    const { view, log } = parseCheckRequest(request);
-    // The wire decoder reads only what a check uses (check-request-decoder.ts);
-    // a step that needs the body or the peer certificate adds it there and here.
-    return { view, extras: NO_EXTRAS, log };
+    // The wire decoder reads only what a check uses (check-request-decoder.ts).
+    return parseCheckRequest(request);
   },
   answer: (decision, input) => checkResponseFor(decision, input?.view.method ?? ''),
   failed: () => denyResponse('internal_error', undefined, []),

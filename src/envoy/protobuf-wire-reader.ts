@@ -82,6 +82,11 @@ export class WireReader {
     return this.#bytes.toString('utf8', this.#position, this.fieldEnd);
   }
 
+  /** The current length-delimited field's bytes, copied (the request buffer is not kept alive by them). */
+  bytes(): Buffer {
+    return Buffer.from(this.#bytes.subarray(this.#position, this.fieldEnd));
+  }
+
   /** UTF-8 text of an earlier span of the message (a map value, decoded once its key is known). */
   textAt(start: number, end: number): string {
     return this.#bytes.toString('utf8', start, end);

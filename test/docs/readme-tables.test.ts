@@ -34,6 +34,8 @@ function challengeCell(challenge: ChallengeKind): string {
     case 'invalid_token':
     case 'insufficient_scope':
       return `\`${challenge}\``;
+    case 'invalid_dpop_proof':
+      return '`invalid_dpop_proof` (DPoP)';
   }
 }
 

@@ -29,15 +29,16 @@ export interface StepResult {
 
 /** The step each reason comes from; `undefined` for failures around every step (timeout, internal error). */
 const STEP_OF: Readonly<Record<Reason, number | undefined>> = {
-  no_policy: 0, ambiguous_path: 0, policy_unavailable: 0,
+  no_policy: 0, ambiguous_path: 0, policy_unavailable: 0, untrusted_peer: 0,
   missing_token: 2, invalid_request: 2,
   token_too_large: 3, malformed_token: 3,
   unsupported_token_type: 4, disallowed_algorithm: 4,
   unknown_issuer: 5,
-  unknown_key: 6, keys_unavailable: 6, invalid_signature: 6,
+  unknown_key: 6, keys_unavailable: 6, invalid_signature: 6, introspection_unavailable: 6,
   expired: 7, not_yet_valid: 7, id_token_presented: 7, missing_claim: 7,
+  invalid_dpop_proof: 7, dpop_replayed: 7, dpop_required: 7, token_binding_mismatch: 7,
   audience_mismatch: 8,
-  insufficient_scope: 9,
+  insufficient_scope: 9, unreadable_mcp_request: 9,
   upstream_token_unavailable: 10,
   timeout: undefined, internal_error: undefined,
 };

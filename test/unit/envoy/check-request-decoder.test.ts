@@ -33,6 +33,8 @@ function seen(request: CheckRequest): unknown {
     socket: request.attributes?.source?.address?.socket_address === undefined ? undefined
       : { address: request.attributes.source.address.socket_address.address, port_value: request.attributes.source.address.socket_address.port_value },
     context: request.attributes?.context_extensions,
+    body: http?.body, rawBody: http?.raw_body === undefined ? undefined : Buffer.from(http.raw_body).toString('hex'),
+    certificate: request.attributes?.source?.certificate,
   };
 }
 
@@ -56,11 +58,14 @@ const text = fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: 'grapheme'
 const headerName = fc.oneof(fc.constantFrom(...HEADERS_READ, 'user-agent', 'accept', ':scheme', 'x-forwarded-for', 'Authorization', 'authorization '), fc.string({ maxLength: 14 }));
 const requestArbitrary = fc.record({
   attributes: fc.record({
-    source: fc.record({ address: fc.record({ socket_address: fc.record({ address: text, port_value: fc.nat(65535) }, { requiredKeys: [] }) }, { requiredKeys: [] }), principal: text }, { requiredKeys: [] }),
+    source: fc.record({ address: fc.record({ socket_address: fc.record({ address: text, port_value: fc.nat(65535) }, { requiredKeys: [] }) }, { requiredKeys: [] }), principal: text, certificate: text }, { requiredKeys: [] }),
     destination: fc.record({ address: fc.record({ socket_address: fc.record({ address: text, port_value: fc.nat(65535) }) }), service: text }, { requiredKeys: [] }),
     request: fc.record({
       time: fc.record({ seconds: fc.nat().map(String), nanos: fc.nat(999_999_999) }),
-      http: fc.record({ id: text, method: text, headers: fc.dictionary(headerName, text, { maxKeys: 12 }), path: text, host: text, scheme: text, protocol: text, body: text }, { requiredKeys: [] }),
+      http: fc.record({
+        id: text, method: text, headers: fc.dictionary(headerName, text, { maxKeys: 12 }), path: text, host: text, scheme: text, protocol: text, body: text,
+        raw_body: fc.uint8Array({ maxLength: 24 }).map((bytes) => Buffer.from(bytes)),
+      }, { requiredKeys: [] }),
     }, { requiredKeys: [] }),
     context_extensions: fc.dictionary(fc.oneof(fc.constant('audienceguard.dev/policy'), fc.string({ maxLength: 8 })), text, { maxKeys: 3 }),
   }, { requiredKeys: [] }),
@@ -89,7 +94,16 @@ describe('CheckRequest decoder', () => {
 
   it('keeps only the headers a check reads', () => {
     const headers = decodeCheckRequest(encode(REALISTIC)).attributes?.request?.http?.headers ?? {};
-    assert.deepEqual(Object.keys(headers).sort(), [...HEADERS_READ].sort());
+    assert.deepEqual(Object.keys(headers).sort(), [':authority', ':method', ':path', 'authorization', 'mcp-protocol-version', 'x-request-id']);
+  });
+
+  it('must read the body (11), raw_body (12) and the peer certificate (5) at the field numbers of Envoy\'s protos', () => {
+    const request = { attributes: { source: { certificate: '-----BEGIN%20CERTIFICATE-----' }, request: { http: { body: '{"a":1}', raw_body: Buffer.from([0, 255, 7]) } } } };
+    const decoded = decodeCheckRequest(encode(request));
+    assert.equal(decoded.attributes?.source?.certificate, '-----BEGIN%20CERTIFICATE-----');
+    const http = decoded.attributes.request?.http;
+    assert.equal(http?.body, '{"a":1}');
+    assert.deepEqual([...(http?.raw_body ?? [])], [0, 255, 7]);
   });
 
   it('reads an empty message as an empty request', () => {

@@ -175,4 +175,37 @@ describe('CheckRequest parsing', () => {
       }), { numRuns: 1000 });
     });
   });
+  describe('request extras', () => {
+    it('takes raw_body (pack_as_bytes) over body, and the body text when raw_body is absent', () => {
+      const both = parseCheckRequest({ attributes: { request: { http: { headers: BASE, body: 'text', raw_body: Buffer.from('bytes') } } } });
+      assert.equal(Buffer.from(both.extras.body ?? []).toString(), 'bytes');
+      const text = parseCheckRequest({ attributes: { request: { http: { headers: BASE, body: '{"jsonrpc":"2.0"}' } } } });
+      assert.equal(Buffer.from(text.extras.body ?? []).toString(), '{"jsonrpc":"2.0"}');
+      assert.equal(parseCheckRequest(checkRequest(BASE)).extras.body, undefined);
+    });
+
+    it('marks a body Envoy cut short (x-envoy-auth-partial-body: true), and only then', () => {
+      assert.equal(parseCheckRequest(checkRequest({ ...BASE, 'x-envoy-auth-partial-body': 'true' })).extras.bodyPartial, true);
+      assert.equal(parseCheckRequest(checkRequest({ ...BASE, 'x-envoy-auth-partial-body': 'false' })).extras.bodyPartial, undefined);
+    });
+
+    it('URL-decodes the peer certificate, and treats one that does not decode as absent', () => {
+      const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+      const sent = parseCheckRequest({ attributes: { source: { certificate: encodeURIComponent(pem) }, request: { http: { headers: BASE } } } });
+      assert.equal(sent.extras.clientCertificate, pem);
+      const broken = parseCheckRequest({ attributes: { source: { certificate: '%E0%A4%A' }, request: { http: { headers: BASE } } } });
+      assert.equal(broken.extras.clientCertificate, undefined);
+    });
+
+    it('passes the DPoP proof, the raw authority, the MCP and the trace headers, and no others', () => {
+      const parsed = parseCheckRequest(checkRequest({
+        ...BASE, ':authority': 'MCP.example.com:8443', dpop: 'proof', 'mcp-method': 'tools/call', traceparent: '00-ab-cd-01', 'user-agent': 'x',
+      }));
+      assert.equal(parsed.extras.authority, 'MCP.example.com:8443');
+      assert.equal(parsed.extras.dpopProof, 'proof');
+      assert.deepEqual(parsed.extras.mcpHeaders, { 'mcp-method': 'tools/call' });
+      assert.deepEqual(parsed.extras.traceHeaders, { traceparent: '00-ab-cd-01' });
+      assert.equal(parseCheckRequest(checkRequest(BASE)).extras.mcpHeaders, undefined);
+    });
+  });
 });
