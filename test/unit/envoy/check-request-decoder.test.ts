@@ -103,7 +103,7 @@ describe('CheckRequest decoder', () => {
     assert.equal(decoded.attributes?.source?.certificate, '-----BEGIN%20CERTIFICATE-----');
     const http = decoded.attributes.request?.http;
     assert.equal(http?.body, '{"a":1}');
-    assert.deepEqual([...(http?.raw_body ?? [])], [0, 255, 7]);
+    assert.deepEqual([...(http.raw_body ?? [])], [0, 255, 7]);
   });
 
   it('reads an empty message as an empty request', () => {
