@@ -28,6 +28,16 @@ export interface DenyDetail {
   readonly grantedScopes?: readonly string[] | undefined;
 }
 
+/**
+ * The MCP method and tool of a request, as label values: a name the policy's
+ * `spec.mcp` rules mention, else `other` (never raw request text). Set only
+ * for policies with `mcp` rules whose request was read.
+ */
+export interface McpLabels {
+  readonly method: string;
+  readonly tool: string;
+}
+
 /** A header the upstream request gets instead of the client's token. A secret: never logged. */
 export interface UpstreamCredential {
   readonly header: string;
@@ -45,6 +55,7 @@ export type Decision =
       readonly notEnforced: Extract<Reason, 'audience_mismatch'> | undefined;
       /** Set when `notEnforced` is, for the audit log line. */
       readonly tokenSHA256: string | undefined;
+      readonly mcp?: McpLabels | undefined;
     }
   | {
       readonly kind: 'deny';
@@ -58,6 +69,7 @@ export type Decision =
       readonly principal: VerifiedPrincipal | undefined;
       /** Why, in closed-set terms, for the reasons that have such detail. */
       readonly detail?: DenyDetail | undefined;
+      readonly mcp?: McpLabels | undefined;
     }
   | {
       /** An RFC 9728 metadata request answered directly (docs/contract.md §2.1 step 1). */
