@@ -13,6 +13,9 @@ const CONTRACT_REASONS = [
   'upstream_token_unavailable', 'no_policy', 'timeout', 'internal_error',
   // Multi-tenant safety: path spellings and policies without an accepted version.
   'ambiguous_path', 'policy_unavailable',
+  // Per-tool scopes, sender-constrained and opaque tokens, the HTTP front end.
+  'unreadable_mcp_request', 'invalid_dpop_proof', 'dpop_replayed', 'dpop_required', 'token_binding_mismatch',
+  'introspection_unavailable', 'untrusted_peer',
 ];
 
 const TOKEN_FAILURES: readonly Reason[] = [
