@@ -24,6 +24,9 @@ export const SERVE_FLAGS = {
     help: 'Answer every Check within this many milliseconds (503 timeout otherwise); keep it below Envoy\'s timeout (200 ms default).' },
   'max-token-bytes': { multiple: false, default: '16384', help: 'Larger bearer tokens are refused (token_too_large) before any decoding.' },
   'max-request-bytes': { multiple: false, default: '1048576', help: 'Largest CheckRequest accepted by the gRPC server.' },
+  'max-body-bytes': { multiple: false, default: '65536',
+    help: 'Longest request body read for a policy with per-tool scopes (spec.mcp); a longer one is unreadable (400). ' +
+      'Keep the proxy\'s max_request_bytes at or below it, and below --max-request-bytes.' },
   'token-cache-size': { multiple: false, default: '10000',
     help: 'Verified tokens remembered (by SHA-256, until exp) so a repeated token skips signature verification; 0 turns the cache off.' },
   'upstream-token-cache-size': { multiple: false, default: '10000',

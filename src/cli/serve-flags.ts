@@ -21,6 +21,8 @@ export interface ServeFlags {
   readonly checkTimeoutMs: number;
   readonly maxTokenBytes: number;
   readonly maxRequestBytes: number;
+  /** Longest request body read for a policy with `spec.mcp` rules. */
+  readonly maxBodyBytes: number;
   readonly tokenCacheSize: number;
   readonly upstreamTokenCacheSize: number;
   readonly maxPolicies: number;
@@ -112,6 +114,7 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
   const checkTimeoutMs = integer('check-timeout', single('check-timeout'), 1, 60_000);
   const maxTokenBytes = integer('max-token-bytes', single('max-token-bytes'), 256, 1_048_576);
   const maxRequestBytes = integer('max-request-bytes', single('max-request-bytes'), 4096, 64 * 1_048_576);
+  const maxBodyBytes = integer('max-body-bytes', single('max-body-bytes'), 1024, 64 * 1_048_576);
   const tokenCacheSize = integer('token-cache-size', single('token-cache-size'), 0, 10_000_000);
   const upstreamTokenCacheSize = integer('upstream-token-cache-size', single('upstream-token-cache-size'), 1, 10_000_000);
   const maxPolicies = integer('max-policies', single('max-policies'), 1, 1_000_000);
@@ -121,7 +124,7 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
   const allowInsecureEndpoints = boolean('allow-insecure-endpoints');
   const logLevel = single('log-level');
   for (const value of [
-    grpcAddress, adminAddress, checkTimeoutMs, maxTokenBytes, maxRequestBytes, tokenCacheSize,
+    grpcAddress, adminAddress, checkTimeoutMs, maxTokenBytes, maxRequestBytes, maxBodyBytes, tokenCacheSize,
     upstreamTokenCacheSize, maxPolicies, maxJWKSBytes, maxJWKSKeys, logRate, allowInsecureEndpoints,
   ]) {
     if (typeof value === 'object') return { ok: false, error: value.error };
@@ -143,6 +146,7 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
       checkTimeoutMs: checkTimeoutMs as number,
       maxTokenBytes: maxTokenBytes as number,
       maxRequestBytes: maxRequestBytes as number,
+      maxBodyBytes: maxBodyBytes as number,
       tokenCacheSize: tokenCacheSize as number,
       upstreamTokenCacheSize: upstreamTokenCacheSize as number,
       maxPolicies: maxPolicies as number,

@@ -15,19 +15,22 @@ export interface CheckEnvironment {
   readonly tokens: TokenVerifier;
   /** Upstream tokens for policies with `spec.upstream`; absent: such policies deny (fail closed). */
   readonly upstreamTokens?: UpstreamTokenSource | undefined;
+  /** `--max-body-bytes`: a longer body is unreadable for a policy with `spec.mcp` rules (default 65536). */
+  readonly maxBodyBytes?: number | undefined;
 }
 
 export interface JwtCheckParts extends JwtVerifierOptions {
   /** Tokens that verified earlier (src/core/verified-token-cache.ts); absent: every token is verified in full. */
   readonly verifiedTokens?: VerifiedTokenCache | undefined;
   readonly upstreamTokens?: UpstreamTokenSource | undefined;
+  readonly maxBodyBytes?: number | undefined;
 }
 
 /** JWT access tokens verified with the issuers' keys, through the verified-token cache when there is one. */
 export function jwtCheckEnvironment(parts: JwtCheckParts): CheckEnvironment {
   const jwt = new JwtVerifier(parts);
   const tokens = parts.verifiedTokens === undefined ? jwt : new CachedTokenVerifier(jwt, parts.verifiedTokens);
-  return { tokens, upstreamTokens: parts.upstreamTokens };
+  return { tokens, upstreamTokens: parts.upstreamTokens, maxBodyBytes: parts.maxBodyBytes };
 }
 
 /**

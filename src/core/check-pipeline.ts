@@ -7,8 +7,9 @@
 import { audienceMatches, audienceValues } from './audience.ts';
 import { extractBearer } from './bearer.ts';
 import type { CheckEnvironment, CheckProgress } from './check-environment.ts';
-import type { Decision, DenyDetail, UpstreamCredential, VerifiedPrincipal } from './decision.ts';
+import type { Decision, DenyDetail, McpLabels, UpstreamCredential, VerifiedPrincipal } from './decision.ts';
 import type { HttpRequestView } from './http-request.ts';
+import { requestScopes } from './mcp-scopes.ts';
 import type { PolicySnapshot } from './policy-snapshot.ts';
 import type { Reason } from './reasons.ts';
 import { NO_EXTRAS, type RequestExtras } from './request-extras.ts';
@@ -17,7 +18,7 @@ import { grantedScopeList, grantedScopes, malformedScopeClaim, missingScopes } f
 import { digestLogId, tokenDigest } from './token-hash.ts';
 
 /**
- * `extras` reach the credential step (none is read yet); `progress` learns the
+ * `extras` reach the credential step and the scopes step (the MCP call); `progress` learns the
  * policy and the token digest as soon as they are known, for a deny decided
  * outside decide() (the runner's timeout and internal error).
  */
@@ -46,7 +47,7 @@ export async function decide(
   if (credential.kind === 'malformed') return deny('invalid_request', policy, undefined);
   const token = { value: credential.token, digest: tokenDigest(credential.token) }; // the digest, never the token, is logged and cached
   progress.digest = token.digest;
-  const reject = (reason: Reason, principal?: VerifiedPrincipal, detail?: DenyDetail): Decision =>
+  const reject = (reason: Reason, principal?: VerifiedPrincipal, detail?: DenyDetail): Extract<Decision, { kind: 'deny' }> =>
     deny(reason, policy, token.digest, principal, detail);
 
   // 3–7. Token, header, issuer, signature, claims: a VerifiedToken, or the first failing step's reason.
@@ -63,11 +64,14 @@ export async function decide(
   const audienceOk = audienceMatches(audiences, policy.acceptedAudiences);
   if (!audienceOk && (policy.mode === 'Strict' || policy.upstream !== undefined)) return reject('audience_mismatch', principal);
 
-  // 9. Scopes, after implications.
+  // 9. Scopes, after implications: requiredScopes, and with `spec.mcp` those of the request's MCP method and tool.
   const granted = grantedScopes(verified.claims);
   if (granted === undefined) return reject('missing_claim', principal, { missingClaim: malformedScopeClaim(verified.claims) });
-  if (missingScopes(policy.requiredScopes, granted, policy.scopeImplications).length > 0) {
-    return reject('insufficient_scope', principal, { grantedScopes: grantedScopeList(granted) });
+  const scopes = requestScopes(policy, request.method, extras, env.maxBodyBytes);
+  if (scopes.kind === 'unreadable') return { ...reject('unreadable_mcp_request', principal), mcp: scopes.mcp };
+  if (missingScopes(scopes.required, granted, policy.scopeImplications).length > 0) {
+    const denied = reject('insufficient_scope', principal, { grantedScopes: grantedScopeList(granted) });
+    return { ...denied, challengeScopes: scopes.required, ...mcpOf(scopes) };
   }
 
   // 10. The upstream's own token, when the policy gives it one (docs/contract.md §2.8):
@@ -88,7 +92,13 @@ export async function decide(
     upstreamCredential,
     notEnforced: audienceOk ? undefined : 'audience_mismatch',
     tokenSHA256: audienceOk ? undefined : digestLogId(token.digest),
+    ...mcpOf(scopes),
   };
+}
+
+/** `mcp` for a decision, left out (not undefined) for a policy without `spec.mcp` rules. */
+function mcpOf(scopes: { readonly mcp: McpLabels | undefined }): { mcp?: McpLabels } {
+  return scopes.mcp === undefined ? {} : { mcp: scopes.mcp };
 }
 
 function deny(
@@ -97,7 +107,7 @@ function deny(
   digest: Buffer | undefined,
   principal?: VerifiedPrincipal,
   detail?: DenyDetail,
-): Decision {
+): Extract<Decision, { kind: 'deny' }> {
   return {
     kind: 'deny',
     ...(detail === undefined ? {} : { detail }),

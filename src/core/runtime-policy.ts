@@ -3,6 +3,7 @@
  * Wire objects (CRD, YAML) never reach the core: src/policy/compile-policy.ts
  * validates them and precomputes everything here once per change.
  */
+import type { RuntimeMcp } from './mcp-policy.ts';
 import type { TokenProfile } from './token-profile.ts';
 
 export type PolicyMode = 'Strict' | 'Permissive';
@@ -74,6 +75,8 @@ export interface RuntimePolicy {
   readonly metadataDocument: string;
   /** Set when the upstream gets a token of its own instead of nothing. */
   readonly upstream: RuntimeUpstream | undefined;
+  /** Per-method and per-tool scopes (`spec.mcp`); absent when the policy has no such rules, and then no body is read. */
+  readonly mcp?: RuntimeMcp | undefined;
   /** Sort key for "the oldest policy wins" (creation time, then load order). */
   readonly age: readonly [number, number];
   /**

@@ -67,12 +67,17 @@ export function defineMetrics(registry: Registry, hooks: ScrapeHooks) {
     labelNames: ['reason'] as const, registers,
     collect: () => { hooks.countSuppressedLines(); },
   });
+  const mcpChecks = new Counter({
+    name: 'audience_guard_mcp_checks_total',
+    help: 'Checks of MCP calls under a policy with spec.mcp rules, by method and tool (named in the policy, else other) and result.',
+    labelNames: ['namespace', 'policy', 'method', 'tool', 'result'] as const, registers,
+  });
   const tokenCacheEntries: Gauge = new Gauge({
     name: 'audience_guard_token_cache_entries', help: 'Tokens held in the verified-token cache.', registers,
     collect: () => { tokenCacheEntries.set(hooks.tokenCacheSize()); },
   });
   return {
     checks, rejections, duration, jwksRefreshes, inFlight, limitHits, upstreamRequests, upstreamCache,
-    audienceOverlaps, policies, tokenCacheLookups, logLinesSuppressed,
+    audienceOverlaps, policies, tokenCacheLookups, logLinesSuppressed, mcpChecks,
   };
 }

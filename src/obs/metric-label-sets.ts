@@ -4,6 +4,9 @@
  */
 export type CheckResult = 'allowed' | 'denied' | 'error';
 
+/** How the check of an MCP call ended: allowed, missing a scope, unreadable, or denied by a later step. */
+export type McpCheckResult = 'allowed' | 'insufficient_scope' | 'unreadable' | 'denied';
+
 /** Limits whose hits are counted (README "Limits"). */
 export const LIMITS = ['token_size', 'jwks_size', 'jwks_keys', 'policies', 'token_cache', 'upstream_token_cache'] as const;
 export type Limit = (typeof LIMITS)[number];

@@ -7,7 +7,8 @@
 import { Registry, collectDefaultMetrics, type Counter } from 'prom-client';
 import { REASONS, type Reason } from '../core/reasons.ts';
 import { defineMetrics } from './metric-definitions.ts';
-import { LIMITS, POLICY_STATES, type CheckResult, type Limit, type PolicyState } from './metric-label-sets.ts';
+import type { McpLabels } from '../core/decision.ts';
+import { LIMITS, POLICY_STATES, type CheckResult, type Limit, type McpCheckResult, type PolicyState } from './metric-label-sets.ts';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -17,6 +18,7 @@ export class Metrics {
   });
   readonly #checkChildren = new Map<string, Counter.Internal>();
   readonly #rejectionChildren = new Map<string, Counter.Internal>();
+  readonly #mcpChildren = new Map<string, Counter.Internal>();
   readonly #durationByResult = {
     allowed: this.#series.duration.labels('allowed'), denied: this.#series.duration.labels('denied'),
     error: this.#series.duration.labels('error'),
@@ -55,6 +57,13 @@ export class Metrics {
     const key = `${namespace}\u0000${policy}\u0000${reason}\u0000${labels.enforced}`;
     this.#labelled(this.#series.rejections, this.#rejectionChildren, key, labels).inc();
     if (reason === 'token_too_large') this.#series.limitHits.inc({ limit: 'token_size' });
+  }
+
+  /** One check of an MCP call; `labels` are names from the policy or `other` (src/core/mcp-policy.ts), never request text. */
+  mcpCheck(namespace: string, policy: string, labels: McpLabels, result: McpCheckResult): void {
+    const key = `${namespace}\u0000${policy}\u0000${labels.method}\u0000${labels.tool}\u0000${result}`;
+    const values = { namespace, policy, method: labels.method, tool: labels.tool, result };
+    this.#labelled(this.#series.mcpChecks, this.#mcpChildren, key, values).inc();
   }
 
   /**

@@ -41,6 +41,9 @@ export type RejectionRecord = { readonly [Field in keyof RequestLogFields]?: Req
   readonly typ?: string | undefined;
   /** `insufficient_scope`: the verified token's granted scopes. */
   readonly granted_scopes?: readonly string[] | undefined;
+  /** Policies with `spec.mcp` rules: the MCP method and tool, as named in the policy, else `other` (never request text). */
+  readonly mcp_method?: string | undefined;
+  readonly mcp_tool?: string | undefined;
 };
 
 /** A deny's closed-set detail as the record's fields (spread into the record a check handler builds). */

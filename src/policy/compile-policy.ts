@@ -4,6 +4,7 @@
  * implications closed transitively, the RFC 9728 URL and document built once.
  */
 import { canonicalAudience } from '../core/audience.ts';
+import { compileMcp } from './compile-mcp.ts';
 import { POLICY_DEFAULTS } from './policy-defaults.ts';
 import type { AudiencePolicyDocument } from './policy-schema.ts';
 import type { UpstreamSpec } from './upstream-schema.ts';
@@ -100,6 +101,7 @@ export function compilePolicy(document: AudiencePolicyDocument, context: Compile
     metadataPath,
     metadataDocument: JSON.stringify(protectedResourceMetadata(spec)),
     upstream: compileUpstream(spec.upstream, namespace),
+    mcp: compileMcp(spec.mcp, requiredScopes),
     age: Object.freeze([context.createdAt, context.loadOrder] as const),
   });
 }

@@ -5,6 +5,7 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { DEFAULT_ALGORITHMS } from '../core/algorithms.ts';
 import { IssuerSchema } from './issuer-schema.ts';
+import { McpSchema } from './mcp-schema.ts';
 import { PolicySpecSchema } from './policy-schema.ts';
 import { UpstreamSchema } from './upstream-schema.ts';
 
@@ -28,4 +29,5 @@ export const POLICY_DEFAULTS = Object.freeze({
   profile: defaultOf(IssuerSchema.properties.profile),
   algorithms: DEFAULT_ALGORITHMS,
   upstreamHeader: defaultOf(UpstreamSchema.properties.header),
+  mcpSource: defaultOf(McpSchema.properties.source),
 });

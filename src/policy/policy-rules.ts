@@ -14,6 +14,7 @@
  * Every check kind has a CEL form whose estimated cost is bounded by the
  * schema's maxLength/maxItems/maxProperties (test/unit/policy/crd-cost.test.ts).
  */
+import { MCP_LIMITS } from './mcp-schema.ts';
 import { LIMITS } from './policy-field-schemas.ts';
 import { uriRules, type URIKind } from './uri-rules.ts';
 
@@ -87,4 +88,9 @@ export const POLICY_RULES: readonly PolicyRule[] = Object.freeze([
     ...uriField(['upstream', grant, 'issuer'], 'identifier'),
     ...uriField(['upstream', grant, 'resource'], 'identifier'),
   ]),
+  ...(['methodScopes', 'toolScopes'] as const).map((map): PolicyRule => ({
+    at: ['mcp', map],
+    check: { kind: 'keyLength', min: 1, max: MCP_LIMITS.nameLength },
+    message: `every key (a ${map === 'methodScopes' ? 'method' : 'tool'} name) must be 1 to ${String(MCP_LIMITS.nameLength)} characters`,
+  })),
 ]);

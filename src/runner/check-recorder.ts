@@ -5,11 +5,11 @@
  * src/obs/rejection-log.ts). Labels are the policy's namespace and name
  * (configuration) and closed sets; no request or token content.
  */
-import type { Decision, DenyDetail, VerifiedPrincipal } from '../core/decision.ts';
+import type { Decision, DenyDetail, McpLabels, VerifiedPrincipal } from '../core/decision.ts';
 import { REASON_TABLE, type Reason } from '../core/reasons.ts';
 import type { RuntimePolicy } from '../core/runtime-policy.ts';
 import type { Logger } from '../obs/logger.ts';
-import type { CheckResult } from '../obs/metric-label-sets.ts';
+import type { CheckResult, McpCheckResult } from '../obs/metric-label-sets.ts';
 import type { Metrics } from '../obs/metrics.ts';
 import { detailFields, RejectionLog } from '../obs/rejection-log.ts';
 import type { RequestLogFields } from './check-input.ts';
@@ -26,6 +26,12 @@ export interface CheckRecorderOptions {
 function resultOf(decision: Decision): CheckResult {
   if (decision.kind !== 'deny') return 'allowed';
   return REASON_TABLE[decision.reason].httpStatus >= 500 ? 'error' : 'denied';
+}
+
+function mcpResultOf(decision: Extract<Decision, { kind: 'allow' | 'deny' }>): McpCheckResult {
+  if (decision.kind === 'allow') return 'allowed';
+  if (decision.reason === 'insufficient_scope') return 'insufficient_scope';
+  return decision.reason === 'unreadable_mcp_request' ? 'unreadable' : 'denied';
 }
 
 export class CheckRecorder {
@@ -51,12 +57,13 @@ export class CheckRecorder {
     const namespace = policy?.namespace ?? '';
     const name = policy?.name ?? '';
     metrics.check(namespace, name, resultOf(decision), seconds);
+    if (decision.kind !== 'metadata' && decision.mcp !== undefined) metrics.mcpCheck(namespace, name, decision.mcp, mcpResultOf(decision));
     if (decision.kind === 'deny') {
       metrics.rejection(namespace, name, decision.reason, true);
-      this.#logRejection(decision.reason, true, policy, decision.tokenSHA256, log, decision.principal, decision.detail);
+      this.#logRejection(decision.reason, true, policy, decision.tokenSHA256, log, decision.principal, decision.detail, decision.mcp);
     } else if (decision.kind === 'allow' && decision.notEnforced !== undefined) {
       metrics.rejection(namespace, name, decision.notEnforced, false);
-      this.#logRejection(decision.notEnforced, false, policy, decision.tokenSHA256, log, decision.principal);
+      this.#logRejection(decision.notEnforced, false, policy, decision.tokenSHA256, log, decision.principal, undefined, decision.mcp);
     }
   }
 
@@ -68,6 +75,7 @@ export class CheckRecorder {
     log: RequestLogFields | undefined,
     principal: VerifiedPrincipal | undefined,
     detail?: DenyDetail,
+    mcp?: McpLabels,
   ): void {
     // Only claims of a token whose signature verified may be logged (docs/contract.md §3.3).
     this.#rejectionLog.write({
@@ -85,6 +93,8 @@ export class CheckRecorder {
       client_id: principal?.clientId,
       aud: principal?.audiences,
       ...detailFields(detail),
+      mcp_method: mcp?.method,
+      mcp_tool: mcp?.tool,
     });
   }
 }

@@ -37,6 +37,8 @@ export interface ServiceOptions {
   readonly maxTokenBytes: number;
   readonly maxRequestBytes: number;
   readonly maxConnectionAgeMs: number;
+  /** `--max-body-bytes`: longest body read for per-tool scopes. Default 65536. */
+  readonly maxBodyBytes?: number;
   /** Policies in force at most (`--max-policies`); the youngest beyond it are left out. */
   readonly maxPolicies?: number;
   /** Largest JWKS or discovery document accepted (`--max-jwks-bytes`). */
@@ -91,7 +93,9 @@ export async function startService(
   const now = options.now ?? (() => Date.now() / 1000);
   const verifiedTokens = createVerifiedTokens(options.tokenCacheSize ?? 10_000, { store, keys, metrics, now });
   const upstreamTokens = createUpstreamTokens(options, tenants.secrets, tenants.secretFileDirs, metrics, logger, tenants.endpointFetch);
-  const environment = jwtCheckEnvironment({ keys, now, maxTokenBytes: options.maxTokenBytes, verifiedTokens, upstreamTokens });
+  const environment = jwtCheckEnvironment({
+    keys, now, maxTokenBytes: options.maxTokenBytes, verifiedTokens, upstreamTokens, maxBodyBytes: options.maxBodyBytes,
+  });
   if (options.logBufferDrops !== undefined) metrics.logBufferDrops(options.logBufferDrops);
   const runner = new CheckRunner({
     store, environment, metrics, logger, checkTimeoutMs: options.checkTimeoutMs,

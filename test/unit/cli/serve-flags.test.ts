@@ -30,6 +30,7 @@ const SINGLE_FLAGS = [
   { flag: 'check-timeout', value: '120', field: 'checkTimeoutMs', expected: 120 },
   { flag: 'max-token-bytes', value: '8192', field: 'maxTokenBytes', expected: 8192 },
   { flag: 'max-request-bytes', value: '65536', field: 'maxRequestBytes', expected: 65536 },
+  { flag: 'max-body-bytes', value: '8192', field: 'maxBodyBytes', expected: 8192 },
   { flag: 'token-cache-size', value: '0', field: 'tokenCacheSize', expected: 0 },
 ] as const;
 
@@ -46,6 +47,7 @@ describe('serve flags', () => {
         checkTimeoutMs: 150,
         maxTokenBytes: 16384,
         maxRequestBytes: 1048576,
+        maxBodyBytes: 65536,
         tokenCacheSize: 10000,
         upstreamTokenCacheSize: 10000,
         maxPolicies: 10000,
@@ -174,7 +176,7 @@ describe('serve flags', () => {
   describe('the command line wins over the environment', () => {
     for (const { flag, value, field, expected } of SINGLE_FLAGS) {
       it(`--${flag}`, () => {
-        const other = { 'grpc-address': '10.0.0.1:1', 'admin-address': '10.0.0.1:2', 'log-level': 'error', 'check-timeout': '99', 'max-token-bytes': '4096', 'max-request-bytes': '8192', 'token-cache-size': '5' }[flag];
+        const other = { 'grpc-address': '10.0.0.1:1', 'admin-address': '10.0.0.1:2', 'log-level': 'error', 'check-timeout': '99', 'max-token-bytes': '4096', 'max-request-bytes': '8192', 'max-body-bytes': '4096', 'token-cache-size': '5' }[flag];
         assert.equal(parsed([`--${flag}`, value], { [environmentName(flag)]: other })[field], expected);
       });
     }
