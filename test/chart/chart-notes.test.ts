@@ -30,3 +30,14 @@ describe('chart install notes: host ownership', function () {
     assert.doesNotMatch(notes('policySource="file"'), WARNING);
   });
 });
+
+describe('chart install notes: the request body for per-tool scopes', function () {
+  this.timeout(60_000);
+
+  it('must print each proxy\'s body setting with --max-body-bytes as its limit', () => {
+    const text = notes('config.maxBodyBytes=32768');
+    assert.match(text, /includeRequestBodyInCheck \{maxRequestBytes: 32768, allowPartialMessage: true, packAsBytes: true\}/);
+    assert.match(text, /with_request_body \{max_request_bytes: 32768, allow_partial_message: true, pack_as_bytes: true\}/);
+    assert.match(text, /extAuth\.bodyToExtAuth \{maxRequestBytes: 32768\}/);
+  });
+});

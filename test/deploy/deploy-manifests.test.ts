@@ -99,6 +99,15 @@ describe('deploy/ manifests', () => {
       assert.ok(milliseconds(String(grpc.timeout)) > checkTimeoutMs);
     });
 
+    it('must include the body in the check for per-tool scopes, partial allowed, as bytes, within --max-body-bytes', () => {
+      const body = providers()[0]!.envoyExtAuthzGrpc.includeRequestBodyInCheck as Record<string, unknown>;
+      assert.deepEqual(Object.keys(body).sort(), ['allowPartialMessage', 'maxRequestBytes', 'packAsBytes'], 'only Istio\'s IncludeRequestBodyInCheck fields');
+      assert.equal(body.allowPartialMessage, true);
+      assert.equal(body.packAsBytes, true);
+      assert.ok(Number(body.maxRequestBytes) <= Number(SERVE_FLAGS['max-body-bytes'].default));
+      assert.ok(Number(body.maxRequestBytes) < Number(SERVE_FLAGS['max-request-bytes'].default));
+    });
+
     it('must normalise paths before the check, decoding escaped slashes and merging slashes', () => {
       const meshConfig = (operator().spec as { meshConfig: { pathNormalization?: { normalization?: string } } }).meshConfig;
       assert.equal(meshConfig.pathNormalization?.normalization, 'DECODE_AND_MERGE_SLASHES');
@@ -134,6 +143,13 @@ describe('deploy/ manifests', () => {
       assert.equal(extAuth().failOpen, false);
       assert.ok(milliseconds(extAuth().timeout) > checkTimeoutMs);
       assert.deepEqual(extAuth().grpc.backendRefs, [{ name: 'audience-guard', namespace: 'audience-guard', port: 9001 }]);
+    });
+
+    it('must send the body to the check for per-tool scopes, within --max-body-bytes', () => {
+      const body = (extAuth() as { bodyToExtAuth?: { maxRequestBytes?: number } }).bodyToExtAuth;
+      assert.ok(body?.maxRequestBytes !== undefined && body.maxRequestBytes > 0);
+      assert.ok(body.maxRequestBytes <= Number(SERVE_FLAGS['max-body-bytes'].default));
+      assert.deepEqual(securityPolicyProblems({ ...policy(), spec: { ...(policy().spec as object), extAuth: { ...extAuth(), bodyToExtAuth: { maxRequestByte: 1 } } } }), ['spec.extAuth.bodyToExtAuth.maxRequestByte is not a field']);
     });
 
     it('must grant the cross-namespace backend reference with a ReferenceGrant', () => {

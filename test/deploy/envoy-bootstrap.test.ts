@@ -94,6 +94,18 @@ describe('deploy/envoy/envoy.yaml against Envoy\'s protos', function () {
     assert.ok(seconds(grpc.timeout) * 1000 > Number(SERVE_FLAGS['check-timeout'].default), 'Envoy must wait longer than the service takes to answer');
   });
 
+  it('must send the body for per-tool scopes: raw bytes, partial allowed and flagged, within --max-body-bytes and below the gRPC receive limit', () => {
+    const body = extAuthzFilter(bootstrap()).with_request_body as Node;
+    assert.equal(body.allow_partial_message, true, 'without it Envoy answers 413 itself');
+    assert.equal(body.pack_as_bytes, true);
+    const limit = Number(body.max_request_bytes);
+    assert.ok(limit <= Number(SERVE_FLAGS['max-body-bytes'].default), 'a body Envoy sends whole must not be over the service\'s own limit');
+    assert.ok(limit + 16_384 < Number(SERVE_FLAGS['max-request-bytes'].default), 'the body and the headers must fit under the gRPC receive limit');
+    const misspelt = bootstrap();
+    (extAuthzFilter(misspelt).with_request_body as Node).pack_as_byte = true;
+    assert.throws(() => parseEnvoyMessage(BOOTSTRAP, misspelt), /has no field "pack_as_byte"/);
+  });
+
   it('must put ext_authz before the router and normalise paths', () => {
     const manager = connectionManager(bootstrap());
     const names = (manager.http_filters as Node[]).map((filter) => filter.name);

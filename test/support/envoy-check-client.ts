@@ -31,6 +31,10 @@ export interface RequestShape {
   method?: string;
   headers?: Record<string, string>;
   contextExtensions?: Record<string, string>;
+  /** `attributes.request.http.body` (Envoy's with_request_body) */
+  body?: string;
+  /** `attributes.request.http.raw_body` (with_request_body.pack_as_bytes) */
+  rawBody?: Uint8Array;
 }
 
 export function checkRequest(shape: RequestShape): Record<string, unknown> {
@@ -46,7 +50,13 @@ export function checkRequest(shape: RequestShape): Record<string, unknown> {
   return {
     attributes: {
       source: { address: { socket_address: { address: '10.1.2.3', port_value: 40000 } } },
-      request: { http: { id: '1', method: headers[':method'], headers, path: headers[':path'], host: headers[':authority'], scheme: 'https', protocol: 'HTTP/1.1' } },
+      request: {
+        http: {
+          id: '1', method: headers[':method'], headers, path: headers[':path'], host: headers[':authority'], scheme: 'https', protocol: 'HTTP/1.1',
+          ...(shape.body === undefined ? {} : { body: shape.body }),
+          ...(shape.rawBody === undefined ? {} : { raw_body: Buffer.from(shape.rawBody) }),
+        },
+      },
       ...(shape.contextExtensions === undefined ? {} : { context_extensions: shape.contextExtensions }),
     },
   };

@@ -127,6 +127,13 @@ export function securityPolicyProblems(manifest: Manifest): string[] {
   if ((extAuth.grpc === undefined) === (extAuth.http === undefined)) problems.push('spec.extAuth needs exactly one of grpc and http');
   if (extAuth.timeout !== undefined && (typeof extAuth.timeout !== 'string' || !DURATION.test(extAuth.timeout))) problems.push('spec.extAuth.timeout must be a Gateway API Duration');
   if (extAuth.failOpen !== undefined && typeof extAuth.failOpen !== 'boolean') problems.push('spec.extAuth.failOpen must be a boolean');
+  if (extAuth.bodyToExtAuth !== undefined) {
+    problems.push(...keysOutside(extAuth.bodyToExtAuth, new Set(['maxRequestBytes']), 'spec.extAuth.bodyToExtAuth'));
+    const { maxRequestBytes } = extAuth.bodyToExtAuth as Record<string, unknown>;
+    if (maxRequestBytes !== undefined && (typeof maxRequestBytes !== 'number' || !Number.isInteger(maxRequestBytes) || maxRequestBytes < 0)) {
+      problems.push('spec.extAuth.bodyToExtAuth.maxRequestBytes must be a whole number');
+    }
+  }
   const grpc = extAuth.grpc as Record<string, unknown> | undefined;
   if (grpc !== undefined) {
     problems.push(...keysOutside(grpc, new Set(['backendRef', 'backendRefs', 'backendSettings']), 'spec.extAuth.grpc'));
