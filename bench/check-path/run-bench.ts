@@ -11,6 +11,8 @@
  *
  *   npm run bench [-- --runs 5 --duration 7 --quick --profile --node-options "--max-semi-space-size=8"]
  *   npm run bench -- --compare main [--runs 5 …]
+ *   npm run bench -- --scenario mcp [--runs 5 …]   (only (a) next to (e), per-tool scopes with a 1 KiB body)
+ *   npm run bench -- --help
  */
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
@@ -24,6 +26,7 @@ import { fixedBodyScenarios } from './fixed-body-scenarios.ts';
 import { currentPublicJWK, MCP_RESOURCE, startBenchIssuer, tokenFrame, tokenPool, writePolicyFile } from '../common/fixtures.ts';
 import { freshTokenScenario } from './fresh-scenario.ts';
 import { ensureH2load } from '../common/h2load.ts';
+import { mcpScenario } from './mcp-scenario.ts';
 import { memoryScenario } from './memory-scenario.ts';
 import { renderReport, type BenchResults } from './report.ts';
 import { checkOut, describeThisCheckout, type OtherCheckout } from './other-checkout.ts';
@@ -37,8 +40,20 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false },
     'node-options': { type: 'string', default: '' }, out: { type: 'string', default: 'bench/results' },
     'memory-node-options': { type: 'string', default: '--max-old-space-size=192 --max-semi-space-size=2' },
+    scenario: { type: 'string', default: 'all' }, help: { type: 'boolean', default: false },
   },
 });
+if (values.help) {
+  process.stdout.write([
+    'npm run bench -- [--quick] [--runs N] [--duration S] [--warm-up S] [--profile] [--node-options "…"] [--out DIR]',
+    '  --scenario all   every scenario against the no-op baseline (default): report.md, results.json',
+    '  --scenario mcp   (a) next to (e), a 1 KiB tools/call body under spec.mcp rules: mcp.md',
+    '  --compare REF    the A/B mode against another commit: compare.md, compare.json',
+    '',
+  ].join('\n'));
+  process.exit(0);
+}
+if (!['all', 'mcp'].includes(values.scenario)) throw new Error(`--scenario: expected all or mcp, got ${values.scenario}`);
 const quick = values.quick;
 const words = (text: string): string[] => text.split(' ').filter((word) => word !== '');
 const config: BenchConfig = {
@@ -99,6 +114,22 @@ async function fullRun(context: BenchContext, onePolicy: string, startLoad: stri
   return report;
 }
 
+/** Scenario (e) next to (a) only; writes mcp.md. */
+async function mcpRun(context: BenchContext, onePolicy: string, startLoad: string): Promise<string> {
+  const rows = await mcpScenario(context, onePolicy);
+  await context.stopAll();
+  const report = [
+    `Environment: ${Object.entries(environment(startLoad)).map(([key, value]) => `${key} ${String(value)}`).join(', ')}`,
+    '',
+    '| scenario | calls/s (median) | p50 ms | p99 ms | server CPU µs/call |',
+    '|---|---|---|---|---|',
+    ...rows.map((row) => `| ${row.label} | ${row.result.rps.toFixed(0)} | ${row.result.p50Ms.toFixed(2)} | ${row.result.p99Ms.toFixed(2)} | ${(row.cpuMicros ?? Number.NaN).toFixed(0)} |`),
+    '',
+  ].join('\n');
+  await writeFile(join(out, 'mcp.md'), report);
+  return report;
+}
+
 /** The A/B mode: this checkout and `other` side by side; writes compare.md and compare.json. */
 async function comparison(context: BenchContext, onePolicy: string, startLoad: string, other: OtherCheckout): Promise<string> {
   const compared = await compareScenarios(context, onePolicy, other.root);
@@ -126,14 +157,16 @@ async function main(): Promise<void> {
   const context = new BenchContext(config, work, auth, log, profileDir);
   try {
     const freshTokens = config.warmUpTokens + config.runs * config.freshPerRun;
-    const poolSize = other === undefined ? Math.max(freshTokens, config.rssTokens) : freshTokens;
+    // Scenario (e) alone sends one token per round: no pool to sign.
+    const poolSize = other !== undefined ? freshTokens : values.scenario === 'mcp' ? 1 : Math.max(freshTokens, config.rssTokens);
     log(`issuer ${auth.issuer}; signing ${String(poolSize)} tokens`);
     const pool = await tokenPool(auth, await auth.issueToken({ resource: MCP_RESOURCE }), poolSize);
     await writeFile(context.pool.tokens, pool.join('\n'));
     await writeFile(context.pool.frames, Buffer.concat(pool.map(tokenFrame)));
     await writeFile(context.pool.jwk, JSON.stringify(await currentPublicJWK(auth)));
     const onePolicy = await writePolicyFile(work, auth.issuer, 1);
-    const report = other === undefined ? await fullRun(context, onePolicy, startLoad) : await comparison(context, onePolicy, startLoad, other);
+    const report = other !== undefined ? await comparison(context, onePolicy, startLoad, other)
+      : values.scenario === 'mcp' ? await mcpRun(context, onePolicy, startLoad) : await fullRun(context, onePolicy, startLoad);
     process.stdout.write(`\n${report}`);
     if (profileDir !== undefined) await summarizeProfiles(profileDir);
   } finally {

@@ -21,6 +21,8 @@ export interface CheckShape {
   readonly path: string;
   /** The whole Authorization header value, or none. */
   readonly authorization?: string;
+  /** A request body, sent as `raw_body` (Envoy's with_request_body with pack_as_bytes). */
+  readonly body?: Uint8Array;
 }
 
 /** A CheckRequest as Envoy's ext_authz filter builds it for an MCP `POST`. */
@@ -36,7 +38,7 @@ export function envoyCheckRequest(shape: CheckShape): object {
     'mcp-session-id': randomUUID(),
     'content-type': 'application/json',
     'accept': 'application/json, text/event-stream',
-    'content-length': '187',
+    'content-length': String(shape.body?.length ?? 187),
     'x-forwarded-proto': 'https',
     'x-envoy-expected-rq-timeout-ms': '15000',
     ...(shape.authorization === undefined ? {} : { authorization: shape.authorization }),
@@ -47,7 +49,10 @@ export function envoyCheckRequest(shape: CheckShape): object {
       destination: { address: { socket_address: { address: '10.42.1.5', port_value: 8443 } } },
       request: {
         time: { seconds: String(Math.floor(Date.now() / 1000)), nanos: 0 },
-        http: { id: '1234567890123456789', method: 'POST', headers, path: shape.path, host: shape.authority, scheme: 'https', size: '187', protocol: 'HTTP/2' },
+        http: {
+          id: '1234567890123456789', method: 'POST', headers, path: shape.path, host: shape.authority, scheme: 'https',
+          size: String(shape.body?.length ?? 187), protocol: 'HTTP/2', ...(shape.body === undefined ? {} : { raw_body: Buffer.from(shape.body) }),
+        },
       },
     },
   };
