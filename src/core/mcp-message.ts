@@ -2,8 +2,7 @@
  * Reads a JSON-RPC 2.0 message (an MCP Streamable HTTP `POST` body) the way
  * the MCP server's `JSON.parse` reads it: the whole document must be valid
  * JSON, but only `jsonrpc`, `id`, `method`, `params.name` and `params.uri`
- * are materialised (src/core/json-scanner.ts walks the rest, `arguments`
- * included, without building it).
+ * are materialised (src/core/json-value.ts walks the rest without building it).
  *
  * Where a reader and the server could see different methods or names, the
  * message is unreadable: a member among WATCHED that appears twice in one
@@ -12,7 +11,8 @@
  * `params`. A batch (a top-level array) is unreadable too: one check cannot
  * stand for several calls. Pure; never throws.
  */
-import { scanString, scanValue, skipWhitespace } from './json-scanner.ts';
+import { scanString, skipWhitespace } from './json-scanner.ts';
+import { scanObject, scanValue, type OnMember } from './json-value.ts';
 
 export type McpMessage =
   /** A request or a notification; `name` and `uri` are `params.name` and `params.uri` when they are strings. */
@@ -24,51 +24,11 @@ export type McpMessage =
 export const UNREADABLE: McpMessage = Object.freeze({ kind: 'unreadable' });
 
 const WATCHED = new Set(['jsonrpc', 'id', 'method', 'params', 'name', 'uri', 'result', 'error']);
-/** The longest spelling of a WATCHED name: `jsonrpc` with every character as `\uXXXX`, in quotes. */
-const LONGEST_WATCHED_SPELLING = 2 + 7 * 6;
 /** A value the reader saw but did not need: present, of no kind it reads. */
 const OTHER = Symbol('other');
 
 // Invalid UTF-8 is unreadable, and a byte order mark stays in (JSON.parse refuses it).
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/** Called for each member: `name` is the WATCHED name, else undefined; returns the position after the value, or -1. */
-type OnMember = (name: string | undefined, valueAt: number) => number;
-
-/** The position after the object at `at` (after whitespace), or -1 for bad syntax or a repeated or escape-spelled WATCHED member. */
-function scanObject(text: string, at: number, onMember: OnMember): number {
-  let position = skipWhitespace(text, at);
-  if (text.charCodeAt(position) !== 0x7b) return -1;
-  position = skipWhitespace(text, position + 1);
-  if (text.charCodeAt(position) === 0x7d) return position + 1;
-  const seen = new Set<string>();
-  for (;;) {
-    const start = skipWhitespace(text, position);
-    const escaped = { value: false };
-    const end = scanString(text, start, escaped);
-    if (end < 0) return -1;
-    let name: string | undefined;
-    if (!escaped.value) {
-      const plain = text.slice(start + 1, end - 1);
-      if (WATCHED.has(plain)) name = plain;
-    } else if (end - start <= LONGEST_WATCHED_SPELLING && WATCHED.has(JSON.parse(text.slice(start, end)) as string)) {
-      return -1;
-    }
-    if (name !== undefined) {
-      if (seen.has(name)) return -1;
-      seen.add(name);
-    }
-    const colon = skipWhitespace(text, end);
-    if (text.charCodeAt(colon) !== 0x3a) return -1;
-    const valueEnd = onMember(name, skipWhitespace(text, colon + 1));
-    if (valueEnd < 0) return -1;
-    position = skipWhitespace(text, valueEnd);
-    const next = text.charCodeAt(position);
-    if (next === 0x7d) return position + 1;
-    if (next !== 0x2c) return -1;
-    position += 1;
-  }
-}
 
 /** Scans the value at `at`; `found` gets the string it is, or OTHER. Returns the position after it, or -1. */
 function scanStringValue(text: string, at: number, found: (value: string | typeof OTHER) => void): number {
@@ -111,7 +71,7 @@ function readMembers(text: string): Members | undefined {
     if (name === 'method') return scanStringValue(text, at, (value) => { members.method = value; });
     if (name === 'params') {
       members.params = text.charCodeAt(at) === 0x7b ? 'object' : OTHER;
-      return members.params === 'object' ? scanObject(text, at, onParam) : scanValue(text, at);
+      return members.params === 'object' ? scanObject(text, at, WATCHED, onParam) : scanValue(text, at);
     }
     if (name === 'id') members.id = idKind(text, at);
     else if (name === 'result') members.result = true;
@@ -119,7 +79,7 @@ function readMembers(text: string): Members | undefined {
     // Any other member (a top-level name or uri included): its syntax only.
     return scanValue(text, at);
   };
-  const end = scanObject(text, 0, onMember);
+  const end = scanObject(text, 0, WATCHED, onMember);
   return end >= 0 && skipWhitespace(text, end) === text.length ? members : undefined;
 }
 

@@ -6,7 +6,8 @@
 // message is unreadable.
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { scanValue, skipWhitespace } from '../../../src/core/json-scanner.ts';
+import { skipWhitespace } from '../../../src/core/json-scanner.ts';
+import { scanValue } from '../../../src/core/json-value.ts';
 import { readMcpMessage } from '../../../src/core/mcp-message.ts';
 
 const bytes = (text: string): Uint8Array => Buffer.from(text, 'utf8');
