@@ -81,7 +81,7 @@ export async function decide(
     const upstream = env.upstreamTokens === undefined
       ? { kind: 'unavailable' as const }
       : await env.upstreamTokens.tokenFor(policy, token.value, verified.expiresAt);
-    if (upstream.kind !== 'token') return reject('upstream_token_unavailable', principal);
+    if (upstream.kind !== 'token') return { ...reject('upstream_token_unavailable', principal), ...mcpOf(scopes) };
     upstreamCredential = { header: policy.upstream.header, value: `Bearer ${upstream.accessToken}` };
   }
 
