@@ -6,7 +6,9 @@ import { strict as assert } from 'node:assert';
 import { request as httpRequest } from 'node:http';
 import { jwtCheckEnvironment } from '../../../src/core/check-environment.ts';
 import { createHttpAuthzServer } from '../../../src/http-authz/http-authz-listener.ts';
-import type { HttpAuthzServer } from '../../../src/http-authz/http-authz-server.ts';
+import { httpAuthzFrontEnd } from '../../../src/http-authz/http-authz-front-end.ts';
+import { HttpAuthzServer } from '../../../src/http-authz/http-authz-server.ts';
+import { TrustedPeers } from '../../../src/http-authz/trusted-peers.ts';
 import { PolicyStore } from '../../../src/policy/policy-store.ts';
 import { CheckRunner } from '../../../src/runner/check-runner.ts';
 import { forwardAuth, forwardedFamily } from '../../support/forward-auth-client.ts';
@@ -84,6 +86,24 @@ describe('forward-auth listener', () => {
     running = server;
     const response = await forwardAuth(port, { method: 'POST', headers: forwardedFamily('POST', 'mcp.example.com', '/mcp'), body: 'x'.repeat(10_000) });
     assert.equal(response.status, 401, 'still a complete decision');
+  });
+
+  it('answers the complete 500 deny when an answer cannot be written (a header value Node refuses)', async () => {
+    const store = new PolicyStore();
+    const { logger } = capturedLog();
+    const environment = jwtCheckEnvironment({ keys: new ScriptedKeys({ kind: 'hang' }), now: () => NOW, maxTokenBytes: 16_384 });
+    const runner = new CheckRunner({ store, environment, metrics: newMetrics(), logger, checkTimeoutMs: 2_000 });
+    const frontEnd = {
+      ...httpAuthzFrontEnd({ peers: new TrustedPeers(['127.0.0.0/8']), proxy: 'auto', clientCertHeader: undefined, pathPrefix: undefined }),
+      answer: () => ({ status: 200, headers: { 'x-envoy-auth-headers-to-remove': 'dpop', authorization: 'Bearer a\r\nx-injected: 1' }, body: '' }),
+    };
+    running = new HttpAuthzServer(runner, frontEnd, new TrustedPeers(['127.0.0.0/8']), { address: '127.0.0.1:0', maxBodyBytes: 64, maxHeaderBytes: 16_384 });
+    const port = await running.listen();
+    const response = await forwardAuth(port, { headers: forwardedFamily('POST', 'mcp.example.com', '/mcp') });
+    assert.equal(response.status, 500);
+    assert.equal((JSON.parse(response.body) as { error: string }).error, 'server_error');
+    assert.equal(response.headers['x-envoy-auth-headers-to-remove'], undefined, 'nothing of the failed allow is left');
+    assert.equal(response.headers['x-injected'], undefined);
   });
 
   it('closes with checks answered and no connection left open', async () => {
