@@ -55,14 +55,13 @@ function readBody(request: IncomingMessage, max: number): Promise<Body> {
   });
 }
 
-/** Writes `answer`; one that cannot be written (a header value Node refuses) becomes the complete 500 deny. */
+/** Writes `answer`; one Node refuses to write (a header value it rejects, checked before anything is set) becomes the complete 500 deny. */
 function send(response: ServerResponse, method: string | undefined, answer: HttpAnswer, fallback = failedAnswer()): void {
   let written = answer;
   try {
     response.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
   } catch {
     written = fallback;
-    for (const name of response.getHeaderNames()) response.removeHeader(name);
     response.writeHead(fallback.status, { ...fallback.headers, 'content-length': Buffer.byteLength(fallback.body) });
   }
   response.end(method === 'HEAD' ? undefined : written.body);
