@@ -3,12 +3,12 @@
  * runner. A front end reads its own request into a `CheckInput` and turns the
  * runner's `Decision` into its own answer; the runner does everything in
  * between — snapshot, decision, timeout, metrics, security log — the same way
- * for every front end. Envoy's ext_authz gRPC is src/envoy/envoy-check.ts; an
- * HTTP forward-auth front end would be one more folder with one more
- * `FrontEnd`, and nothing here or in src/core would change.
+ * for every front end. Envoy's ext_authz gRPC is src/envoy/envoy-check.ts, the
+ * HTTP forward-auth front end src/http-authz/http-authz-front-end.ts.
  */
 import type { Decision } from '../core/decision.ts';
 import type { HttpRequestView } from '../core/http-request.ts';
+import type { Reason } from '../core/reasons.ts';
 import type { RequestExtras } from '../core/request-extras.ts';
 
 /** The front ends, a closed set (metric labels may come only from closed sets). */
@@ -32,10 +32,20 @@ export interface CheckInput {
   readonly log: RequestLogFields;
 }
 
+/**
+ * A request the front end refuses before any decision — a peer it does not
+ * trust, proxy headers that contradict each other: the check is a deny for
+ * `refused` with no policy, recorded like every other.
+ */
+export interface RefusedInput {
+  readonly refused: Extract<Reason, 'invalid_request' | 'untrusted_peer'>;
+  readonly log: RequestLogFields | undefined;
+}
+
 export interface FrontEnd<Request, Response> {
   readonly name: Frontend;
-  /** The request as a `CheckInput`. May throw: the check is then an `internal_error` deny. */
-  read(request: Request): CheckInput;
+  /** The request as a `CheckInput`, or refused. May throw: the check is then an `internal_error` deny. */
+  read(request: Request): CheckInput | RefusedInput;
   /**
    * The answer for `decision`; `input` is undefined when `read` threw. Every
    * deny must be a complete answer of the protocol (status, headers, body),

@@ -57,6 +57,7 @@ describe('serve flags', () => {
         allowInsecureEndpoints: false,
         namespaceHosts: [],
         logRate: 50,
+        httpAuthz: undefined,
       });
     });
 
