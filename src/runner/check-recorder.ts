@@ -5,9 +5,8 @@
  * src/obs/rejection-log.ts). Labels are the policy's namespace and name
  * (configuration) and closed sets; no request or token content.
  */
-import type { Decision, DenyDetail, McpLabels, VerifiedPrincipal } from '../core/decision.ts';
+import type { Decision } from '../core/decision.ts';
 import { REASON_TABLE, type Reason } from '../core/reasons.ts';
-import type { RuntimePolicy } from '../core/runtime-policy.ts';
 import type { Logger } from '../obs/logger.ts';
 import type { CheckResult, McpCheckResult } from '../obs/metric-label-sets.ts';
 import type { Metrics } from '../obs/metrics.ts';
@@ -60,24 +59,23 @@ export class CheckRecorder {
     if (decision.kind !== 'metadata' && decision.mcp !== undefined) metrics.mcpCheck(namespace, name, decision.mcp, mcpResultOf(decision));
     if (decision.kind === 'deny') {
       metrics.rejection(namespace, name, decision.reason, true, frontend);
-      this.#logRejection(frontend, decision.reason, true, policy, decision.tokenSHA256, log, decision.principal, decision.detail, decision.mcp);
+      this.#logRejection(frontend, decision.reason, true, decision, log);
     } else if (decision.kind === 'allow' && decision.notEnforced !== undefined) {
       metrics.rejection(namespace, name, decision.notEnforced, false, frontend);
-      this.#logRejection(frontend, decision.notEnforced, false, policy, decision.tokenSHA256, log, decision.principal, undefined, decision.mcp);
+      this.#logRejection(frontend, decision.notEnforced, false, decision, log);
     }
   }
 
+  /** `decision` is the deny, or the Permissive allow whose audience failure was not enforced. */
   #logRejection(
     frontend: Frontend,
     reason: Reason,
     enforced: boolean,
-    policy: RuntimePolicy | undefined,
-    tokenSHA256: string | undefined,
+    decision: Extract<Decision, { kind: 'allow' | 'deny' }>,
     log: RequestLogFields | undefined,
-    principal: VerifiedPrincipal | undefined,
-    detail?: DenyDetail,
-    mcp?: McpLabels,
   ): void {
+    const { policy, tokenSHA256, principal, mcp } = decision;
+    const detail = decision.kind === 'deny' ? decision.detail : undefined;
     // Only claims of a token whose signature verified may be logged (docs/contract.md §3.3).
     this.#rejectionLog.write({
       reason,
