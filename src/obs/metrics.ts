@@ -7,7 +7,9 @@
 import { Registry, collectDefaultMetrics, type Counter } from 'prom-client';
 import { REASONS, type Reason } from '../core/reasons.ts';
 import { defineMetrics } from './metric-definitions.ts';
-import { LIMITS, POLICY_STATES, type CheckResult, type Limit, type PolicyState } from './metric-label-sets.ts';
+import {
+  LIMITS, POLICY_STATES, type CheckResult, type IntrospectionResultLabel, type Limit, type PolicyState,
+} from './metric-label-sets.ts';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -87,6 +89,11 @@ export class Metrics {
 
   upstreamTokenCache(namespace: string, policy: string, hit: boolean): void {
     this.#series.upstreamCache.inc({ namespace, policy, result: hit ? 'hit' : 'miss' });
+  }
+
+  /** `issuer` comes from a policy; `result` from a closed set. */
+  introspectionRequest(issuer: string, result: IntrospectionResultLabel): void {
+    this.#series.introspectionRequests.inc({ issuer, result });
   }
 
   audienceOverlaps(policies: number): void {

@@ -4,6 +4,7 @@
  */
 import type { Static, TSchema } from '@sinclair/typebox';
 import { DEFAULT_ALGORITHMS } from '../core/algorithms.ts';
+import { IntrospectionSchema } from './introspection-schema.ts';
 import { IssuerSchema } from './issuer-schema.ts';
 import { PolicySpecSchema } from './policy-schema.ts';
 import { UpstreamSchema } from './upstream-schema.ts';
@@ -28,4 +29,5 @@ export const POLICY_DEFAULTS = Object.freeze({
   profile: defaultOf(IssuerSchema.properties.profile),
   algorithms: DEFAULT_ALGORITHMS,
   upstreamHeader: defaultOf(UpstreamSchema.properties.header),
+  introspectionCacheSeconds: defaultOf(IntrospectionSchema.properties.cacheSeconds),
 });

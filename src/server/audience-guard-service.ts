@@ -10,6 +10,7 @@
  */
 import { createVerifiedTokens } from './verified-tokens.ts';
 import { createUpstreamTokens } from './upstream-tokens.ts';
+import { createIntrospector } from './introspection.ts';
 import { jwtCheckEnvironment } from '../core/check-environment.ts';
 import { CheckRunner } from '../runner/check-runner.ts';
 import { EnvoyCheck } from '../envoy/envoy-check.ts';
@@ -45,6 +46,10 @@ export interface ServiceOptions {
   readonly maxJWKSKeys?: number;
   /** Upstream tokens cached at most (`--upstream-token-cache-size`). */
   readonly upstreamTokenCacheSize?: number;
+  /** Introspection answers cached at most (`--introspection-cache-size`). */
+  readonly introspectionCacheSize?: number;
+  /** Introspection requests in flight per endpoint at most (`--introspection-concurrency`). */
+  readonly introspectionConcurrency?: number;
   /** Overrides for key fetching (tests shorten cooldowns). */
   readonly keySetOptions?: Partial<KeySetOptions>;
   /** Seconds clock for token time checks (tests move time). */
@@ -91,7 +96,8 @@ export async function startService(
   const now = options.now ?? (() => Date.now() / 1000);
   const verifiedTokens = createVerifiedTokens(options.tokenCacheSize ?? 10_000, { store, keys, metrics, now });
   const upstreamTokens = createUpstreamTokens(options, tenants.secrets, tenants.secretFileDirs, metrics, logger, tenants.endpointFetch);
-  const environment = jwtCheckEnvironment({ keys, now, maxTokenBytes: options.maxTokenBytes, verifiedTokens, upstreamTokens });
+  const introspector = createIntrospector(options, { ...tenants, metrics, logger, now });
+  const environment = jwtCheckEnvironment({ keys, now, maxTokenBytes: options.maxTokenBytes, verifiedTokens, upstreamTokens, introspector });
   if (options.logBufferDrops !== undefined) metrics.logBufferDrops(options.logBufferDrops);
   const runner = new CheckRunner({
     store, environment, metrics, logger, checkTimeoutMs: options.checkTimeoutMs,

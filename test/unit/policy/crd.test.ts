@@ -71,14 +71,18 @@ describe('AudiencePolicy CustomResourceDefinition', () => {
   it('must fill in exactly the defaults the process applies to an absent field (the schema\'s, not the algorithm list)', () => {
     const spec = (SCHEMA.properties as Record<string, Schema>).spec as Schema;
     const defaults = Object.fromEntries([...nodes(spec, 'spec')].flatMap(([path, node]) => (node.default === undefined ? [] : [[path, node.default]])));
-    const compiled = runtimePolicy({ upstream: { clientCredentials: { tokenEndpoint: 'https://idp.example.com/token', clientId: 'guard', clientSecretFile: '/run/secret' } } });
+    const compiled = runtimePolicy({
+      upstream: { clientCredentials: { tokenEndpoint: 'https://idp.example.com/token', clientId: 'guard', clientSecretFile: '/run/secret' } },
+      issuers: [{ issuer: 'https://idp.example.com', introspection: { clientId: 'guard', clientSecretFile: '/run/secret' } }],
+    });
     assert.deepEqual(defaults, {
       'spec/issuers[]/profile': compiled.issuerList[0]?.profile,
+      'spec/issuers[]/introspection/cacheSeconds': compiled.issuerList[0]?.introspection?.cacheSeconds,
       'spec/mode': compiled.mode,
       'spec/clockSkewSeconds': compiled.clockSkewSeconds,
       'spec/upstream/header': compiled.upstream?.header,
     });
-    assert.deepEqual(Object.values(defaults), ['rfc9068', 'Strict', 60, 'authorization']);
+    assert.deepEqual(Object.values(defaults), ['rfc9068', 60, 'Strict', 60, 'authorization']);
   });
 
   describe('every example under deploy/examples', () => {
