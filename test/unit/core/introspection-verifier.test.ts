@@ -113,8 +113,8 @@ describe('opaque tokens in the decision', () => {
     const verifier = new IntrospectionVerifier(new ScriptedIntrospector(answer({ cnf, sub: 'user-1' })), () => NOW);
     const request = { method: 'POST', host: 'mcp.example.com', path: '/mcp', authorization: undefined, policyReference: undefined };
     const verified = await verifier.verify({ value: OPAQUE, digest: tokenDigest(OPAQUE) }, { policy, generation: 1, request, extras: NO_EXTRAS });
-    assert.equal(verified.kind, 'verified');
-    assert.deepEqual(verified.kind === 'verified' ? [verified.claims.cnf, verified.claims.sub, verified.verifiedBy, verified.expiresAt] : [], [cnf, 'user-1', 'introspection', NOW + 300]);
+    if (verified.kind !== 'verified') throw new assert.AssertionError({ message: `refused: ${verified.reason}` });
+    assert.deepEqual([verified.claims.cnf, verified.claims.sub, verified.verifiedBy, verified.expiresAt], [cnf, 'user-1', 'introspection', NOW + 300]);
   });
 
   it('tells a compact JWS by its three parts', () => {
