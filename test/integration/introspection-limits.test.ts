@@ -113,7 +113,7 @@ describe('opaque tokens: cacheSeconds 0 and an unreachable endpoint', function (
     }
   });
 
-  it('answers 503 introspection_unavailable when nothing listens at the endpoint', async function () {
+  it('docs/contract.md case 35: answers 503 introspection_unavailable when nothing listens at the endpoint and nothing is cached', async function () {
     const harness = await startIntrospectionHarness({ introspection: '        endpoint: http://127.0.0.1:1/introspect\n' });
     try {
       const response = await harness.client.check({ headers: { authorization: `Bearer ${await harness.opaqueToken()}` } });

@@ -33,7 +33,7 @@ describe('opaque tokens (introspection, end to end)', function () {
     assert.equal(JSON.stringify(response).includes(token), false);
   });
 
-  it('makes no new introspection request for a repeat within cacheSeconds', async function () {
+  it('docs/contract.md case 34: makes no new introspection request for a repeat within cacheSeconds', async function () {
     const token = await harness.opaqueToken();
     const before = harness.introspection.introspectionRequestCount();
     for (let index = 0; index < 5; index += 1) assert.equal((await check(token)).status?.code ?? 0, 0);
