@@ -46,9 +46,8 @@ export interface ServiceOptions {
   readonly maxJWKSKeys?: number;
   /** Upstream tokens cached at most (`--upstream-token-cache-size`). */
   readonly upstreamTokenCacheSize?: number;
-  /** Introspection answers cached at most (`--introspection-cache-size`). */
+  /** `--introspection-cache-size` (answers cached) and `--introspection-concurrency` (requests in flight per endpoint). */
   readonly introspectionCacheSize?: number;
-  /** Introspection requests in flight per endpoint at most (`--introspection-concurrency`). */
   readonly introspectionConcurrency?: number;
   /** Overrides for key fetching (tests shorten cooldowns). */
   readonly keySetOptions?: Partial<KeySetOptions>;
@@ -97,7 +96,8 @@ export async function startService(
   const verifiedTokens = createVerifiedTokens(options.tokenCacheSize ?? 10_000, { store, keys, metrics, now });
   const upstreamTokens = createUpstreamTokens(options, tenants.secrets, tenants.secretFileDirs, metrics, logger, tenants.endpointFetch);
   const introspector = createIntrospector(options, { ...tenants, metrics, logger, now });
-  const environment = jwtCheckEnvironment({ keys, now, maxTokenBytes: options.maxTokenBytes, verifiedTokens, upstreamTokens, introspector });
+  const sources = { verifiedTokens, upstreamTokens, introspector };
+  const environment = jwtCheckEnvironment({ keys, now, maxTokenBytes: options.maxTokenBytes, ...sources });
   if (options.logBufferDrops !== undefined) metrics.logBufferDrops(options.logBufferDrops);
   const runner = new CheckRunner({
     store, environment, metrics, logger, checkTimeoutMs: options.checkTimeoutMs,
