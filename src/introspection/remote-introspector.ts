@@ -64,7 +64,8 @@ export class RemoteIntrospector implements TokenIntrospector {
     if (remembered !== undefined) return Promise.resolve({ kind: 'answer', answer: remembered });
     const pending = this.#pending.get(key);
     if (pending !== undefined) return pending;
-    const endpoint = introspection.endpointId;
+    // Per endpoint, whichever policy or client asks: many policies naming one server share its limit.
+    const endpoint = `${issuer.issuer} ${introspection.endpoint ?? '(discovered)'}`;
     const inFlight = this.#inFlight.get(endpoint) ?? 0;
     if (inFlight >= this.#options.maxInFlight) {
       this.#events.request(issuer.issuer, 'rejected_busy');
