@@ -59,10 +59,14 @@ describe('opaque tokens: cache, single flight, concurrency and failures', functi
     const token = await harness.opaqueToken();
     const before = requests();
     const release = harness.introspection.holdIntrospection();
-    const responses = Promise.all(Array.from({ length: 10 }, () => check(token)));
-    await eventually(async () => (await checksInFlight(harness)) === 10);
-    assert.equal(requests() - before, 1);
-    release();
+    let responses: Promise<EnvoyCheckResponse[]> | undefined;
+    try {
+      responses = Promise.all(Array.from({ length: 10 }, () => check(token)));
+      // Every check waits, and the one request has reached the authorization server (where it is held).
+      await eventually(async () => (await checksInFlight(harness)) === 10 && requests() - before >= 1, 10_000);
+    } finally {
+      release();
+    }
     for (const response of await responses) assert.equal(response.status?.code ?? 0, 0);
     assert.equal(requests() - before, 1);
   });
@@ -75,15 +79,18 @@ describe('opaque tokens: cache, single flight, concurrency and failures', functi
       answered.push(response);
       return response;
     }));
-    await eventually(() => answered.length === 36);
-    assert.equal(requests() - before, 4, 'at most --introspection-concurrency requests reach the authorization server');
-    for (const response of answered) {
-      assert.equal(httpStatus(response), 503);
-      assert.equal(reasonOf(response), 'introspection_unavailable');
+    try {
+      // 4 requests held at the authorization server, every other check already answered.
+      await eventually(() => answered.length === 36 && requests() - before === 4, 10_000);
+      for (const response of answered) {
+        assert.equal(httpStatus(response), 503);
+        assert.equal(reasonOf(response), 'introspection_unavailable');
+      }
+    } finally {
+      release();
     }
-    release();
     await Promise.all(flood);
-    assert.equal(requests() - before, 4);
+    assert.equal(requests() - before, 4, 'at most --introspection-concurrency requests reach the authorization server');
     const metrics = await harness.service.metrics.registry.metrics();
     assert.match(metrics, /audience_guard_introspection_requests_total\{[^}]*result="rejected_busy"\} 36/);
   });
