@@ -26,6 +26,8 @@ export interface ServeFlags {
   readonly maxBodyBytes: number;
   readonly tokenCacheSize: number;
   readonly upstreamTokenCacheSize: number;
+  readonly introspectionCacheSize: number;
+  readonly introspectionConcurrency: number;
   readonly maxPolicies: number;
   readonly maxJWKSBytes: number;
   readonly maxJWKSKeys: number;
@@ -120,6 +122,8 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
   const maxBodyBytes = integer('max-body-bytes', single('max-body-bytes'), 1024, 64 * 1_048_576);
   const tokenCacheSize = integer('token-cache-size', single('token-cache-size'), 0, 10_000_000);
   const upstreamTokenCacheSize = integer('upstream-token-cache-size', single('upstream-token-cache-size'), 1, 10_000_000);
+  const introspectionCacheSize = integer('introspection-cache-size', single('introspection-cache-size'), 1, 10_000_000);
+  const introspectionConcurrency = integer('introspection-concurrency', single('introspection-concurrency'), 1, 10_000);
   const maxPolicies = integer('max-policies', single('max-policies'), 1, 1_000_000);
   const maxJWKSBytes = integer('max-jwks-bytes', single('max-jwks-bytes'), 1024, 16 * 1_048_576);
   const maxJWKSKeys = integer('max-jwks-keys', single('max-jwks-keys'), 1, 10_000);
@@ -128,7 +132,8 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
   const logLevel = single('log-level');
   for (const value of [
     grpcAddress, adminAddress, checkTimeoutMs, maxTokenBytes, maxRequestBytes, maxBodyBytes, tokenCacheSize,
-    upstreamTokenCacheSize, maxPolicies, maxJWKSBytes, maxJWKSKeys, logRate, allowInsecureEndpoints,
+    upstreamTokenCacheSize, introspectionCacheSize, introspectionConcurrency, maxPolicies, maxJWKSBytes, maxJWKSKeys, logRate,
+    allowInsecureEndpoints,
   ]) {
     if (typeof value === 'object') return { ok: false, error: value.error };
   }
@@ -160,6 +165,8 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
       maxBodyBytes: maxBodyBytes as number,
       tokenCacheSize: tokenCacheSize as number,
       upstreamTokenCacheSize: upstreamTokenCacheSize as number,
+      introspectionCacheSize: introspectionCacheSize as number,
+      introspectionConcurrency: introspectionConcurrency as number,
       maxPolicies: maxPolicies as number,
       maxJWKSBytes: maxJWKSBytes as number,
       maxJWKSKeys: maxJWKSKeys as number,

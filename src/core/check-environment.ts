@@ -4,6 +4,9 @@
  * verified-token cache and upstream tokens all come in through here.
  */
 import { CachedTokenVerifier } from './cached-token-verifier.ts';
+import { DispatchingTokenVerifier } from './dispatching-token-verifier.ts';
+import { IntrospectionVerifier } from './introspection-verifier.ts';
+import type { TokenIntrospector } from './token-introspector.ts';
 import { JwtVerifier, type JwtVerifierOptions } from './jwt-verifier.ts';
 import type { RuntimePolicy } from './runtime-policy.ts';
 import type { TokenVerifier } from './token-verifier.ts';
@@ -24,12 +27,20 @@ export interface JwtCheckParts extends JwtVerifierOptions {
   readonly verifiedTokens?: VerifiedTokenCache | undefined;
   readonly upstreamTokens?: UpstreamTokenSource | undefined;
   readonly maxBodyBytes?: number | undefined;
+  /** Opaque tokens of policies with an introspecting issuer; absent: every token takes the JWT path. */
+  readonly introspector?: TokenIntrospector | undefined;
 }
 
-/** JWT access tokens verified with the issuers' keys, through the verified-token cache when there is one. */
+/**
+ * JWT access tokens verified with the issuers' keys, through the verified-token
+ * cache when there is one; with an introspector, opaque tokens by introspection.
+ */
 export function jwtCheckEnvironment(parts: JwtCheckParts): CheckEnvironment {
   const jwt = new JwtVerifier(parts);
-  const tokens = parts.verifiedTokens === undefined ? jwt : new CachedTokenVerifier(jwt, parts.verifiedTokens);
+  const jwts = parts.verifiedTokens === undefined ? jwt : new CachedTokenVerifier(jwt, parts.verifiedTokens);
+  const tokens = parts.introspector === undefined
+    ? jwts
+    : new DispatchingTokenVerifier(jwts, new IntrospectionVerifier(parts.introspector, parts.now), parts.maxTokenBytes);
   return { tokens, upstreamTokens: parts.upstreamTokens, maxBodyBytes: parts.maxBodyBytes };
 }
 

@@ -98,7 +98,7 @@ export const REASON_TABLE: Readonly<Record<Reason, ReasonSpec>> = Object.freeze(
   unknown_issuer: invalidToken('The token issuer is not trusted for this resource'),
   unknown_key: invalidToken('The token signing key is unknown'),
   invalid_signature: invalidToken('The token signature is invalid'),
-  expired: invalidToken('The access token has expired'),
+  expired: invalidToken('The access token has expired or is not active'),
   not_yet_valid: invalidToken('The access token is not yet valid'),
   missing_claim: invalidToken('The access token lacks a required claim or a claim is malformed'),
   id_token_presented: invalidToken('An ID token is not an access token'),

@@ -17,6 +17,23 @@ export interface RuntimeIssuer {
   readonly profile: TokenProfile;
   /** Identity of the key set (issuer + JWKS URI): policies that share it share keys. */
   readonly keySetId: string;
+  /** Set when this issuer's opaque tokens are introspected (RFC 7662); at most one issuer of a policy has it. */
+  readonly introspection?: RuntimeIntrospection | undefined;
+}
+
+/** How an issuer's opaque access tokens are introspected (RFC 7662). */
+export interface RuntimeIntrospection {
+  /** Explicit endpoint; when absent it is discovered (`introspection_endpoint` of the issuer's metadata). */
+  readonly endpoint: string | undefined;
+  readonly clientId: string;
+  readonly clientSecret: ClientSecretSource;
+  /** Longest reuse of an active answer, in seconds (never past its `exp`). */
+  readonly cacheSeconds: number;
+  /**
+   * Which endpoint and client this is (issuer, endpoint, client id; never the
+   * secret): answers are remembered and requests limited per this identity.
+   */
+  readonly endpointId: string;
 }
 
 /** Where an upstream client secret comes from. */

@@ -10,12 +10,13 @@
  * (the verified-token cache as a decorator: a token that verified before
  * skips decoding and the signature, nothing else).
  *
+ * Token introspection (RFC 7662, opaque tokens): src/core/introspection-verifier.ts
+ * asks the policy's introspecting issuer through `TokenIntrospector`
+ * (src/core/token-introspector.ts; implemented in src/introspection/), and
+ * src/core/dispatching-token-verifier.ts sends each token to one of the two;
+ * its result is a `VerifiedToken` with `verifiedBy: 'introspection'`.
+ *
  * Where the next credential kinds plug in, without restructuring decide():
- *   - Token introspection (RFC 7662, opaque tokens): another `TokenVerifier`
- *     that asks the issuer's introspection endpoint through an interface the
- *     core defines (as `KeyResolver` does for keys), chosen per issuer by a
- *     verifier that dispatches on the policy's issuer configuration; its
- *     result is a `VerifiedToken` with `verifiedBy: 'introspection'`.
  *   - DPoP (RFC 9449): extraction (step 2) also accepts the `DPoP` scheme;
  *     one step right after this one checks `extras.dpopProof` against the
  *     verified `cnf.jkt`, the method and the URL. The `cnf` refusal in
@@ -46,7 +47,7 @@ export interface VerificationContext {
 }
 
 /** How a token came to be trusted (for metrics and a future audit field; never changes a decision). */
-export type VerifiedBy = 'signature' | 'remembered';
+export type VerifiedBy = 'signature' | 'remembered' | 'introspection';
 
 /** A token whose issuer, signature and claims held for this policy, now. Its claims are safe to read. */
 export interface VerifiedToken {
@@ -66,7 +67,7 @@ export interface VerifiedToken {
 export type TokenRefusal = Extract<Reason,
   | 'token_too_large' | 'malformed_token' | 'unsupported_token_type' | 'disallowed_algorithm' | 'unknown_issuer'
   | 'unknown_key' | 'keys_unavailable' | 'invalid_signature'
-  | 'missing_claim' | 'id_token_presented' | 'expired' | 'not_yet_valid'>;
+  | 'missing_claim' | 'id_token_presented' | 'expired' | 'not_yet_valid' | 'introspection_unavailable'>;
 
 export interface TokenRefused {
   readonly kind: 'refused';

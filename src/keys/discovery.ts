@@ -1,7 +1,7 @@
 /**
  * The one discovery of authorization server metadata, for the key sets (an
- * issuer's `jwks_uri`) and for upstream credentials (an issuer's
- * `token_endpoint`); docs/adr/0009-one-discovery-implementation.md says why it
+ * issuer's `jwks_uri`), for upstream credentials (an issuer's
+ * `token_endpoint`) and for token introspection (`introspection_endpoint`); docs/adr/0009-one-discovery-implementation.md says why it
  * is hand-written. RFC 8414 metadata first (`/.well-known/oauth-authorization-server`
  * inserted before the issuer's path), then OpenID Connect Discovery
  * (`/.well-known/openid-configuration` appended). A document is used only when
@@ -15,7 +15,7 @@ import { fetchJSONObject, FetchJSONError, type FetchLimits } from './fetch-json.
 import { identifierURIProblem } from '../policy/uri-rules.ts';
 
 /** The metadata members the service looks up (RFC 8414 §2). */
-export type MetadataEndpoint = 'jwks_uri' | 'token_endpoint';
+export type MetadataEndpoint = 'jwks_uri' | 'token_endpoint' | 'introspection_endpoint';
 
 export function discoveryURLs(issuer: string): string[] {
   const url = new URL(issuer);

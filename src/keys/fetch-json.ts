@@ -27,7 +27,8 @@ export class FetchJSONError extends Error {
   }
 }
 
-async function readCapped(response: Response, maxBytes: number): Promise<string> {
+/** The body as text, at most `maxBytes` (a FetchJSONError beyond). */
+export async function readCapped(response: Response, maxBytes: number): Promise<string> {
   const declared = Number(response.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > maxBytes) throw new FetchJSONError(`bad answer (larger than ${maxBytes} bytes)`, 'size');
   if (response.body === null) return '';

@@ -31,6 +31,7 @@ export const LOG_EVENTS = {
   jwks_refreshed: { level: 'info', fields: { issuer: 'required' } },
   jwks_refresh_failed: { level: 'warn', fields: { issuer: 'required', jwks_uri: 'optional', error: 'required' } },
   upstream_token_failed: { level: 'warn', fields: { policy: 'required', grant: 'optional', error: 'optional' } },
+  introspection_failed: { level: 'warn', fields: { issuer: 'required', error: 'required', suppressed: 'optional' } },
   /** Fields in the order rejection-log.ts writes them. */
   token_rejected: {
     level: 'warn',

@@ -48,6 +48,11 @@ export function defineMetrics(registry: Registry, hooks: ScrapeHooks) {
     name: 'audience_guard_upstream_token_cache_total', help: 'Upstream token cache lookups, by policy and result (hit, miss).',
     labelNames: ['namespace', 'policy', 'result'] as const, registers,
   });
+  const introspectionRequests = new Counter({
+    name: 'audience_guard_introspection_requests_total',
+    help: 'Token introspection requests, by issuer and result (active, inactive, failure; rejected_busy: not sent, too many in flight).',
+    labelNames: ['issuer', 'result'] as const, registers,
+  });
   const audienceOverlaps = new Gauge({
     name: 'audience_guard_audience_overlaps',
     help: 'Policies that accept an audience another policy accepts too (cross-service replay between them).', registers,
@@ -77,7 +82,7 @@ export function defineMetrics(registry: Registry, hooks: ScrapeHooks) {
     collect: () => { tokenCacheEntries.set(hooks.tokenCacheSize()); },
   });
   return {
-    checks, rejections, duration, jwksRefreshes, inFlight, limitHits, upstreamRequests, upstreamCache,
+    checks, rejections, duration, jwksRefreshes, inFlight, limitHits, upstreamRequests, upstreamCache, introspectionRequests,
     audienceOverlaps, policies, tokenCacheLookups, logLinesSuppressed, mcpChecks,
   };
 }

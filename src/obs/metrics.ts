@@ -9,7 +9,9 @@ import { REASONS, type Reason } from '../core/reasons.ts';
 import type { Frontend } from '../runner/check-input.ts';
 import { defineMetrics } from './metric-definitions.ts';
 import type { McpLabels } from '../core/decision.ts';
-import { LIMITS, POLICY_STATES, type CheckResult, type Limit, type McpCheckResult, type PolicyState } from './metric-label-sets.ts';
+import {
+  LIMITS, POLICY_STATES, type CheckResult, type IntrospectionResultLabel, type Limit, type McpCheckResult, type PolicyState,
+} from './metric-label-sets.ts';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -98,6 +100,11 @@ export class Metrics {
 
   upstreamTokenCache(namespace: string, policy: string, hit: boolean): void {
     this.#series.upstreamCache.inc({ namespace, policy, result: hit ? 'hit' : 'miss' });
+  }
+
+  /** `issuer` comes from a policy; `result` from a closed set. */
+  introspectionRequest(issuer: string, result: IntrospectionResultLabel): void {
+    this.#series.introspectionRequests.inc({ issuer, result });
   }
 
   audienceOverlaps(policies: number): void {

@@ -9,6 +9,7 @@ import { POLICY_DEFAULTS } from './policy-defaults.ts';
 import type { AudiencePolicyDocument } from './policy-schema.ts';
 import type { UpstreamSpec } from './upstream-schema.ts';
 import type { ClientSecretSource, RuntimeIssuer, RuntimePolicy, RuntimeUpstream } from '../core/runtime-policy.ts';
+import { compileIntrospection } from './compile-introspection.ts';
 import { protectedResourceMetadata } from './protected-resource-metadata.ts';
 import { namespacedName } from '../core/namespaced-name.ts';
 
@@ -68,6 +69,7 @@ export function compilePolicy(document: AudiencePolicyDocument, context: Compile
       algorithms: Object.freeze([...(issuer.algorithms ?? POLICY_DEFAULTS.algorithms)]),
       profile: issuer.profile ?? POLICY_DEFAULTS.profile,
       keySetId: `${issuer.issuer} ${issuer.jwksUri ?? '(discovered)'}`,
+      introspection: compileIntrospection(issuer.issuer, issuer.introspection, namespace),
     }));
   }
 

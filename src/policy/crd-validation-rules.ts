@@ -6,7 +6,7 @@
  * runs the same table (src/policy/policy-rule-checks.ts);
  * test/unit/policy/rule-parity.test.ts evaluates both over one corpus.
  *
- * Only standard CEL is used (`matches`, `has`, `size`, `all`, `exists_one`),
+ * Only standard CEL is used (`matches`, `has`, `size`, `all`, `exists_one`, `filter`),
  * no Kubernetes extension library, so any supported API server takes it.
  */
 import { POLICY_RULES, type RuleCheck } from './policy-rules.ts';
@@ -40,6 +40,8 @@ function celExpression(check: RuleCheck): string {
       return `self.all(i, self.exists_one(j, j.${field(check.key)} == i.${field(check.key)}))`;
     case 'keyLength':
       return `self.all(k, size(k) >= ${String(check.min)} && size(k) <= ${String(check.max)})`;
+    case 'atMostOneWith':
+      return `self.filter(i, has(i.${field(check.field)})).size() <= 1`;
   }
 }
 

@@ -38,6 +38,8 @@ function contactedEndpoints(policy: AudiencePolicyDocument): { readonly path: st
   spec.issuers.forEach((issuer, index) => {
     endpoints.push({ path: `/spec/issuers/${index}/issuer`, url: issuer.issuer });
     if (issuer.jwksUri !== undefined) endpoints.push({ path: `/spec/issuers/${index}/jwksUri`, url: issuer.jwksUri });
+    const introspection = issuer.introspection?.endpoint;
+    if (introspection !== undefined) endpoints.push({ path: `/spec/issuers/${index}/introspection/endpoint`, url: introspection });
   });
   const grants = [['tokenExchange', spec.upstream?.tokenExchange], ['clientCredentials', spec.upstream?.clientCredentials]] as const;
   for (const [name, grant] of grants) {

@@ -1,9 +1,11 @@
 /**
  * The schema of one trusted authorization server of an AudiencePolicy
- * (`spec.issuers[]`): its issuer, key set, algorithms and token profile.
+ * (`spec.issuers[]`): its issuer, key set, algorithms and token profile, and
+ * optionally how its opaque tokens are introspected.
  */
 import { Type } from '@sinclair/typebox';
 import { ASYMMETRIC_ALGORITHMS, DEFAULT_ALGORITHMS } from '../core/algorithms.ts';
+import { IntrospectionSchema } from './introspection-schema.ts';
 import { uri } from './policy-field-schemas.ts';
 
 export const IssuerSchema = Type.Object({
@@ -27,4 +29,5 @@ export const IssuerSchema = Type.Object({
       'jwt: for issuers without full RFC 9068 support; typ JWT, at+jwt or absent, only iss exp aud required, ' +
       'a token with nonce or at_hash (an ID token\'s shape) is refused.',
   })),
+  introspection: Type.Optional(IntrospectionSchema),
 }, { additionalProperties: false, description: 'A trusted authorization server.' });

@@ -4,6 +4,7 @@
  */
 import type { Static, TSchema } from '@sinclair/typebox';
 import { DEFAULT_ALGORITHMS } from '../core/algorithms.ts';
+import { IntrospectionSchema } from './introspection-schema.ts';
 import { IssuerSchema } from './issuer-schema.ts';
 import { McpSchema } from './mcp-schema.ts';
 import { PolicySpecSchema } from './policy-schema.ts';
@@ -30,4 +31,5 @@ export const POLICY_DEFAULTS = Object.freeze({
   algorithms: DEFAULT_ALGORITHMS,
   upstreamHeader: defaultOf(UpstreamSchema.properties.header),
   mcpSource: defaultOf(McpSchema.properties.source),
+  introspectionCacheSeconds: defaultOf(IntrospectionSchema.properties.cacheSeconds),
 });

@@ -10,10 +10,10 @@
  *
  * Kept in the subset every validator Helm has used reads alike (Go's RE2
  * patterns, draft-07 keywords): unions of literals become `enum` (one readable
- * error instead of one per branch). One rule cannot be said in JSON Schema:
- * `uniqueBy` (no two issuers alike); a duplicate issuer is still refused by
- * the service at start (file mode) and by the API server's CEL rule
- * (Kubernetes mode).
+ * error instead of one per branch). Two rules cannot be said in draft-07:
+ * `uniqueBy` (no two issuers alike) and `atMostOneWith` (one introspecting
+ * issuer); such a policy is still refused by the service at start (file mode)
+ * and by the API server's CEL rule (Kubernetes mode).
  */
 import { nodeAt } from './crd-validation-rules.ts';
 import { POLICY_RULES, type RuleCheck } from './policy-rules.ts';
@@ -29,6 +29,7 @@ export function jsonSchemaOfCheck(check: RuleCheck): JSONSchema | undefined {
     case 'exactlyOneOf':
       return { oneOf: check.fields.map((field) => ({ required: [field] })) };
     case 'uniqueBy':
+    case 'atMostOneWith':
       return undefined;
     case 'keyLength':
       // Not `propertyNames`: Helm reports its failures without the map's location. A key

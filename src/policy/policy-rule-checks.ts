@@ -54,6 +54,11 @@ function failures(check: RuleCheck, pointer: string, value: unknown): string[] {
         const length = Array.from(key).length; // code points, as CEL size() and the schema's maxLength count
         return length < check.min || length > check.max;
       }).map((key) => `${pointer}/${token(key)}`);
+    case 'atMostOneWith': {
+      if (!Array.isArray(value)) return [pointer];
+      const setting = value.flatMap((item: unknown, index) => (isRecord(item) && Object.hasOwn(item, check.field) ? [index] : []));
+      return setting.slice(1).map((index) => `${pointer}/${String(index)}/${token(check.field)}`);
+    }
   }
 }
 

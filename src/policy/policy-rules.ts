@@ -26,7 +26,9 @@ export type RuleCheck =
   /** No two items of a list of objects have the same `key` field. */
   | { readonly kind: 'uniqueBy'; readonly key: string }
   /** Every key of a map is `min` to `max` characters long (a map key can carry no schema). */
-  | { readonly kind: 'keyLength'; readonly min: number; readonly max: number };
+  | { readonly kind: 'keyLength'; readonly min: number; readonly max: number }
+  /** At most one item of a list of objects sets `field`. */
+  | { readonly kind: 'atMostOneWith'; readonly field: string };
 
 export interface PolicyRule {
   /** Where under `spec` the rule applies: field names, `*` for every item of a list; empty for `spec` itself. */
@@ -52,6 +54,16 @@ export const POLICY_RULES: readonly PolicyRule[] = Object.freeze([
   ...uriField(['issuers', '*', 'issuer'], 'identifier'),
   ...uriField(['issuers', '*', 'jwksUri'], 'locator'),
   { at: ['issuers'], check: { kind: 'uniqueBy', key: 'issuer' }, message: 'duplicate issuer' },
+  {
+    at: ['issuers'], check: { kind: 'atMostOneWith', field: 'introspection' },
+    message: 'at most one issuer may set introspection (an opaque token is never sent to more than one issuer)',
+  },
+  {
+    at: ['issuers', '*', 'introspection'],
+    check: { kind: 'exactlyOneOf', fields: ['clientSecretRef', 'clientSecretFile'] },
+    message: 'must set exactly one of clientSecretRef and clientSecretFile',
+  },
+  ...uriField(['issuers', '*', 'introspection', 'endpoint'], 'locator'),
   {
     at: ['audiences', '*'],
     check: { kind: 'pattern', pattern: '^[hH][tT][tT][pP][sS]?://[^#]*#', matches: false },

@@ -1,5 +1,6 @@
 /**
- * Tenant rule: a Kubernetes policy may name `clientSecretFile` only below
+ * Tenant rule: a Kubernetes policy may name `clientSecretFile` (upstream
+ * grants, issuer introspection) only below
  * `DIR/<its namespace>/` of an operator's `--secret-file-dir DIR`
  * (src/policy/secret-file-scope.ts decides where a path really leads).
  * Otherwise the policy is refused with reason `SecretFileNotAllowed` before
@@ -16,19 +17,20 @@ const SECRET_FILE_NOT_ALLOWED = 'SecretFileNotAllowed';
 export const secretFileRule: TenantRule = (
   policy: AudiencePolicyDocument, namespace: string, options: TenantRuleOptions,
 ): PolicyProblem[] => {
-  const upstream = policy.spec.upstream;
-  if (upstream === undefined) return [];
+  const { upstream, issuers } = policy.spec;
+  const named: { readonly pointer: string; readonly path: string | undefined }[] = [
+    { pointer: '/spec/upstream/tokenExchange/clientSecretFile', path: upstream?.tokenExchange?.clientSecretFile },
+    { pointer: '/spec/upstream/clientCredentials/clientSecretFile', path: upstream?.clientCredentials?.clientSecretFile },
+    ...issuers.map((issuer, index) => ({
+      pointer: `/spec/issuers/${String(index)}/introspection/clientSecretFile`, path: issuer.introspection?.clientSecretFile,
+    })),
+  ];
   const problems: PolicyProblem[] = [];
-  for (const [name, grant] of [['tokenExchange', upstream.tokenExchange], ['clientCredentials', upstream.clientCredentials]] as const) {
-    const path = grant?.clientSecretFile;
+  for (const { pointer, path } of named) {
     if (path === undefined) continue;
     const folders = namespaceSecretFolders(namespace, options.secretFileDirs);
     if (confinedPath(path, folders) !== undefined) continue;
-    problems.push({
-      path: `/spec/upstream/${name}/clientSecretFile`,
-      message: notAllowed(path, namespace, options.secretFileDirs),
-      reason: SECRET_FILE_NOT_ALLOWED,
-    });
+    problems.push({ path: pointer, message: notAllowed(path, namespace, options.secretFileDirs), reason: SECRET_FILE_NOT_ALLOWED });
   }
   return problems;
 };

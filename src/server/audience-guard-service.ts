@@ -10,6 +10,7 @@
  */
 import { createVerifiedTokens } from './verified-tokens.ts';
 import { createUpstreamTokens } from './upstream-tokens.ts';
+import { createIntrospector } from './introspection.ts';
 import { jwtCheckEnvironment } from '../core/check-environment.ts';
 import { CheckRunner } from '../runner/check-runner.ts';
 import { EnvoyCheck } from '../envoy/envoy-check.ts';
@@ -49,6 +50,9 @@ export interface ServiceOptions {
   readonly maxJWKSKeys?: number;
   /** Upstream tokens cached at most (`--upstream-token-cache-size`). */
   readonly upstreamTokenCacheSize?: number;
+  /** `--introspection-cache-size` (answers cached) and `--introspection-concurrency` (requests in flight per endpoint). */
+  readonly introspectionCacheSize?: number;
+  readonly introspectionConcurrency?: number;
   /** Overrides for key fetching (tests shorten cooldowns). */
   readonly keySetOptions?: Partial<KeySetOptions>;
   /** Seconds clock for token time checks (tests move time). */
@@ -99,9 +103,9 @@ export async function startService(
   const now = options.now ?? (() => Date.now() / 1000);
   const verifiedTokens = createVerifiedTokens(options.tokenCacheSize ?? 10_000, { store, keys, metrics, now });
   const upstreamTokens = createUpstreamTokens(options, tenants.secrets, tenants.secretFileDirs, metrics, logger, tenants.endpointFetch);
-  const environment = jwtCheckEnvironment({
-    keys, now, maxTokenBytes: options.maxTokenBytes, verifiedTokens, upstreamTokens, maxBodyBytes: options.maxBodyBytes,
-  });
+  const introspector = createIntrospector(options, { ...tenants, metrics, logger, now });
+  const sources = { verifiedTokens, upstreamTokens, introspector, maxBodyBytes: options.maxBodyBytes };
+  const environment = jwtCheckEnvironment({ keys, now, maxTokenBytes: options.maxTokenBytes, ...sources });
   if (options.logBufferDrops !== undefined) metrics.logBufferDrops(options.logBufferDrops);
   const runner = new CheckRunner({
     store, environment, metrics, logger, checkTimeoutMs: options.checkTimeoutMs,

@@ -122,7 +122,7 @@ export class TokenEndpointClient {
  * answer's status, `timeout`, `unreachable` or `refused: …` — never a body, a
  * token, or the network stack's text (it names resolved addresses).
  */
-function describe(error: unknown): string {
+export function describe(error: unknown): string {
   const candidate = error as { error?: unknown; status?: unknown; code?: unknown; name?: unknown; cause?: unknown } | null;
   if (typeof candidate?.error === 'string') {
     return `${candidate.error}${typeof candidate.status === 'number' ? ` (HTTP ${String(candidate.status)})` : ''}`;

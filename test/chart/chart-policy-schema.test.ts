@@ -20,7 +20,8 @@ import { uriSpelling } from '../support/uri-spellings.ts';
 
 const EXAMPLES = join(REPO_ROOT, 'deploy', 'examples');
 const INVALID = join(REPO_ROOT, 'test', 'fixtures', 'invalid-policies');
-const UNIQUE_BY_MESSAGES = new Set(POLICY_RULES.filter((rule) => rule.check.kind === 'uniqueBy').map((rule) => rule.message));
+// The rules about several list items, which the templates check (values.schema.json cannot say them).
+const UNIQUE_BY_MESSAGES = new Set(POLICY_RULES.filter((rule) => rule.check.kind === 'uniqueBy' || rule.check.kind === 'atMostOneWith').map((rule) => rule.message));
 
 const weather = (): Spec => ({ resource: 'https://weather.example.com/mcp', issuers: [{ issuer: 'https://idp.example.com/realms/mcp' }], requiredScopes: ['mcp:tools'] });
 
@@ -120,6 +121,12 @@ describe('Helm chart: policies validated by Helm', function () {
       it('attack: a repeated issuer entry must fail helm template, naming the second one', () => {
         const spec = { ...weather(), issuers: [{ issuer: 'https://idp.example.com/realms/mcp' }, { issuer: 'https://idp.example.com/realms/mcp', algorithms: ['ES256'] }] };
         assertRefused(render(policySource, [{ name: 'weather', spec }]), '/policies/0/spec/issuers/1/issuer', /duplicate issuer/);
+      });
+
+      it('attack: a second introspecting issuer (an opaque token sent to two issuers) must fail helm template, naming it', () => {
+        const introspection = { clientId: 'guard', clientSecretFile: '/s' };
+        const spec = { ...weather(), issuers: [{ issuer: 'https://idp.example.com', introspection }, { issuer: 'https://login.example.org', introspection }] };
+        assertRefused(render(policySource, [{ name: 'weather', spec }]), '/policies/0/spec/issuers/1/introspection', /at most one issuer may set introspection/);
       });
 
       it('attack: two policies with the same NAMESPACE/NAME (the second silently replacing the first) must fail helm template', () => {

@@ -23,4 +23,16 @@ describe('token leak scan', function () {
   it('does not flag the token_sha256 correlation id', function () {
     assert.deepEqual(leaksIn([token], `{"token_sha256":"${tokenSHA256(token)}"}`).leaks, []);
   });
+
+  describe('an opaque token (introspection)', function () {
+    const opaque = 'Vd2Nq7hKxQmWf3J0pLr8sTzYbC4eGuA1iO6nX9kHwE5';
+
+    it('finds it whole in output', function () {
+      assert.equal(leaksIn([opaque], `{"msg":"x","token":"${opaque}"}`).leaks.length, 1);
+    });
+
+    it('does not flag its token_sha256 correlation id', function () {
+      assert.deepEqual(leaksIn([opaque], `{"token_sha256":"${tokenSHA256(opaque)}"}`).leaks, []);
+    });
+  });
 });

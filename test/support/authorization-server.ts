@@ -20,6 +20,7 @@ import {
   jwtVerify,
 } from 'jose';
 import type { JWK, JWTPayload } from 'jose';
+import { introspectionFeature, type IntrospectionControls, type IntrospectionOptions } from './introspection-server.ts';
 
 /** RFC 8693 grant type served by the token endpoint. */
 export const TOKEN_EXCHANGE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -40,6 +41,8 @@ export interface AuthorizationServerOptions {
   port?: number;
   /** clients registered in addition to {@link LOCAL_CLIENTS} (client_secret_basic; same grants) */
   clients?: LocalClient[];
+  /** opaque tokens for some resources, and RFC 7662 introspection (test/support/introspection-server.ts) */
+  introspection?: IntrospectionOptions;
 }
 
 /** A running local authorization server; see {@link startAuthorizationServer}. */
@@ -98,6 +101,8 @@ export interface LocalAuthorizationServer {
   tokenExchangeCount(): number;
   /** how many client_credentials requests reached the token endpoint, counted like {@link tokenExchangeCount} */
   clientCredentialsCount(): number;
+  /** set when started with `introspection` */
+  introspection: IntrospectionControls | undefined;
   /** stop listening and drop open connections; the port is free once this resolves */
   close(): Promise<void>;
 }
@@ -187,7 +192,7 @@ interface OidcProviderModule {
 
 interface ResourceServerInfo {
   scope: string;
-  accessTokenFormat: 'jwt';
+  accessTokenFormat: 'jwt' | 'opaque';
   audience: string;
   accessTokenTTL: number;
   jwt: { sign: { alg: 'RS256' } };
@@ -357,6 +362,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
   let tokenEndpointDelayMs = 0;
   const grantRequests = new Map<string, number>();
   const closing = new AbortController();
+  const introspection = options.introspection === undefined ? undefined : introspectionFeature(options.introspection);
 
   const countGrantRequest = (grantType: unknown): void => {
     if (typeof grantType === 'string') grantRequests.set(grantType, (grantRequests.get(grantType) ?? 0) + 1);
@@ -369,6 +375,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? '/').split('?', 1)[0];
+    if (introspection !== undefined && await introspection.intercept(path ?? '/', req, res)) return;
     if (path === JWKS_PATH) {
       jwksRequests += 1;
       if (!jwksAvailable) {
@@ -413,7 +420,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     }
     return Promise.resolve({
       scope: scopes.join(' '),
-      accessTokenFormat: 'jwt',
+      accessTokenFormat: introspection?.accessTokenFormat(resourceIndicator) ?? 'jwt',
       audience: resourceIndicator,
       accessTokenTTL: ACCESS_TOKEN_TTL_SECONDS,
       jwt: { sign: { alg: 'RS256' } },
@@ -466,6 +473,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
       features: {
         devInteractions: { enabled: false },
         clientCredentials: { enabled: true },
+        ...introspection?.features,
         resourceIndicators: {
           enabled: true,
           // A client_credentials request must name its resource; no default audience.
@@ -579,6 +587,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     issuer,
     jwksUri: `${issuer}${JWKS_PATH}`,
     tokenEndpoint: `${issuer}${TOKEN_PATH}`,
+    introspection: introspection?.controls(issuer, clients),
 
     async issueToken({ resource, scope, clientId = 'mcp-client' }) {
       const client = clients.find((candidate) => candidate.clientId === clientId);

@@ -30,7 +30,8 @@ export function capturingDestination(also?: (line: string) => void): { write(lin
 
 /** Pieces of a token that must never be seen: the whole token and each non-trivial segment. */
 export function secretPieces(token: string): string[] {
-  return [token, ...token.split('.').filter((segment) => segment.length >= 16)];
+  // An opaque token is one segment: itself, once.
+  return [...new Set([token, ...token.split('.').filter((segment) => segment.length >= 16)])];
 }
 
 /** Every recorded-token piece found in `text` (shown only by a 12-character prefix). */

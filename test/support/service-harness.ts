@@ -12,7 +12,7 @@ import type { HttpAuthzOptions } from '../../src/http-authz/http-authz-flags.ts'
 import { DEFAULT_TRUSTED_CIDRS } from '../../src/http-authz/trusted-peers.ts';
 import { createLogger } from '../../src/obs/logger.ts';
 import { startService, type RunningService, type ServiceOptions } from '../../src/server/audience-guard-service.ts';
-import { startAuthorizationServer, type LocalAuthorizationServer } from './authorization-server.ts';
+import { startAuthorizationServer, type AuthorizationServerOptions, type LocalAuthorizationServer } from './authorization-server.ts';
 import { EnvoyCheckClient } from './envoy-check-client.ts';
 import { capturingDestination, recordToken } from './secret-ledger.ts';
 
@@ -20,6 +20,8 @@ export interface HarnessOptions {
   readonly resources?: { resource: string; scopes: string[] }[];
   /** Extra clients of the authorization server (e.g. the service's own, for upstream tokens). */
   readonly clients?: { clientId: string; clientSecret: string }[];
+  /** Opaque tokens and introspection at the authorization server (test/support/introspection-server.ts). */
+  readonly introspection?: AuthorizationServerOptions['introspection'];
   /** Policy YAML, given the live issuer URL. */
   readonly policies: (issuer: string) => string;
   readonly service?: Partial<ServiceOptions>;
@@ -76,7 +78,11 @@ ${overrides.extra ?? ''}`;
 }
 
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
-  const auth = await startAuthorizationServer({ resources: options.resources ?? DEFAULT_RESOURCES, ...(options.clients === undefined ? {} : { clients: options.clients }) });
+  const auth = await startAuthorizationServer({
+    resources: options.resources ?? DEFAULT_RESOURCES,
+    ...(options.clients === undefined ? {} : { clients: options.clients }),
+    ...(options.introspection === undefined ? {} : { introspection: options.introspection }),
+  });
   const dir = await mkdtemp(join(tmpdir(), 'audience-guard-test-'));
   const policyFile = join(dir, 'policies.yaml');
   await writeFile(policyFile, options.policies(auth.issuer));

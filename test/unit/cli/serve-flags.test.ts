@@ -50,6 +50,8 @@ describe('serve flags', () => {
         maxBodyBytes: 65536,
         tokenCacheSize: 10000,
         upstreamTokenCacheSize: 10000,
+        introspectionCacheSize: 10000,
+        introspectionConcurrency: 64,
         maxPolicies: 10000,
         maxJWKSBytes: 524288,
         maxJWKSKeys: 100,
@@ -162,6 +164,13 @@ describe('serve flags', () => {
       assert.match(failure(['--namespace-hosts', 'a=x.example.com', '--namespace-hosts', 'b=x.example.com']), /overlap/);
       assert.match(failure(['--namespace-hosts', 'nohosts']), /NAMESPACE=PATTERN/);
       assert.match(failure(['--namespace-hosts', 'a=http://x']), /not a host name/);
+    });
+
+    it('reads --introspection-cache-size and --introspection-concurrency as whole numbers of at least 1', () => {
+      assert.equal(parsed(['--introspection-cache-size', '5']).introspectionCacheSize, 5);
+      assert.equal(parsed([], { AUDIENCE_GUARD_INTROSPECTION_CONCURRENCY: '8' }).introspectionConcurrency, 8);
+      assert.match(failure(['--introspection-cache-size', '0']), /--introspection-cache-size/);
+      assert.match(failure(['--introspection-concurrency', '0']), /--introspection-concurrency/);
     });
 
     it('reads --log-rate as a whole number of at least 1', () => {

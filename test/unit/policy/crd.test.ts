@@ -74,15 +74,17 @@ describe('AudiencePolicy CustomResourceDefinition', () => {
     const compiled = runtimePolicy({
       upstream: { clientCredentials: { tokenEndpoint: 'https://idp.example.com/token', clientId: 'guard', clientSecretFile: '/run/secret' } },
       mcp: { toolScopes: { delete_alert: ['weather:admin'] } },
+      issuers: [{ issuer: 'https://idp.example.com', introspection: { clientId: 'guard', clientSecretFile: '/run/secret' } }],
     });
     assert.deepEqual(defaults, {
       'spec/issuers[]/profile': compiled.issuerList[0]?.profile,
+      'spec/issuers[]/introspection/cacheSeconds': compiled.issuerList[0]?.introspection?.cacheSeconds,
       'spec/mode': compiled.mode,
       'spec/clockSkewSeconds': compiled.clockSkewSeconds,
       'spec/upstream/header': compiled.upstream?.header,
       'spec/mcp/source': compiled.mcp?.source,
     });
-    assert.deepEqual(Object.values(defaults), ['rfc9068', 'Strict', 60, 'authorization', 'Auto']);
+    assert.deepEqual(Object.values(defaults), ['rfc9068', 60, 'Strict', 60, 'authorization', 'Auto']);
   });
 
   describe('every example under deploy/examples', () => {
