@@ -44,4 +44,7 @@ export const SERVE_FLAGS = {
       'Without it the oldest namespace claiming a host owns it.' },
   'log-rate': { multiple: false, default: '50',
     help: 'token_rejected lines per second per policy and reason; beyond it lines are suppressed and counted (log_suppressed).' },
+  'tracing': { multiple: false, boolean: true, default: 'false',
+    help: 'Export an OpenTelemetry span per check (OTLP/HTTP), configured by the standard OTEL_* variables ' +
+      '(OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG).' },
 } as const;

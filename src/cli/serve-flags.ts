@@ -34,6 +34,8 @@ export interface ServeFlags {
   readonly namespaceHosts: readonly NamespaceHostRule[];
   /** Rejection log lines per second per (policy, reason) before further ones are suppressed. */
   readonly logRate: number;
+  /** Export OpenTelemetry spans (the OTEL_* variables configure them, src/tracing/tracing-settings.ts). */
+  readonly tracing: boolean;
 }
 
 export { SERVE_FLAGS };
@@ -119,10 +121,11 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
   const maxJWKSKeys = integer('max-jwks-keys', single('max-jwks-keys'), 1, 10_000);
   const logRate = integer('log-rate', single('log-rate'), 1, 1_000_000);
   const allowInsecureEndpoints = boolean('allow-insecure-endpoints');
+  const tracing = boolean('tracing');
   const logLevel = single('log-level');
   for (const value of [
     grpcAddress, adminAddress, checkTimeoutMs, maxTokenBytes, maxRequestBytes, tokenCacheSize,
-    upstreamTokenCacheSize, maxPolicies, maxJWKSBytes, maxJWKSKeys, logRate, allowInsecureEndpoints,
+    upstreamTokenCacheSize, maxPolicies, maxJWKSBytes, maxJWKSKeys, logRate, allowInsecureEndpoints, tracing,
   ]) {
     if (typeof value === 'object') return { ok: false, error: value.error };
   }
@@ -152,6 +155,7 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
       allowInsecureEndpoints: allowInsecureEndpoints as boolean,
       namespaceHosts: namespaceHosts.rules,
       logRate: logRate as number,
+      tracing: tracing as boolean,
     },
   };
 }

@@ -38,7 +38,7 @@ export const LOG_EVENTS = {
       reason: 'required', enforced: 'required', policy: 'optional', request_id: 'optional',
       host: 'optional', method: 'optional', path: 'optional', source: 'optional', token_sha256: 'optional',
       iss: 'optional', sub: 'optional', client_id: 'optional', aud: 'optional',
-      missing_claim: 'optional', typ: 'optional', granted_scopes: 'optional',
+      missing_claim: 'optional', typ: 'optional', granted_scopes: 'optional', trace_id: 'optional', span_id: 'optional',
     },
   },
   log_suppressed: {

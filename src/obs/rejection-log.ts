@@ -41,6 +41,9 @@ export type RejectionRecord = { readonly [Field in keyof RequestLogFields]?: Req
   readonly typ?: string | undefined;
   /** `insufficient_scope`: the verified token's granted scopes. */
   readonly granted_scopes?: readonly string[] | undefined;
+  /** The check's trace and span (W3C hex), when tracing is on and the check's span is sampled. */
+  readonly trace_id?: string | undefined;
+  readonly span_id?: string | undefined;
 };
 
 /** A deny's closed-set detail as the record's fields (spread into the record a check handler builds). */

@@ -12,6 +12,7 @@ import type { Logger } from '../obs/logger.ts';
 import type { CheckResult } from '../obs/metric-label-sets.ts';
 import type { Metrics } from '../obs/metrics.ts';
 import { detailFields, RejectionLog } from '../obs/rejection-log.ts';
+import type { TraceLogFields } from '../tracing/check-tracing.ts';
 import type { RequestLogFields } from './check-input.ts';
 
 export interface CheckRecorderOptions {
@@ -44,8 +45,8 @@ export class CheckRecorder {
     });
   }
 
-  /** `log` is undefined when the request could not be read. */
-  record(decision: Decision, log: RequestLogFields | undefined, seconds: number): void {
+  /** `log` is undefined when the request could not be read; `trace` when the check has no sampled span. */
+  record(decision: Decision, log: RequestLogFields | undefined, seconds: number, trace?: TraceLogFields): void {
     const metrics = this.#metrics;
     const policy = decision.policy;
     const namespace = policy?.namespace ?? '';
@@ -53,10 +54,10 @@ export class CheckRecorder {
     metrics.check(namespace, name, resultOf(decision), seconds);
     if (decision.kind === 'deny') {
       metrics.rejection(namespace, name, decision.reason, true);
-      this.#logRejection(decision.reason, true, policy, decision.tokenSHA256, log, decision.principal, decision.detail);
+      this.#logRejection(decision.reason, true, policy, decision.tokenSHA256, log, decision.principal, trace, decision.detail);
     } else if (decision.kind === 'allow' && decision.notEnforced !== undefined) {
       metrics.rejection(namespace, name, decision.notEnforced, false);
-      this.#logRejection(decision.notEnforced, false, policy, decision.tokenSHA256, log, decision.principal);
+      this.#logRejection(decision.notEnforced, false, policy, decision.tokenSHA256, log, decision.principal, trace);
     }
   }
 
@@ -67,6 +68,7 @@ export class CheckRecorder {
     tokenSHA256: string | undefined,
     log: RequestLogFields | undefined,
     principal: VerifiedPrincipal | undefined,
+    trace: TraceLogFields | undefined,
     detail?: DenyDetail,
   ): void {
     // Only claims of a token whose signature verified may be logged (docs/contract.md §3.3).
@@ -85,6 +87,8 @@ export class CheckRecorder {
       client_id: principal?.clientId,
       aud: principal?.audiences,
       ...detailFields(detail),
+      trace_id: trace?.trace_id,
+      span_id: trace?.span_id,
     });
   }
 }
