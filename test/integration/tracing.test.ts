@@ -10,14 +10,15 @@
  * part of a token; and with tracing off nothing asks for a tracer at all.
  */
 import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trace, type TracerProvider } from '@opentelemetry/api';
-import { httpStatus } from '../support/envoy-check-client.ts';
+import { EnvoyCheckClient, httpStatus } from '../support/envoy-check-client.ts';
 import { startOTLPReceiver, type OTLPReceiver, type ReceivedSpan } from '../support/otlp-receiver.ts';
-import { leaksIn } from '../support/secret-ledger.ts';
+import { captureOutput, leaksIn } from '../support/secret-ledger.ts';
 import { MCP_RESOURCE, policyYAML, startHarness, type Harness } from '../support/service-harness.ts';
 
 const TOOLS_RESOURCE = 'https://tools.example.com/mcp';
@@ -26,6 +27,37 @@ const SERVICE_CLIENT = { clientId: 'tools-mcp', clientSecret: 'tools-mcp-secret'
 const SERVER = 2;
 const CLIENT = 3;
 const STATUS_ERROR = 2;
+const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+
+/**
+ * `serve` in a child process with `args` and `env`: one check under a
+ * traceparent once it listens, then SIGTERM (a stop exports what is left).
+ * Resolves with the exit code and stderr.
+ */
+function serveOneCheck(policyFile: string, args: readonly string[], env: Record<string, string>, traceparent: string): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [MAIN, 'serve', '--policy-file', policyFile, '--grpc-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0', ...args], {
+      env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      const first = stdout === '' || !stdout.includes('"event":"listening"');
+      stdout += chunk.toString();
+      const listening = /"event":"listening","grpc":"[^"]*:(\d+)"/.exec(stdout);
+      if (first && listening !== null) {
+        const client = new EnvoyCheckClient(Number(listening[1]));
+        void client.check({ headers: { traceparent } }).finally(() => { client.close(); child.kill('SIGTERM'); });
+      }
+    });
+    child.on('close', (code) => {
+      captureOutput(stdout);
+      captureOutput(stderr);
+      resolve({ code, stderr });
+    });
+  });
+}
 
 /** A fresh W3C trace context: its trace id, the caller's span id, and the `traceparent` (sampled). */
 function traceContext(): { traceId: string; spanId: string; traceparent: string } {
@@ -181,5 +213,41 @@ describe('tracing off (the default)', function () {
     const line = harness.logs.find((entry) => entry.event === 'token_rejected');
     assert.ok(line);
     assert.equal('trace_id' in line, false, 'no trace ids in the log without tracing');
+  });
+});
+
+describe('serve --tracing with the OTEL_* variables (child process)', function () {
+  this.timeout(40_000);
+  let receiver: OTLPReceiver;
+  let dir: string;
+  let policyFile: string;
+
+  before(async function () {
+    receiver = await startOTLPReceiver();
+    dir = await mkdtemp(join(tmpdir(), 'audience-guard-serve-tracing-'));
+    policyFile = join(dir, 'policy.yaml');
+    await writeFile(policyFile, policyYAML('https://idp.example.com'));
+  });
+  after(async function () {
+    await receiver.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('exports to OTEL_EXPORTER_OTLP_ENDPOINT as OTEL_SERVICE_NAME only with --tracing', async function () {
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_SERVICE_NAME: 'ext-authz-under-test' };
+    const untraced = traceContext();
+    assert.equal((await serveOneCheck(policyFile, [], env, untraced.traceparent)).code, 0);
+    const traced = traceContext();
+    assert.equal((await serveOneCheck(policyFile, ['--tracing'], env, traced.traceparent)).code, 0);
+    assert.deepEqual(receiver.trace(untraced.traceId), [], 'without --tracing nothing is exported');
+    const [check] = receiver.trace(traced.traceId);
+    assert.equal(check?.parentSpanId, traced.spanId);
+    assert.equal(check.resource['service.name'], 'ext-authz-under-test');
+  });
+
+  it('exits 2 naming the variable for a bad tracing setting', async function () {
+    const result = await serveOneCheck(policyFile, ['--tracing'], { OTEL_TRACES_SAMPLER: 'sometimes' }, traceContext().traceparent);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--tracing: OTEL_TRACES_SAMPLER: expected one of/);
   });
 });
