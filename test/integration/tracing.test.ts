@@ -7,7 +7,8 @@
  * one SERVER span with configuration and closed-set attributes only; the
  * requests it makes out (a JWKS refetch, an upstream token request) are its
  * children; a deny's log line leads to its span; nothing exported holds any
- * part of a token; and with tracing off nothing asks for a tracer at all.
+ * part of a token; and with tracing off nothing asks for a tracer at all
+ * (docs/contract.md §3.5, cases 34–38).
  */
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
