@@ -11,6 +11,7 @@
  *
  *   npm run bench [-- --runs 5 --duration 7 --quick --profile --node-options "--max-semi-space-size=8"]
  *   npm run bench -- --compare main [--runs 5 …]
+ *   npm run bench -- --tracing 0.01        # every audience-guard server traces, 1% of checks sampled
  */
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
@@ -24,6 +25,7 @@ import { fixedBodyScenarios } from './fixed-body-scenarios.ts';
 import { currentPublicJWK, MCP_RESOURCE, startBenchIssuer, tokenFrame, tokenPool, writePolicyFile } from '../common/fixtures.ts';
 import { freshTokenScenario } from './fresh-scenario.ts';
 import { ensureH2load } from '../common/h2load.ts';
+import { startOTLPSink, type OTLPSink } from '../common/otlp-sink.ts';
 import { memoryScenario } from './memory-scenario.ts';
 import { renderReport, type BenchResults } from './report.ts';
 import { checkOut, describeThisCheckout, type OtherCheckout } from './other-checkout.ts';
@@ -37,8 +39,12 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false },
     'node-options': { type: 'string', default: '' }, out: { type: 'string', default: 'bench/results' },
     'memory-node-options': { type: 'string', default: '--max-old-space-size=192 --max-semi-space-size=2' },
+    tracing: { type: 'string' },
   },
 });
+/** `--tracing RATIO`: the sampling ratio every audience-guard server runs with; absent: tracing off. */
+const tracingRatio = values.tracing === undefined ? undefined : Number(values.tracing);
+if (tracingRatio !== undefined && !(tracingRatio >= 0 && tracingRatio <= 1)) throw new Error(`--tracing: a ratio from 0 to 1, got ${String(values.tracing)}`);
 const quick = values.quick;
 const words = (text: string): string[] => text.split(' ').filter((word) => word !== '');
 const config: BenchConfig = {
@@ -76,6 +82,7 @@ function environment(startLoad: string): Record<string, string | number> {
     runs: config.runs, 'h2load duration s': config.durationSeconds, 'warm-up s': config.warmUpSeconds,
     'h2load clients x streams': `${String(config.clients)} x ${String(config.streams)} (paced: x ${String(config.pacedStreams)})`,
     'node options': config.nodeArgs.join(' ') || 'none',
+    tracing: tracingRatio === undefined ? 'off' : `on, traceidratio ${String(tracingRatio)} (spans exported: ${String(sink?.spans() ?? 0)})`,
   };
 }
 
@@ -110,8 +117,25 @@ async function comparison(context: BenchContext, onePolicy: string, startLoad: s
   return report;
 }
 
+let sink: OTLPSink | undefined;
+
+/**
+ * Tracing for every audience-guard server this run starts (they inherit the
+ * environment): `--tracing` through its variable, the standard OTEL_* ones,
+ * and a local collector that takes the spans.
+ */
+async function traceServers(ratio: number): Promise<void> {
+  sink = await startOTLPSink();
+  Object.assign(process.env, {
+    AUDIENCE_GUARD_TRACING: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
+    OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: String(ratio),
+  });
+  log(`tracing on: ${String(ratio * 100)}% of checks sampled, exported to ${sink.endpoint}`);
+}
+
 async function main(): Promise<void> {
   ensureH2load(log);
+  if (tracingRatio !== undefined) await traceServers(tracingRatio);
   const startLoad = loads();
   await mkdir(out, { recursive: true });
   const other = values.compare === undefined ? undefined : checkOut(values.compare);
@@ -139,6 +163,7 @@ async function main(): Promise<void> {
   } finally {
     await context.stopAll();
     await auth.close();
+    await sink?.close();
     await rm(work, { recursive: true, force: true });
     other?.remove();
   }
