@@ -64,7 +64,8 @@ class TracedCheck implements CheckSpan {
   }
 
   within<T>(work: () => Promise<T>): Promise<T> {
-    return this.#active.run(this.#context, work);
+    // An unsampled span gets no children (traced-fetch.ts), so it needs no active context either.
+    return this.#span.isRecording() ? this.#active.run(this.#context, work) : work();
   }
 
   end(decision: Decision): void {
