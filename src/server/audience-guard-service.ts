@@ -90,7 +90,7 @@ export async function startService(
     ...(options.maxPolicies === undefined ? {} : { maxPolicies: options.maxPolicies }),
     namespaceOwnsHosts: options.kubernetes !== undefined,
   });
-  // Without tracing no OpenTelemetry module is loaded; with it, each request a check makes out is a child span.
+  // Without tracing no module of the OpenTelemetry SDK is loaded; with it, each request a check sends is a child span.
   const tracing = options.tracing === undefined
     ? undefined
     : new (await import('../tracing/service-tracing.ts')).ServiceTracing(options.tracing);

@@ -4,7 +4,7 @@
  * the standard samplers, the spans of every check (check-spans.ts) and of
  * the outbound requests (traced-fetch.ts). Loaded only when tracing is on
  * (src/server/audience-guard-service.ts imports it then), so a service
- * without tracing loads no OpenTelemetry module at all.
+ * without tracing loads no module of the OpenTelemetry SDK.
  *
  * Nothing is registered globally (no global tracer provider, propagator or
  * context manager): the spans come from this provider and the context from

@@ -29,15 +29,16 @@ const SERVER = 2;
 const CLIENT = 3;
 const STATUS_ERROR = 2;
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+const COUNT_OPENTELEMETRY = new URL('../support/record-opentelemetry-loads.ts', import.meta.url).pathname;
 
 /**
  * `serve` in a child process with `args` and `env`: one check under a
  * traceparent once it listens, then SIGTERM (a stop exports what is left).
- * Resolves with the exit code and stderr.
+ * Resolves with the exit code, stderr, and how many OpenTelemetry modules it loaded.
  */
-function serveOneCheck(policyFile: string, args: readonly string[], env: Record<string, string>, traceparent: string): Promise<{ code: number | null; stderr: string }> {
+function serveOneCheck(policyFile: string, args: readonly string[], env: Record<string, string>, traceparent: string): Promise<{ code: number | null; stderr: string; openTelemetryModules: number }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, 'serve', '--policy-file', policyFile, '--grpc-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0', ...args], {
+    const child = spawn(process.execPath, ['--import', COUNT_OPENTELEMETRY, MAIN, 'serve', '--policy-file', policyFile, '--grpc-address', '127.0.0.1:0', '--admin-address', '127.0.0.1:0', ...args], {
       env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -55,7 +56,7 @@ function serveOneCheck(policyFile: string, args: readonly string[], env: Record<
     child.on('close', (code) => {
       captureOutput(stdout);
       captureOutput(stderr);
-      resolve({ code, stderr });
+      resolve({ code, stderr, openTelemetryModules: Number(/opentelemetry-modules: (\d+)/.exec(stderr)?.[1] ?? Number.NaN) });
     });
   });
 }
@@ -234,12 +235,15 @@ describe('serve --tracing with the OTEL_* variables (child process)', function (
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('exports to OTEL_EXPORTER_OTLP_ENDPOINT as OTEL_SERVICE_NAME only with --tracing', async function () {
+  it('exports to OTEL_EXPORTER_OTLP_ENDPOINT as OTEL_SERVICE_NAME only with --tracing; without it loads no module of the SDK', async function () {
     const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_SERVICE_NAME: 'ext-authz-under-test' };
     const untraced = traceContext();
-    assert.equal((await serveOneCheck(policyFile, [], env, untraced.traceparent)).code, 0);
+    const off = await serveOneCheck(policyFile, [], env, untraced.traceparent);
+    assert.deepEqual([off.code, off.openTelemetryModules], [0, 0]);
     const traced = traceContext();
-    assert.equal((await serveOneCheck(policyFile, ['--tracing'], env, traced.traceparent)).code, 0);
+    const on = await serveOneCheck(policyFile, ['--tracing'], env, traced.traceparent);
+    assert.equal(on.code, 0);
+    assert.ok(on.openTelemetryModules > 0, 'the hook sees the modules tracing loads');
     assert.deepEqual(receiver.trace(untraced.traceId), [], 'without --tracing nothing is exported');
     const [check] = receiver.trace(traced.traceId);
     assert.equal(check?.parentSpanId, traced.spanId);
