@@ -27,6 +27,8 @@ import type { SamplerSetting, TracingSettings } from './tracing-settings.ts';
 
 /** The instrumentation scope of every span the service makes. */
 const SCOPE = 'audience-guard';
+/** How long a stop waits for the last spans to be exported before it gives them up (a collector may be down). */
+const EXPORT_AT_STOP_MS = 2_000;
 
 export function samplerFor(setting: SamplerSetting): Sampler {
   switch (setting.name) {
@@ -69,8 +71,11 @@ export class ServiceTracing {
     return this.#provider.forceFlush();
   }
 
-  /** Exports what is left, then stops; called last when the service stops. */
-  shutdown(): Promise<void> {
-    return this.#provider.shutdown();
+  /** Exports what is left (for at most 2 s), then stops; called last when the service stops. Never rejects. */
+  async shutdown(): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const givenUp = new Promise<void>((resolve) => { timer = setTimeout(resolve, EXPORT_AT_STOP_MS); });
+    await Promise.race([this.#provider.shutdown().catch(() => undefined), givenUp]);
+    clearTimeout(timer);
   }
 }

@@ -186,6 +186,36 @@ describe('tracing (end to end, real exporter to an OTLP receiver)', function () 
   });
 });
 
+describe('tracing with the collector down', function () {
+  let harness: Harness;
+  let dir: string;
+
+  before(async function () {
+    dir = await mkdtemp(join(tmpdir(), 'audience-guard-collector-down-'));
+    const gone = await startOTLPReceiver();
+    const tracesURL = gone.tracesURL;
+    await gone.close();
+    harness = await startTracedHarness(dir, { tracesURL });
+  });
+  after(async function () {
+    await harness.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('decides and answers every check as without tracing when no collector takes the spans', async function () {
+    const traceparent = traceContext().traceparent;
+    const allowed = await harness.client.check({ headers: { authorization: `Bearer ${await harness.token({ resource: MCP_RESOURCE })}`, traceparent } });
+    assert.equal(allowed.status?.code ?? 0, 0);
+    assert.equal(httpStatus(await harness.client.check({ headers: { traceparent } })), 401);
+  });
+
+  it('stops within the time it gives the last export, not the exporter\'s retries', async function () {
+    const started = performance.now();
+    await harness.service.stop(1_000);
+    assert.ok(performance.now() - started < 4_000, `stopped in ${String(performance.now() - started)} ms`);
+  });
+});
+
 describe('tracing off (the default)', function () {
   let harness: Harness;
   let dir: string;
