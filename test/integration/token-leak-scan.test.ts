@@ -5,6 +5,7 @@
  * covers exported spans (what the OTLP receiver double gets) like log lines.
  */
 import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
 import { tokenSHA256 } from '../../src/core/token-hash.ts';
 import { ServiceTracing } from '../../src/tracing/service-tracing.ts';
 import { startOTLPReceiver } from '../support/otlp-receiver.ts';
@@ -28,15 +29,18 @@ describe('token leak scan', function () {
     const tracing = new ServiceTracing({ sampler: { name: 'always_on', ratio: 1 }, serviceName: 'leak-scan', tracesURL: receiver.tracesURL });
     const before = ledgerSize().outputLines;
     const check = tracing.checks.start('grpc', performance.now(), undefined, undefined);
-    // A URL that (wrongly) carried a token would put it into a child span's url.full.
+    // A URL that (wrongly) carried a token would put it into a child span's url.full. The token is one
+    // of random segments: this exported body reaches the suite's scanned output, where a common JWT
+    // header segment would match the tokens other tests recorded.
+    const secret = [24, 48, 32].map((bytes) => randomBytes(bytes).toString('base64url')).join('.');
     const send = tracing.fetch(() => Promise.resolve(new Response('{}')));
-    await check.within(() => send(`https://idp.example.com/keys/${token}`, { method: 'GET' }));
+    await check.within(() => send(`https://idp.example.com/keys/${secret}`, { method: 'GET' }));
     check.end({ kind: 'deny', reason: 'missing_token', policy: undefined, challengeScopes: [], tokenSHA256: undefined, principal: undefined });
     await tracing.shutdown();
     await receiver.close();
     assert.ok(receiver.bodies.length > 0);
     assert.equal(ledgerSize().outputLines, before + receiver.bodies.length, 'every exported body is in the scanned output');
-    assert.ok(leaksIn([token], receiver.bodies.join('\n')).leaks.length > 0);
+    assert.equal(leaksIn([secret], receiver.bodies.join('\n')).leaks.length, 4, 'the whole token and each of its three segments');
   });
 
   it('does not flag the token_sha256 correlation id', function () {
