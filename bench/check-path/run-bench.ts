@@ -13,6 +13,7 @@
  *   npm run bench -- --compare main [--runs 5 …]
  *   npm run bench -- --scenario mcp [--runs 5 …]   (only (a) next to (e), per-tool scopes with a 1 KiB body)
  *   npm run bench -- --help
+ *   npm run bench -- --tracing 0.01        # every audience-guard server traces, 1% of checks sampled
  */
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
@@ -27,6 +28,7 @@ import { currentPublicJWK, MCP_RESOURCE, startBenchIssuer, tokenFrame, tokenPool
 import { freshTokenScenario } from './fresh-scenario.ts';
 import { ensureH2load } from '../common/h2load.ts';
 import { mcpScenario } from './mcp-scenario.ts';
+import { startOTLPSink, type OTLPSink } from '../common/otlp-sink.ts';
 import { memoryScenario } from './memory-scenario.ts';
 import { renderReport, type BenchResults } from './report.ts';
 import { checkOut, describeThisCheckout, type OtherCheckout } from './other-checkout.ts';
@@ -40,7 +42,7 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false },
     'node-options': { type: 'string', default: '' }, out: { type: 'string', default: 'bench/results' },
     'memory-node-options': { type: 'string', default: '--max-old-space-size=192 --max-semi-space-size=2' },
-    scenario: { type: 'string', default: 'all' }, help: { type: 'boolean', default: false },
+    scenario: { type: 'string', default: 'all' }, help: { type: 'boolean', default: false }, tracing: { type: 'string' },
   },
 });
 if (values.help) {
@@ -49,11 +51,15 @@ if (values.help) {
     '  --scenario all   every scenario against the no-op baseline (default): report.md, results.json',
     '  --scenario mcp   (a) next to (e), a 1 KiB tools/call body under spec.mcp rules: mcp.md',
     '  --compare REF    the A/B mode against another commit: compare.md, compare.json',
+    '  --tracing RATIO  every audience-guard server traces, exporting to a local OTLP sink, RATIO of checks sampled',
     '',
   ].join('\n'));
   process.exit(0);
 }
 if (!['all', 'mcp'].includes(values.scenario)) throw new Error(`--scenario: expected all or mcp, got ${values.scenario}`);
+/** `--tracing RATIO`: the sampling ratio every audience-guard server runs with; absent: tracing off. */
+const tracingRatio = values.tracing === undefined ? undefined : Number(values.tracing);
+if (tracingRatio !== undefined && !(tracingRatio >= 0 && tracingRatio <= 1)) throw new Error(`--tracing: a ratio from 0 to 1, got ${String(values.tracing)}`);
 const quick = values.quick;
 const words = (text: string): string[] => text.split(' ').filter((word) => word !== '');
 const config: BenchConfig = {
@@ -91,6 +97,7 @@ function environment(startLoad: string): Record<string, string | number> {
     runs: config.runs, 'h2load duration s': config.durationSeconds, 'warm-up s': config.warmUpSeconds,
     'h2load clients x streams': `${String(config.clients)} x ${String(config.streams)} (paced: x ${String(config.pacedStreams)})`,
     'node options': config.nodeArgs.join(' ') || 'none',
+    tracing: tracingRatio === undefined ? 'off' : `on, traceidratio ${String(tracingRatio)} (spans exported: ${String(sink?.spans() ?? 0)})`,
   };
 }
 
@@ -141,8 +148,25 @@ async function comparison(context: BenchContext, onePolicy: string, startLoad: s
   return report;
 }
 
+let sink: OTLPSink | undefined;
+
+/**
+ * Tracing for every audience-guard server this run starts (they inherit the
+ * environment): `--tracing` through its variable, the standard OTEL_* ones,
+ * and a local collector that takes the spans.
+ */
+async function traceServers(ratio: number): Promise<void> {
+  sink = await startOTLPSink();
+  Object.assign(process.env, {
+    AUDIENCE_GUARD_TRACING: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
+    OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: String(ratio),
+  });
+  log(`tracing on: ${String(ratio * 100)}% of checks sampled, exported to ${sink.endpoint}`);
+}
+
 async function main(): Promise<void> {
   ensureH2load(log);
+  if (tracingRatio !== undefined) await traceServers(tracingRatio);
   const startLoad = loads();
   await mkdir(out, { recursive: true });
   const other = values.compare === undefined ? undefined : checkOut(values.compare);
@@ -172,6 +196,7 @@ async function main(): Promise<void> {
   } finally {
     await context.stopAll();
     await auth.close();
+    await sink?.close();
     await rm(work, { recursive: true, force: true });
     other?.remove();
   }

@@ -11,6 +11,7 @@ import { createLogger, standardOutput } from '../obs/logger.ts';
 import { startService } from '../server/audience-guard-service.ts';
 import type { KubernetesOptions } from '../kubernetes/kubernetes-policies.ts';
 import { PolicyFileError } from '../sources/policy-files.ts';
+import { tracingSettings } from '../tracing/tracing-settings.ts';
 import { helpPage } from './help-text.ts';
 import { parseServeFlags, SERVE_FLAGS, environmentName } from './serve-flags.ts';
 
@@ -48,6 +49,11 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const { flags } = parsed;
+  const tracing = tracingSettings(flags.tracing, process.env);
+  if (!tracing.ok) {
+    process.stderr.write(`audience-guard: --tracing: ${tracing.error}\n`);
+    return 2;
+  }
   let kubernetes: KubernetesOptions | undefined;
   if (flags.policyFiles.length === 0) {
     try {
@@ -79,6 +85,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
     service = await startService({
       ...flags,
       ...(kubernetes === undefined ? {} : { kubernetes }),
+      tracing: tracing.settings,
       maxConnectionAgeMs: 5 * 60_000,
       logBufferDrops: () => output.dropped,
     }, logger);

@@ -66,4 +66,7 @@ export const SERVE_FLAGS = {
   'http-authz-path-prefix': { multiple: false, default: undefined,
     help: 'Path prefix Envoy http_service puts before the original path (its path_prefix); ' +
       'taken off again, and a request outside it is refused.' },
+  'tracing': { multiple: false, boolean: true, default: 'false',
+    help: 'Export an OpenTelemetry span per check (OTLP/HTTP), configured by the standard OTEL_* variables ' +
+      '(OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG).' },
 } as const;

@@ -41,6 +41,8 @@ export interface ServeFlags {
   readonly logRate: number;
   /** The forward-auth listener, when `--http-authz-address` is set. */
   readonly httpAuthz: HttpAuthzOptions | undefined;
+  /** Export OpenTelemetry spans (the OTEL_* variables configure them, src/tracing/tracing-settings.ts). */
+  readonly tracing: boolean;
 }
 
 export { SERVE_FLAGS };
@@ -129,11 +131,12 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
   const maxJWKSKeys = integer('max-jwks-keys', single('max-jwks-keys'), 1, 10_000);
   const logRate = integer('log-rate', single('log-rate'), 1, 1_000_000);
   const allowInsecureEndpoints = boolean('allow-insecure-endpoints');
+  const tracing = boolean('tracing');
   const logLevel = single('log-level');
   for (const value of [
     grpcAddress, adminAddress, checkTimeoutMs, maxTokenBytes, maxRequestBytes, maxBodyBytes, tokenCacheSize,
     upstreamTokenCacheSize, introspectionCacheSize, introspectionConcurrency, maxPolicies, maxJWKSBytes, maxJWKSKeys, logRate,
-    allowInsecureEndpoints,
+    allowInsecureEndpoints, tracing,
   ]) {
     if (typeof value === 'object') return { ok: false, error: value.error };
   }
@@ -175,6 +178,7 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
       namespaceHosts: namespaceHosts.rules,
       logRate: logRate as number,
       httpAuthz: httpAuthz.options,
+      tracing: tracing as boolean,
     },
   };
 }

@@ -8,6 +8,7 @@
  */
 import type { FrontEnd } from '../runner/check-input.ts';
 import type { CheckRunner } from '../runner/check-runner.ts';
+import type { CallMetadata } from '../tracing/check-tracing.ts';
 import { parseCheckRequest } from './check-request.ts';
 import { checkResponseFor, denyResponse } from './check-response.ts';
 import type { CheckRequest, CheckResponse } from './proto.ts';
@@ -30,7 +31,8 @@ export class EnvoyCheck {
     this.#runner = runner;
   }
 
-  check(request: CheckRequest): Promise<CheckResponse> {
-    return this.#runner.run(ENVOY_FRONT_END, request);
+  /** `metadata`: the call's gRPC metadata, where Envoy sends its trace context when it traces. */
+  check(request: CheckRequest, metadata?: CallMetadata): Promise<CheckResponse> {
+    return this.#runner.run(ENVOY_FRONT_END, request, metadata);
   }
 }

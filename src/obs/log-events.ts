@@ -40,6 +40,7 @@ export const LOG_EVENTS = {
       host: 'optional', method: 'optional', path: 'optional', source: 'optional', token_sha256: 'optional',
       iss: 'optional', sub: 'optional', client_id: 'optional', aud: 'optional',
       missing_claim: 'optional', typ: 'optional', granted_scopes: 'optional', mcp_method: 'optional', mcp_tool: 'optional',
+      trace_id: 'optional', span_id: 'optional',
     },
   },
   log_suppressed: {

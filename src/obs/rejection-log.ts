@@ -46,6 +46,9 @@ export type RejectionRecord = { readonly [Field in keyof RequestLogFields]?: Req
   /** Policies with `spec.mcp` rules: the MCP method and tool, as named in the policy, else `other` (never request text). */
   readonly mcp_method?: string | undefined;
   readonly mcp_tool?: string | undefined;
+  /** The check's trace and span (W3C hex), when tracing is on and the check's span is sampled. */
+  readonly trace_id?: string | undefined;
+  readonly span_id?: string | undefined;
 };
 
 /** A deny's closed-set detail as the record's fields (spread into the record a check handler builds). */

@@ -11,6 +11,7 @@ import type { Logger } from '../obs/logger.ts';
 import type { CheckResult, McpCheckResult } from '../obs/metric-label-sets.ts';
 import type { Metrics } from '../obs/metrics.ts';
 import { detailFields, RejectionLog } from '../obs/rejection-log.ts';
+import type { TraceLogFields } from '../tracing/check-tracing.ts';
 import type { Frontend, RequestLogFields } from './check-input.ts';
 
 export interface CheckRecorderOptions {
@@ -49,8 +50,11 @@ export class CheckRecorder {
     });
   }
 
-  /** `log` is undefined when the request could not be read; `frontend` is the front end it came in. */
-  record(decision: Decision, log: RequestLogFields | undefined, seconds: number, frontend: Frontend): void {
+  /**
+   * `log` is undefined when the request could not be read; `frontend` is the front end it came in;
+   * `trace` is undefined when the check has no sampled span.
+   */
+  record(decision: Decision, log: RequestLogFields | undefined, seconds: number, frontend: Frontend, trace?: TraceLogFields): void {
     const metrics = this.#metrics;
     const policy = decision.policy;
     const namespace = policy?.namespace ?? '';
@@ -59,10 +63,10 @@ export class CheckRecorder {
     if (decision.kind !== 'metadata' && decision.mcp !== undefined) metrics.mcpCheck(namespace, name, decision.mcp, mcpResultOf(decision));
     if (decision.kind === 'deny') {
       metrics.rejection(namespace, name, decision.reason, true, frontend);
-      this.#logRejection(frontend, decision.reason, true, decision, log);
+      this.#logRejection(frontend, decision.reason, true, decision, log, trace);
     } else if (decision.kind === 'allow' && decision.notEnforced !== undefined) {
       metrics.rejection(namespace, name, decision.notEnforced, false, frontend);
-      this.#logRejection(frontend, decision.notEnforced, false, decision, log);
+      this.#logRejection(frontend, decision.notEnforced, false, decision, log, trace);
     }
   }
 
@@ -73,6 +77,7 @@ export class CheckRecorder {
     enforced: boolean,
     decision: Extract<Decision, { kind: 'allow' | 'deny' }>,
     log: RequestLogFields | undefined,
+    trace: TraceLogFields | undefined,
   ): void {
     const { policy, tokenSHA256, principal, mcp } = decision;
     const detail = decision.kind === 'deny' ? decision.detail : undefined;
@@ -95,6 +100,8 @@ export class CheckRecorder {
       ...detailFields(detail),
       mcp_method: mcp?.method,
       mcp_tool: mcp?.tool,
+      trace_id: trace?.trace_id,
+      span_id: trace?.span_id,
     });
   }
 }

@@ -12,6 +12,7 @@ import { decide, undecided } from '../core/check-pipeline.ts';
 import type { Decision } from '../core/decision.ts';
 import type { PolicySnapshot } from '../core/policy-snapshot.ts';
 import type { Reason } from '../core/reasons.ts';
+import type { CallMetadata, CheckSpan, CheckTracing } from '../tracing/check-tracing.ts';
 import type { CheckInput, FrontEnd, RequestLogFields } from './check-input.ts';
 import { CheckRecorder, type CheckRecorderOptions } from './check-recorder.ts';
 
@@ -21,6 +22,8 @@ export interface CheckRunnerOptions extends CheckRecorderOptions {
   readonly environment: CheckEnvironment;
   /** Every check is answered within this time (`--check-timeout`, docs/contract.md §1.1). */
   readonly checkTimeoutMs: number;
+  /** The span of every check (src/tracing/); absent when tracing is off, and then nothing of tracing runs. */
+  readonly tracing?: CheckTracing | undefined;
 }
 
 export class CheckRunner {
@@ -44,14 +47,18 @@ export class CheckRunner {
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
-  /** One check of `request` for `frontEnd`. Never rejects: every outcome is the front end's answer. */
-  async run<Request, Response>(frontEnd: FrontEnd<Request, Response>, request: Request): Promise<Response> {
+  /**
+   * One check of `request` for `frontEnd`. Never rejects: every outcome is the front end's answer.
+   * `call`: the trace context the call carries besides the request (gRPC metadata), read only when tracing is on.
+   */
+  async run<Request, Response>(frontEnd: FrontEnd<Request, Response>, request: Request, call?: CallMetadata): Promise<Response> {
     const started = performance.now();
     this.#inFlight += 1;
     this.#options.metrics.checkStarted();
     const progress: CheckProgress = { policy: undefined, digest: undefined };
     let input: CheckInput | undefined;
     let log: RequestLogFields | undefined;
+    let span: CheckSpan | undefined;
     let decision: Decision;
     try {
       const read = frontEnd.read(request);
@@ -59,7 +66,8 @@ export class CheckRunner {
       if ('refused' in read) decision = refusal(read.refused);
       else {
         input = read;
-        decision = await this.#decideWithin(input, progress);
+        span = this.#options.tracing?.start(frontEnd.name, started, call, read.extras);
+        decision = await (span === undefined ? this.#decideWithin(read, progress) : span.within(() => this.#decideWithin(read, progress)));
       }
     } catch {
       decision = undecided('internal_error', progress);
@@ -68,12 +76,16 @@ export class CheckRunner {
       this.#options.metrics.checkFinished();
       if (this.#inFlight === 0) for (const waiter of this.#drainWaiters.splice(0)) waiter();
     }
+    // A request that could not be read has its span too, under the call's trace only.
+    span ??= this.#options.tracing?.start(frontEnd.name, started, call, undefined);
     const seconds = (performance.now() - started) / 1000;
     try {
-      this.#recorder.record(decision, log, seconds, frontEnd.name);
+      this.#recorder.record(decision, log, seconds, frontEnd.name, span?.logFields);
       return frontEnd.answer(decision, input);
     } catch {
       return frontEnd.failed();
+    } finally {
+      span?.end(decision);
     }
   }
 

@@ -23,6 +23,7 @@ import { logEvent } from '../obs/log-events.ts';
 import { Metrics } from '../obs/metrics.ts';
 import { PolicyStore } from '../policy/policy-store.ts';
 import type { PolicySource } from '../sources/policy-source.ts';
+import type { TracingSettings } from '../tracing/tracing-settings.ts';
 import { createIssuerKeys } from './issuer-keys.ts';
 import { policySourceFor, type OpenPolicySource } from './policy-source-for.ts';
 import { followPolicyUpdates } from './policy-updates.ts';
@@ -65,6 +66,8 @@ export interface ServiceOptions {
   readonly logBufferDrops?: () => number;
   /** The HTTP forward-auth listener (`--http-authz-address`); none when undefined. */
   readonly httpAuthz?: HttpAuthzOptions | undefined;
+  /** `--tracing` with the OTEL_* settings (src/tracing/tracing-settings.ts); absent: tracing off. */
+  readonly tracing?: TracingSettings | undefined;
 }
 
 export interface RunningService {
@@ -80,6 +83,8 @@ export interface RunningService {
   readonly loaded: Promise<void>;
   /** The Kubernetes side, when policies come from the API. */
   readonly kubernetes: KubernetesPolicies | undefined;
+  /** Exports the spans ended so far; undefined when tracing is off. */
+  readonly flushTraces: (() => Promise<void>) | undefined;
   /** NOT_SERVING, stop the source, drain in-flight checks (up to `graceMs`), close listeners. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -97,13 +102,18 @@ export async function startService(
     ...(options.maxPolicies === undefined ? {} : { maxPolicies: options.maxPolicies }),
     namespaceOwnsHosts: options.kubernetes !== undefined,
   });
+  // Without tracing no module of the OpenTelemetry SDK is loaded; with it, each request a check sends is a child span.
+  const tracing = options.tracing === undefined
+    ? undefined
+    : new (await import('../tracing/service-tracing.ts')).ServiceTracing(options.tracing);
   const tenants = await tenantAccess(options.kubernetes);
-  const keys = createIssuerKeys(options, tenants.endpointFetch, metrics, logger);
+  const endpointFetch = tracing === undefined ? tenants.endpointFetch : tracing.fetch(tenants.endpointFetch);
+  const keys = createIssuerKeys(options, endpointFetch, metrics, logger);
 
   const now = options.now ?? (() => Date.now() / 1000);
   const verifiedTokens = createVerifiedTokens(options.tokenCacheSize ?? 10_000, { store, keys, metrics, now });
-  const upstreamTokens = createUpstreamTokens(options, tenants.secrets, tenants.secretFileDirs, metrics, logger, tenants.endpointFetch);
-  const introspector = createIntrospector(options, { ...tenants, metrics, logger, now });
+  const upstreamTokens = createUpstreamTokens(options, tenants.secrets, tenants.secretFileDirs, metrics, logger, endpointFetch);
+  const introspector = createIntrospector(options, { ...tenants, endpointFetch, metrics, logger, now });
   const sources = { verifiedTokens, upstreamTokens, introspector, maxBodyBytes: options.maxBodyBytes };
   const environment = jwtCheckEnvironment({ keys, now, maxTokenBytes: options.maxTokenBytes, ...sources });
   if (options.logBufferDrops !== undefined) metrics.logBufferDrops(options.logBufferDrops);
@@ -111,6 +121,7 @@ export async function startService(
     store, environment, metrics, logger, checkTimeoutMs: options.checkTimeoutMs,
     ...(options.logRate === undefined ? {} : { logRate: options.logRate }),
     logRatePolicies: (options.maxPolicies ?? 10_000) + 1,
+    tracing: tracing?.checks,
   });
   const httpAuthz = options.httpAuthz === undefined
     ? undefined
@@ -131,6 +142,7 @@ export async function startService(
     await source.stop();
     keys.close();
     await listeners.close(0);
+    await tracing?.shutdown();
     throw error;
   }
   logEvent(logger, 'listening', { grpc: bound.grpc, admin: bound.admin, http_authz: bound.httpAuthz }, 'audience-guard is listening');
@@ -145,12 +157,14 @@ export async function startService(
     source,
     loaded,
     kubernetes,
+    flushTraces: tracing === undefined ? undefined : () => tracing.flush(),
     async stop(graceMs = 10_000) {
       listeners.beginStop();
       await source.stop();
       const drained = await Promise.race([runner.drained().then(() => true), delay(graceMs).then(() => false)]);
       await listeners.close(drained ? 1_000 : 0);
       keys.close();
+      await tracing?.shutdown();
       logEvent(logger, 'stopped', { drained }, 'audience-guard stopped');
     },
   };

@@ -33,7 +33,7 @@ export class AuthorizationGrpcServer {
     this.#server.addService(authorizationServiceForServer(), {
       Check: (call: grpc.ServerUnaryCall<CheckRequest, CheckResponse>, callback: grpc.sendUnaryData<CheckResponse>) => {
         // handler.check never rejects: every outcome, including errors, is a CheckResponse.
-        void handler.check(call.request).then((response) => { callback(null, response); });
+        void handler.check(call.request, call.metadata).then((response) => { callback(null, response); });
       },
     });
     this.#health.addToServer(this.#server);

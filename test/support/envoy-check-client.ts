@@ -63,15 +63,20 @@ export function checkRequest(shape: RequestShape): Record<string, unknown> {
 }
 
 export class EnvoyCheckClient {
-  readonly #client: grpc.Client & { Check: (request: unknown, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response: EnvoyCheckResponse) => void) => void };
+  readonly #client: grpc.Client & {
+    Check: (request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response: EnvoyCheckResponse) => void) => void;
+  };
 
   constructor(port: number) {
     this.#client = new AuthorizationClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as never;
   }
 
-  check(shape: RequestShape, deadlineMs = 5_000): Promise<EnvoyCheckResponse> {
+  /** `metadata`: gRPC metadata of the call itself (where Envoy puts its trace context when it traces). */
+  check(shape: RequestShape, deadlineMs = 5_000, metadata?: Record<string, string>): Promise<EnvoyCheckResponse> {
+    const callMetadata = new grpc.Metadata();
+    for (const [key, value] of Object.entries(metadata ?? {})) callMetadata.set(key, value);
     return new Promise((resolve, reject) => {
-      this.#client.Check(checkRequest(shape), { deadline: Date.now() + deadlineMs }, (error, response) => {
+      this.#client.Check(checkRequest(shape), callMetadata, { deadline: Date.now() + deadlineMs }, (error, response) => {
         if (error !== null) reject(error);
         else resolve(response);
       });

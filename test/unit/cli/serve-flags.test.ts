@@ -60,6 +60,7 @@ describe('serve flags', () => {
         namespaceHosts: [],
         logRate: 50,
         httpAuthz: undefined,
+        tracing: false,
       });
     });
 
@@ -141,6 +142,12 @@ describe('serve flags', () => {
       assert.equal(parsed([], { AUDIENCE_GUARD_ALLOW_INSECURE_ENDPOINTS: 'false' }).allowInsecureEndpoints, false);
       assert.match(failure([], { AUDIENCE_GUARD_ALLOW_INSECURE_ENDPOINTS: 'yes' }), /allow-insecure-endpoints.*true or false/);
       assert.match(failure(['--allow-insecure-endpoints=true']), /allow-insecure-endpoints/);
+    });
+
+    it('reads --tracing as a switch, and true/false from the environment', () => {
+      assert.equal(parsed(['--tracing']).tracing, true);
+      assert.equal(parsed([], { AUDIENCE_GUARD_TRACING: 'true' }).tracing, true);
+      assert.match(failure([], { AUDIENCE_GUARD_TRACING: 'on' }), /tracing.*true or false/);
     });
 
     it('reads repeated --secret-file-dir', () => {
