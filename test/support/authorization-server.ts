@@ -20,6 +20,7 @@ import {
   jwtVerify,
 } from 'jose';
 import type { JWK, JWTPayload } from 'jose';
+import { INTERACTION_PATH, answerInteraction, interactiveConfiguration, type InteractiveProvider } from './interactive-authorization.ts';
 
 /** RFC 8693 grant type served by the token endpoint. */
 export const TOKEN_EXCHANGE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -40,6 +41,8 @@ export interface AuthorizationServerOptions {
   port?: number;
   /** clients registered in addition to {@link LOCAL_CLIENTS} (client_secret_basic; same grants) */
   clients?: LocalClient[];
+  /** also serve dynamic registration and the authorization code grant with PKCE (test/support/interactive-authorization.ts) */
+  interactive?: boolean;
 }
 
 /** A running local authorization server; see {@link startAuthorizationServer}. */
@@ -351,6 +354,8 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
   }
 
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  let currentProvider: OidcProviderInstance | undefined;
+  const interactive = options.interactive === true ? interactiveConfiguration() : undefined;
   let jwksAvailable = true;
   let jwksRequests = 0;
   let tokenEndpointAvailable = true;
@@ -387,6 +392,10 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     }
     if (handler === undefined) {
       res.writeHead(503).end();
+      return;
+    }
+    if (interactive !== undefined && currentProvider !== undefined && path?.startsWith(INTERACTION_PATH) === true) {
+      await answerInteraction(currentProvider as unknown as InteractiveProvider, req, res);
       return;
     }
     handler(req, res);
@@ -472,6 +481,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
           defaultResource: (_ctx: KoaContext, _client: unknown, oneOf?: string | string[]) => Promise.resolve(oneOf),
           getResourceServerInfo,
         },
+        ...interactive?.features,
       },
       // Defaults that would otherwise print "you SHOULD/MUST change it" notices if reached.
       clientBasedCORS: () => false,
@@ -480,7 +490,9 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
         ctx.type = 'application/json';
         ctx.body = out;
       },
+      ...interactive?.configuration,
     });
+    currentProvider = provider;
 
     // Count token requests by grant_type once the provider has parsed the form, whatever the outcome.
     provider.use(async (ctx, next) => {
