@@ -50,7 +50,7 @@ export async function startCaddy(options: CaddyOptions): Promise<RunningCaddy> {
   }
   return {
     origin: `http://127.0.0.1:${String(options.port)}`,
-    output: running.output,
+    output: () => running.output(),
     async stop() {
       await running.stop();
       await rm(dir, { recursive: true, force: true });

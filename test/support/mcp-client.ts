@@ -154,3 +154,23 @@ export async function connectAuthorized(url: URL, provider: TestOAuthProvider, f
     return session;
   });
 }
+
+/**
+ * A fetch that adds the MCP 2026-07-28 mirrored headers to every JSON-RPC POST, as a 2026-07-28
+ * client does: `Mcp-Method`, `Mcp-Name` (`params.name`, else `params.uri`) and
+ * `MCP-Protocol-Version: 2026-07-28`. The SDK (1.32) speaks 2025-11-25 and sends none of them.
+ */
+export function mirroredHeadersFetch(base: FetchLike = fetch): FetchLike {
+  return (url, init) => {
+    if (init?.method !== 'POST' || typeof init.body !== 'string') return base(url, init);
+    const message = JSON.parse(init.body) as { method?: unknown; params?: { name?: unknown; uri?: unknown } };
+    const headers = new Headers(init.headers);
+    if (typeof message.method === 'string') {
+      headers.set('mcp-method', message.method);
+      const name = message.params?.name ?? message.params?.uri;
+      if (typeof name === 'string') headers.set('mcp-name', name);
+      headers.set('mcp-protocol-version', '2026-07-28');
+    }
+    return base(url, { ...init, headers });
+  };
+}

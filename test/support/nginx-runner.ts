@@ -65,7 +65,7 @@ http {
   }
   return {
     origin: `http://127.0.0.1:${String(options.port)}`,
-    output: running.output,
+    output: () => running.output(),
     errorLog: () => readFile(join(dir, 'error.log'), 'utf8'),
     async stop() {
       await running.stop();

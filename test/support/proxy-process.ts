@@ -48,18 +48,18 @@ export interface ProxyProcess {
 export async function startProxyProcess(binary: string, args: readonly string[], port: number, env: NodeJS.ProcessEnv = process.env, timeoutMs = 10_000): Promise<ProxyProcess> {
   const child: ChildProcess = spawn(binary, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let printed = '';
-  let exited = false;
+  const state = { exited: false };
   child.stdout?.on('data', (chunk: Buffer) => { printed += chunk.toString('utf8'); });
   child.stderr?.on('data', (chunk: Buffer) => { printed += chunk.toString('utf8'); });
-  const exit = new Promise<void>((resolve) => { child.once('exit', () => { exited = true; resolve(); }); });
+  const exit = new Promise<void>((resolve) => { child.once('exit', () => { state.exited = true; resolve(); }); });
   const stop = async (): Promise<void> => {
-    if (!exited) child.kill('SIGTERM');
+    if (!state.exited) child.kill('SIGTERM');
     await exit;
   };
   const deadline = Date.now() + timeoutMs;
   // Polls the port until the proxy listens (or exits, or the deadline passes).
   while (!(await accepts(port))) {
-    if (exited || Date.now() > deadline) {
+    if (state.exited || Date.now() > deadline) {
       await stop();
       throw new Error(`${binary} did not start listening on 127.0.0.1:${String(port)}:\n${printed}`);
     }
