@@ -44,4 +44,19 @@ export const SERVE_FLAGS = {
       'Without it the oldest namespace claiming a host owns it.' },
   'log-rate': { multiple: false, default: '50',
     help: 'token_rejected lines per second per policy and reason; beyond it lines are suppressed and counted (log_suppressed).' },
+  'http-authz-address': { multiple: false, default: undefined,
+    help: 'HTTP forward-auth listener (HOST:PORT) for Envoy http_service, nginx auth_request, Traefik ForwardAuth, ' +
+      'Caddy forward_auth; off when unset.' },
+  'http-authz-trusted-cidr': { multiple: true, default: undefined,
+    help: 'Peers that may ask the forward-auth listener (CIDR, repeatable); others get 403 untrusted_peer. ' +
+      'Default: loopback only (127.0.0.0/8, ::1/128).' },
+  'http-authz-proxy': { multiple: false, default: 'auto',
+    help: 'Headers the original request is read from: forwarded, nginx, ingress-nginx, envoy, ' +
+      'or auto (the family whose headers are present).' },
+  'http-authz-client-cert-header': { multiple: false, default: undefined,
+    help: 'Header the proxy puts the verified client certificate in (URL-encoded PEM or base64 DER); ' +
+      'without it, certificate-bound tokens are refused on the forward-auth listener.' },
+  'http-authz-path-prefix': { multiple: false, default: undefined,
+    help: 'Path prefix Envoy http_service puts before the original path (its path_prefix); ' +
+      'taken off again, and a request outside it is refused.' },
 } as const;

@@ -10,6 +10,7 @@ import { argumentError } from './args.ts';
 import { LOG_LEVELS, type LogLevel } from '../obs/logger.ts';
 import { SERVE_FLAGS } from './serve-flag-table.ts';
 import { parseNamespaceHosts, type NamespaceHostRule } from '../policy/namespace-hosts.ts';
+import { parseHttpAuthzFlags, type HttpAuthzOptions } from '../http-authz/http-authz-flags.ts';
 
 export interface ServeFlags {
   readonly policyFiles: readonly string[];
@@ -34,6 +35,8 @@ export interface ServeFlags {
   readonly namespaceHosts: readonly NamespaceHostRule[];
   /** Rejection log lines per second per (policy, reason) before further ones are suppressed. */
   readonly logRate: number;
+  /** The forward-auth listener, when `--http-authz-address` is set. */
+  readonly httpAuthz: HttpAuthzOptions | undefined;
 }
 
 export { SERVE_FLAGS };
@@ -126,6 +129,14 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
   ]) {
     if (typeof value === 'object') return { ok: false, error: value.error };
   }
+  const httpAuthzAddress = optional('http-authz-address');
+  const checkedAddress = httpAuthzAddress === undefined ? undefined : address('http-authz-address', httpAuthzAddress);
+  if (typeof checkedAddress === 'object') return { ok: false, error: checkedAddress.error };
+  const httpAuthz = parseHttpAuthzFlags({
+    address: checkedAddress, trustedCidrs: list('http-authz-trusted-cidr'), proxy: optional('http-authz-proxy'),
+    clientCertHeader: optional('http-authz-client-cert-header'), pathPrefix: optional('http-authz-path-prefix'),
+  });
+  if (!httpAuthz.ok) return httpAuthz;
   const namespaceHosts = parseNamespaceHosts(list('namespace-hosts'));
   if (!namespaceHosts.ok) return { ok: false, error: namespaceHosts.error };
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
@@ -152,6 +163,7 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
       allowInsecureEndpoints: allowInsecureEndpoints as boolean,
       namespaceHosts: namespaceHosts.rules,
       logRate: logRate as number,
+      httpAuthz: httpAuthz.options,
     },
   };
 }

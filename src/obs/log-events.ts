@@ -20,7 +20,7 @@ export interface LogEventSpec {
 }
 
 export const LOG_EVENTS = {
-  listening: { level: 'info', fields: { grpc: 'required', admin: 'required' } },
+  listening: { level: 'info', fields: { grpc: 'required', admin: 'required', http_authz: 'optional' } },
   policies_loaded: { level: 'info', fields: { generation: 'required', policies: 'required' } },
   policy_rejected: { level: 'error', fields: { origin: 'required', field: 'required', problem: 'required', stand_in: 'optional' } },
   policy_conflicted: { level: 'warn', fields: { policy: 'required', winner: 'required', host: 'required', path_prefix: 'optional' } },
@@ -35,7 +35,7 @@ export const LOG_EVENTS = {
   token_rejected: {
     level: 'warn',
     fields: {
-      reason: 'required', enforced: 'required', policy: 'optional', request_id: 'optional',
+      reason: 'required', enforced: 'required', frontend: 'required', policy: 'optional', request_id: 'optional',
       host: 'optional', method: 'optional', path: 'optional', source: 'optional', token_sha256: 'optional',
       iss: 'optional', sub: 'optional', client_id: 'optional', aud: 'optional',
       missing_claim: 'optional', typ: 'optional', granted_scopes: 'optional',

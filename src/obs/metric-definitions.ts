@@ -15,13 +15,13 @@ export interface ScrapeHooks {
 export function defineMetrics(registry: Registry, hooks: ScrapeHooks) {
   const registers = [registry];
   const checks = new Counter({
-    name: 'audience_guard_checks_total', help: 'Check calls answered, by policy and result.',
-    labelNames: ['namespace', 'policy', 'result'] as const, registers,
+    name: 'audience_guard_checks_total', help: 'Check calls answered, by policy, result and front end (grpc, http).',
+    labelNames: ['namespace', 'policy', 'result', 'frontend'] as const, registers,
   });
   const rejections = new Counter({
     name: 'audience_guard_rejections_total',
-    help: 'Failed checks by reason; enforced="false" are Permissive-mode audience failures that were allowed.',
-    labelNames: ['namespace', 'policy', 'reason', 'enforced'] as const, registers,
+    help: 'Failed checks by reason and front end; enforced="false" are Permissive-mode audience failures that were allowed.',
+    labelNames: ['namespace', 'policy', 'reason', 'enforced', 'frontend'] as const, registers,
   });
   const duration = new Histogram({
     name: 'audience_guard_check_duration_seconds', help: 'Time to answer a Check call.', labelNames: ['result'] as const,

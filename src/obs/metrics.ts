@@ -6,6 +6,7 @@
  */
 import { Registry, collectDefaultMetrics, type Counter } from 'prom-client';
 import { REASONS, type Reason } from '../core/reasons.ts';
+import type { Frontend } from '../runner/check-input.ts';
 import { defineMetrics } from './metric-definitions.ts';
 import { LIMITS, POLICY_STATES, type CheckResult, type Limit, type PolicyState } from './metric-label-sets.ts';
 
@@ -44,15 +45,16 @@ export class Metrics {
     this.#series.inFlight.dec();
   }
 
-  check(namespace: string, policy: string, result: CheckResult, seconds: number): void {
-    const key = `${namespace}\u0000${policy}\u0000${result}`;
-    this.#labelled(this.#series.checks, this.#checkChildren, key, { namespace, policy, result }).inc();
+  /** `frontend` (a closed set) defaults to `grpc`, the front end every check came in before there were two. */
+  check(namespace: string, policy: string, result: CheckResult, seconds: number, frontend: Frontend = 'grpc'): void {
+    const key = `${namespace}\u0000${policy}\u0000${result}\u0000${frontend}`;
+    this.#labelled(this.#series.checks, this.#checkChildren, key, { namespace, policy, result, frontend }).inc();
     this.#durationByResult[result].observe(seconds);
   }
 
-  rejection(namespace: string, policy: string, reason: Reason, enforced: boolean): void {
-    const labels = { namespace, policy, reason, enforced: enforced ? 'true' : 'false' } as const;
-    const key = `${namespace}\u0000${policy}\u0000${reason}\u0000${labels.enforced}`;
+  rejection(namespace: string, policy: string, reason: Reason, enforced: boolean, frontend: Frontend = 'grpc'): void {
+    const labels = { namespace, policy, reason, enforced: enforced ? 'true' : 'false', frontend } as const;
+    const key = `${namespace}\u0000${policy}\u0000${reason}\u0000${labels.enforced}\u0000${frontend}`;
     this.#labelled(this.#series.rejections, this.#rejectionChildren, key, labels).inc();
     if (reason === 'token_too_large') this.#series.limitHits.inc({ limit: 'token_size' });
   }

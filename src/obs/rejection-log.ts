@@ -19,7 +19,7 @@
 import { pino, type DestinationStream } from 'pino';
 import type { DenyDetail } from '../core/decision.ts';
 import type { Reason } from '../core/reasons.ts';
-import type { RequestLogFields } from '../envoy/check-request.ts';
+import type { Frontend, RequestLogFields } from '../runner/check-input.ts';
 import { eventFieldNames, LOG_EVENTS, logEvent, TOKEN_REJECTED } from './log-events.ts';
 import { LogRateLimiter, type LogRateLimiterOptions } from './log-rate-limiter.ts';
 import { isoTimeOncePerMillisecond, type Logger } from './logger.ts';
@@ -28,6 +28,8 @@ import { isoTimeOncePerMillisecond, type Logger } from './logger.ts';
 export type RejectionRecord = { readonly [Field in keyof RequestLogFields]?: RequestLogFields[Field] | undefined } & {
   readonly reason: Reason;
   readonly enforced: boolean;
+  /** The front end the check came in (`grpc`, `http`). */
+  readonly frontend: Frontend;
   readonly policy: string | undefined;
   readonly token_sha256: string | undefined;
   /** Claims of a token whose signature verified; absent otherwise (never unverified claims). */

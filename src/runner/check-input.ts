@@ -9,6 +9,7 @@
  */
 import type { Decision } from '../core/decision.ts';
 import type { HttpRequestView } from '../core/http-request.ts';
+import type { Reason } from '../core/reasons.ts';
 import type { RequestExtras } from '../core/request-extras.ts';
 
 /** The front ends, a closed set (metric labels may come only from closed sets). */
@@ -32,10 +33,20 @@ export interface CheckInput {
   readonly log: RequestLogFields;
 }
 
+/**
+ * A request the front end refuses before any decision — a peer it does not
+ * trust, proxy headers that contradict each other: the check is a deny for
+ * `refused` with no policy, recorded like every other.
+ */
+export interface RefusedInput {
+  readonly refused: Extract<Reason, 'invalid_request' | 'untrusted_peer'>;
+  readonly log: RequestLogFields | undefined;
+}
+
 export interface FrontEnd<Request, Response> {
   readonly name: Frontend;
-  /** The request as a `CheckInput`. May throw: the check is then an `internal_error` deny. */
-  read(request: Request): CheckInput;
+  /** The request as a `CheckInput`, or refused. May throw: the check is then an `internal_error` deny. */
+  read(request: Request): CheckInput | RefusedInput;
   /**
    * The answer for `decision`; `input` is undefined when `read` threw. Every
    * deny must be a complete answer of the protocol (status, headers, body),

@@ -12,7 +12,7 @@ import type { Logger } from '../obs/logger.ts';
 import type { CheckResult } from '../obs/metric-label-sets.ts';
 import type { Metrics } from '../obs/metrics.ts';
 import { detailFields, RejectionLog } from '../obs/rejection-log.ts';
-import type { RequestLogFields } from './check-input.ts';
+import type { Frontend, RequestLogFields } from './check-input.ts';
 
 export interface CheckRecorderOptions {
   readonly metrics: Metrics;
@@ -44,23 +44,24 @@ export class CheckRecorder {
     });
   }
 
-  /** `log` is undefined when the request could not be read. */
-  record(decision: Decision, log: RequestLogFields | undefined, seconds: number): void {
+  /** `log` is undefined when the request could not be read; `frontend` is the front end it came in. */
+  record(decision: Decision, log: RequestLogFields | undefined, seconds: number, frontend: Frontend): void {
     const metrics = this.#metrics;
     const policy = decision.policy;
     const namespace = policy?.namespace ?? '';
     const name = policy?.name ?? '';
-    metrics.check(namespace, name, resultOf(decision), seconds);
+    metrics.check(namespace, name, resultOf(decision), seconds, frontend);
     if (decision.kind === 'deny') {
-      metrics.rejection(namespace, name, decision.reason, true);
-      this.#logRejection(decision.reason, true, policy, decision.tokenSHA256, log, decision.principal, decision.detail);
+      metrics.rejection(namespace, name, decision.reason, true, frontend);
+      this.#logRejection(frontend, decision.reason, true, policy, decision.tokenSHA256, log, decision.principal, decision.detail);
     } else if (decision.kind === 'allow' && decision.notEnforced !== undefined) {
-      metrics.rejection(namespace, name, decision.notEnforced, false);
-      this.#logRejection(decision.notEnforced, false, policy, decision.tokenSHA256, log, decision.principal);
+      metrics.rejection(namespace, name, decision.notEnforced, false, frontend);
+      this.#logRejection(frontend, decision.notEnforced, false, policy, decision.tokenSHA256, log, decision.principal);
     }
   }
 
   #logRejection(
+    frontend: Frontend,
     reason: Reason,
     enforced: boolean,
     policy: RuntimePolicy | undefined,
@@ -73,6 +74,7 @@ export class CheckRecorder {
     this.#rejectionLog.write({
       reason,
       enforced,
+      frontend,
       policy: policy?.id,
       request_id: log?.request_id,
       host: log?.host,

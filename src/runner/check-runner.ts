@@ -11,7 +11,8 @@ import type { CheckEnvironment, CheckProgress } from '../core/check-environment.
 import { decide, undecided } from '../core/check-pipeline.ts';
 import type { Decision } from '../core/decision.ts';
 import type { PolicySnapshot } from '../core/policy-snapshot.ts';
-import type { CheckInput, FrontEnd } from './check-input.ts';
+import type { Reason } from '../core/reasons.ts';
+import type { CheckInput, FrontEnd, RequestLogFields } from './check-input.ts';
 import { CheckRecorder, type CheckRecorderOptions } from './check-recorder.ts';
 
 export interface CheckRunnerOptions extends CheckRecorderOptions {
@@ -50,10 +51,16 @@ export class CheckRunner {
     this.#options.metrics.checkStarted();
     const progress: CheckProgress = { policy: undefined, digest: undefined };
     let input: CheckInput | undefined;
+    let log: RequestLogFields | undefined;
     let decision: Decision;
     try {
-      input = frontEnd.read(request);
-      decision = await this.#decideWithin(input, progress);
+      const read = frontEnd.read(request);
+      log = read.log;
+      if ('refused' in read) decision = refusal(read.refused);
+      else {
+        input = read;
+        decision = await this.#decideWithin(input, progress);
+      }
     } catch {
       decision = undecided('internal_error', progress);
     } finally {
@@ -63,7 +70,7 @@ export class CheckRunner {
     }
     const seconds = (performance.now() - started) / 1000;
     try {
-      this.#recorder.record(decision, input?.log, seconds);
+      this.#recorder.record(decision, log, seconds, frontEnd.name);
       return frontEnd.answer(decision, input);
     } catch {
       return frontEnd.failed();
@@ -86,4 +93,9 @@ export class CheckRunner {
       );
     });
   }
+}
+
+/** The deny for a request its front end refused before any decision: no policy, no token read. */
+function refusal(reason: Reason): Decision {
+  return { kind: 'deny', reason, policy: undefined, challengeScopes: [], tokenSHA256: undefined, principal: undefined };
 }

@@ -13,6 +13,8 @@ import { createUpstreamTokens } from './upstream-tokens.ts';
 import { jwtCheckEnvironment } from '../core/check-environment.ts';
 import { CheckRunner } from '../runner/check-runner.ts';
 import { EnvoyCheck } from '../envoy/envoy-check.ts';
+import type { HttpAuthzOptions } from '../http-authz/http-authz-flags.ts';
+import { createHttpAuthzServer } from '../http-authz/http-authz-listener.ts';
 import type { KeySetOptions } from '../keys/issuer-key-set.ts';
 import type { KubernetesOptions, KubernetesPolicies } from '../kubernetes/kubernetes-policies.ts';
 import type { Logger } from '../obs/logger.ts';
@@ -55,11 +57,15 @@ export interface ServiceOptions {
   readonly logRate?: number;
   /** Lines the log writer has dropped so far because its buffer was full (StandardOutput.dropped). */
   readonly logBufferDrops?: () => number;
+  /** The HTTP forward-auth listener (`--http-authz-address`); none when undefined. */
+  readonly httpAuthz?: HttpAuthzOptions | undefined;
 }
 
 export interface RunningService {
   readonly grpcPort: number;
   readonly adminPort: number;
+  /** The forward-auth listener's port, when `httpAuthz` was given. */
+  readonly httpAuthzPort: number | undefined;
   readonly store: PolicyStore;
   readonly metrics: Metrics;
   /** The policy source the service drives. */
@@ -98,7 +104,10 @@ export async function startService(
     ...(options.logRate === undefined ? {} : { logRate: options.logRate }),
     logRatePolicies: (options.maxPolicies ?? 10_000) + 1,
   });
-  const listeners = new ServiceListeners(new EnvoyCheck(runner), store, metrics, options);
+  const httpAuthz = options.httpAuthz === undefined
+    ? undefined
+    : { server: createHttpAuthzServer(runner, options.httpAuthz, options), address: options.httpAuthz.address };
+  const listeners = new ServiceListeners(new EnvoyCheck(runner), store, metrics, options, httpAuthz);
 
   const events = followPolicyUpdates(store, keys, metrics, logger, {
     maxPolicies: options.maxPolicies,
@@ -116,12 +125,13 @@ export async function startService(
     await listeners.close(0);
     throw error;
   }
-  logEvent(logger, 'listening', { grpc: bound.grpc, admin: bound.admin }, 'audience-guard is listening');
+  logEvent(logger, 'listening', { grpc: bound.grpc, admin: bound.admin, http_authz: bound.httpAuthz }, 'audience-guard is listening');
   const loaded = source.firstLoad === 'while-serving' ? source.start() : Promise.resolve();
 
   return {
     grpcPort: bound.grpcPort,
     adminPort: bound.adminPort,
+    httpAuthzPort: bound.httpAuthzPort,
     store,
     metrics,
     source,

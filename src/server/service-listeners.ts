@@ -1,11 +1,13 @@
 /**
- * The service's two listeners, started and stopped together: gRPC (ext_authz
- * and `grpc.health.v1`) and the admin HTTP server. Health (gRPC health and
+ * The service's listeners, started and stopped together: gRPC (ext_authz
+ * and `grpc.health.v1`), the admin HTTP server, and the HTTP forward-auth
+ * listener when `--http-authz-address` is set. Health (gRPC health and
  * `/readyz`) says SERVING once a policy snapshot is in force and stops saying
  * it as soon as a stop begins, so Envoy and the kubelet turn away first.
  */
 import type { Metrics } from '../obs/metrics.ts';
 import type { PolicyStore } from '../policy/policy-store.ts';
+import type { HttpAuthzServer } from '../http-authz/http-authz-server.ts';
 import { AdminServer } from './admin-server.ts';
 import { AuthorizationGrpcServer } from './grpc-server.ts';
 
@@ -22,6 +24,9 @@ export interface BoundAddresses {
   /** The configured addresses with the bound ports (port 0 binds an ephemeral one). */
   readonly grpc: string;
   readonly admin: string;
+  /** The forward-auth listener's port and address, when there is one. */
+  readonly httpAuthzPort: number | undefined;
+  readonly httpAuthz: string | undefined;
 }
 
 /** What the gRPC server answers checks with. */
@@ -31,10 +36,15 @@ export class ServiceListeners {
   readonly #options: ListenerOptions;
   readonly #grpc: AuthorizationGrpcServer;
   readonly #admin: AdminServer;
+  readonly #httpAuthz: { readonly server: HttpAuthzServer; readonly address: string } | undefined;
   #stopping = false;
 
-  constructor(handler: GrpcHandler, store: PolicyStore, metrics: Metrics, options: ListenerOptions) {
+  constructor(
+    handler: GrpcHandler, store: PolicyStore, metrics: Metrics, options: ListenerOptions,
+    httpAuthz?: { readonly server: HttpAuthzServer; readonly address: string },
+  ) {
     this.#options = options;
+    this.#httpAuthz = httpAuthz;
     this.#grpc = new AuthorizationGrpcServer(handler, {
       address: options.grpcAddress,
       maxReceiveMessageBytes: options.maxRequestBytes,
@@ -48,15 +58,18 @@ export class ServiceListeners {
     if (!this.#stopping) this.#grpc.setServing(true);
   }
 
-  /** Binds both; when one cannot bind, the error is thrown and `close(0)` is up to the caller. */
+  /** Binds them all; when one cannot bind, the error is thrown and `close(0)` is up to the caller. */
   async listen(): Promise<BoundAddresses> {
     const grpcPort = await this.#grpc.listen();
     const adminPort = await this.#admin.listen();
+    const httpAuthzPort = await this.#httpAuthz?.server.listen();
     return {
       grpcPort,
       adminPort,
       grpc: replacePort(this.#options.grpcAddress, grpcPort),
       admin: replacePort(this.#options.adminAddress, adminPort),
+      httpAuthzPort,
+      httpAuthz: httpAuthzPort === undefined ? undefined : replacePort(this.#httpAuthz?.address ?? '', httpAuthzPort),
     };
   }
 
@@ -66,9 +79,9 @@ export class ServiceListeners {
     this.#grpc.setServing(false);
   }
 
-  /** Closes both; open gRPC calls get `graceMs` more. */
+  /** Closes them all; open gRPC calls and forward-auth checks get `graceMs` more. */
   async close(graceMs: number): Promise<void> {
-    await this.#grpc.shutdown(graceMs);
+    await Promise.all([this.#grpc.shutdown(graceMs), this.#httpAuthz?.server.close(graceMs)]);
     await this.#admin.close();
   }
 }

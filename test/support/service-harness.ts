@@ -8,6 +8,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { HttpAuthzOptions } from '../../src/http-authz/http-authz-flags.ts';
+import { DEFAULT_TRUSTED_CIDRS } from '../../src/http-authz/trusted-peers.ts';
 import { createLogger } from '../../src/obs/logger.ts';
 import { startService, type RunningService, type ServiceOptions } from '../../src/server/audience-guard-service.ts';
 import { startAuthorizationServer, type LocalAuthorizationServer } from './authorization-server.ts';
@@ -45,6 +47,11 @@ export const TEST_SERVICE_SETTINGS = {
   maxRequestBytes: 1_048_576,
   maxConnectionAgeMs: 60_000,
 } as const;
+
+/** The forward-auth listener on an ephemeral loopback port, every family read (`auto`), loopback peers trusted. */
+export const LOOPBACK_HTTP_AUTHZ: HttpAuthzOptions = {
+  address: '127.0.0.1:0', trustedCidrs: DEFAULT_TRUSTED_CIDRS, proxy: 'auto', clientCertHeader: undefined, pathPrefix: undefined,
+};
 
 /** The status Lease of the one replica the Kubernetes tests run. */
 export const TEST_LEASE = { namespace: 'audience-guard', name: 'audience-guard-status', identity: 'replica-a' } as const;

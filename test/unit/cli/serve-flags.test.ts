@@ -55,6 +55,7 @@ describe('serve flags', () => {
         allowInsecureEndpoints: false,
         namespaceHosts: [],
         logRate: 50,
+        httpAuthz: undefined,
       });
     });
 

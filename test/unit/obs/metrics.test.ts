@@ -53,30 +53,30 @@ describe('Metrics', () => {
       assert.deepEqual(
         values.map((sample) => [sample.labels, sample.value]),
         [
-          [{ namespace: 'mcp', policy: 'weather', reason: 'audience_mismatch', enforced: 'true' }, 1],
-          [{ namespace: 'mcp', policy: 'weather', reason: 'audience_mismatch', enforced: 'false' }, 2],
+          [{ namespace: 'mcp', policy: 'weather', reason: 'audience_mismatch', enforced: 'true', frontend: 'grpc' }, 1],
+          [{ namespace: 'mcp', policy: 'weather', reason: 'audience_mismatch', enforced: 'false', frontend: 'grpc' }, 2],
         ],
       );
     });
 
-    it('uses exactly the labels namespace, policy, reason, enforced, with enforced in {"true","false"} (property)', async () => {
+    it('uses exactly the labels namespace, policy, reason, enforced, frontend, with enforced in {"true","false"} (property)', async () => {
       await fc.assert(fc.asyncProperty(fc.constantFrom(...REASONS), fc.boolean(), async (reason, enforced) => {
         const metrics = new Metrics({ defaultMetrics: false });
         metrics.rejection('ns', 'name', reason, enforced);
         const [sample, ...rest] = await samples(metrics, 'audience_guard_rejections_total');
         assert.deepEqual(rest, []);
-        assert.deepEqual(sample?.labels, { namespace: 'ns', policy: 'name', reason, enforced: enforced ? 'true' : 'false' });
+        assert.deepEqual(sample?.labels, { namespace: 'ns', policy: 'name', reason, enforced: enforced ? 'true' : 'false', frontend: 'grpc' });
       }), { numRuns: 60 });
     });
   });
 
   describe('checks', () => {
-    it('counts checks by namespace, policy and result, and times them by result only', async () => {
+    it('counts checks by namespace, policy, result and front end, and times them by result only', async () => {
       const metrics = new Metrics({ defaultMetrics: false });
       const results: CheckResult[] = ['allowed', 'denied', 'denied', 'error'];
       for (const result of results) metrics.check('mcp', 'weather', result, 0.002);
       const counts = await samples(metrics, 'audience_guard_checks_total');
-      assert.deepEqual(labelNames(counts), [['namespace', 'policy', 'result'], ['namespace', 'policy', 'result'], ['namespace', 'policy', 'result']]);
+      assert.deepEqual(labelNames(counts), [['frontend', 'namespace', 'policy', 'result'], ['frontend', 'namespace', 'policy', 'result'], ['frontend', 'namespace', 'policy', 'result']]);
       assert.deepEqual(counts.map((sample) => [sample.labels.result, sample.value]), [['allowed', 1], ['denied', 2], ['error', 1]]);
       const durations = (await samples(metrics, 'audience_guard_check_duration_seconds')).filter((sample) => sample.metricName === 'audience_guard_check_duration_seconds_count');
       assert.deepEqual(labelNames(durations), [['result'], ['result'], ['result']]);

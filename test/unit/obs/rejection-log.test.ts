@@ -22,6 +22,7 @@ function capture(level: LogLevel): { lines: string[]; logger: ReturnType<typeof 
 const RECORD: RejectionRecord = {
   reason: 'audience_mismatch',
   enforced: true,
+  frontend: 'http',
   policy: 'mcp/weather',
   request_id: 'req-"42"\u2028',
   host: 'mcp.example.com',

@@ -120,7 +120,7 @@ describe('CheckRunner', () => {
       assert.ok(decision !== 'failed' && decision.kind === 'deny');
       assert.equal(decision.reason, 'internal_error');
       assert.equal(decision.policy, undefined);
-      assert.equal(await valueOf(metrics, 'audience_guard_checks_total', { namespace: '', policy: '', result: 'error' }), 1);
+      assert.equal(await valueOf(metrics, 'audience_guard_checks_total', { namespace: '', policy: '', result: 'error', frontend: 'http' }), 1);
       assert.equal(runner.inFlight, 0);
     });
 
@@ -192,7 +192,7 @@ describe('CheckRunner', () => {
       const { check, lines, metrics } = setup({ kind: 'reject' });
       await check(input(`Bearer ${await signer.sign()}`));
       assert.equal(rejectionLines(lines)[0]?.policy, 'mcp/weather');
-      assert.equal(await valueOf(metrics, 'audience_guard_rejections_total', { namespace: 'mcp', policy: 'weather', reason: 'internal_error', enforced: 'true' }), 1);
+      assert.equal(await valueOf(metrics, 'audience_guard_rejections_total', { namespace: 'mcp', policy: 'weather', reason: 'internal_error', enforced: 'true', frontend: 'http' }), 1);
     });
 
     it('logs a Permissive audience failure as one not-enforced line, with only verified claims', async () => {
@@ -211,8 +211,8 @@ describe('CheckRunner', () => {
     it('counts a deny under the policy with result denied and an enforced rejection', async () => {
       const { check, metrics } = setup({ kind: 'hang' });
       await check(input());
-      assert.equal(await valueOf(metrics, 'audience_guard_checks_total', { namespace: 'mcp', policy: 'weather', result: 'denied' }), 1);
-      assert.equal(await valueOf(metrics, 'audience_guard_rejections_total', { namespace: 'mcp', policy: 'weather', reason: 'missing_token', enforced: 'true' }), 1);
+      assert.equal(await valueOf(metrics, 'audience_guard_checks_total', { namespace: 'mcp', policy: 'weather', result: 'denied', frontend: 'http' }), 1);
+      assert.equal(await valueOf(metrics, 'audience_guard_rejections_total', { namespace: 'mcp', policy: 'weather', reason: 'missing_token', enforced: 'true', frontend: 'http' }), 1);
       assert.equal(await valueOf(metrics, 'audience_guard_check_duration_seconds', { result: 'denied' }), 1);
     });
 
@@ -220,7 +220,7 @@ describe('CheckRunner', () => {
       for (const [behaviour, timeoutMs, reason] of [[{ kind: 'hang' }, 30, 'timeout'], [{ kind: 'reject' }, 2_000, 'internal_error']] as const) {
         const { check, metrics } = setup(behaviour, {}, timeoutMs);
         await check(input(`Bearer ${await signer.sign()}`));
-        assert.equal(await valueOf(metrics, 'audience_guard_checks_total', { namespace: 'mcp', policy: 'weather', result: 'error' }), 1, reason);
+        assert.equal(await valueOf(metrics, 'audience_guard_checks_total', { namespace: 'mcp', policy: 'weather', result: 'error', frontend: 'http' }), 1, reason);
         assert.deepEqual((await samples(metrics, 'audience_guard_rejections_total')).map((sample) => sample.labels.reason), [reason]);
       }
     });
@@ -228,15 +228,15 @@ describe('CheckRunner', () => {
     it('counts an allow as result allowed and no rejection', async () => {
       const { check, metrics } = setup({ kind: 'key', key: signer.verifyingKey });
       await check(input(`Bearer ${await signer.sign()}`));
-      assert.equal(await valueOf(metrics, 'audience_guard_checks_total', { namespace: 'mcp', policy: 'weather', result: 'allowed' }), 1);
+      assert.equal(await valueOf(metrics, 'audience_guard_checks_total', { namespace: 'mcp', policy: 'weather', result: 'allowed', frontend: 'http' }), 1);
       assert.deepEqual(await samples(metrics, 'audience_guard_rejections_total'), []);
     });
 
     it('counts a Permissive audience failure as allowed with a rejection enforced="false"', async () => {
       const { check, metrics } = setup({ kind: 'key', key: signer.verifyingKey }, { mode: 'Permissive' });
       await check(input(`Bearer ${await signer.sign(claims({ aud: 'https://other.example.com/mcp' }))}`));
-      assert.equal(await valueOf(metrics, 'audience_guard_checks_total', { namespace: 'mcp', policy: 'weather', result: 'allowed' }), 1);
-      assert.equal(await valueOf(metrics, 'audience_guard_rejections_total', { namespace: 'mcp', policy: 'weather', reason: 'audience_mismatch', enforced: 'false' }), 1);
+      assert.equal(await valueOf(metrics, 'audience_guard_checks_total', { namespace: 'mcp', policy: 'weather', result: 'allowed', frontend: 'http' }), 1);
+      assert.equal(await valueOf(metrics, 'audience_guard_rejections_total', { namespace: 'mcp', policy: 'weather', reason: 'audience_mismatch', enforced: 'false', frontend: 'http' }), 1);
     });
   });
 

@@ -66,7 +66,7 @@ describe('AdminServer', () => {
       assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
       const body = await response.text();
       assert.match(body, /# TYPE audience_guard_checks_total counter/);
-      assert.match(body, /audience_guard_rejections_total\{namespace="mcp",policy="weather",reason="missing_token",enforced="true"\} 1/);
+      assert.match(body, /audience_guard_rejections_total\{namespace="mcp",policy="weather",reason="missing_token",enforced="true",frontend="grpc"\} 1/);
     });
   });
 
