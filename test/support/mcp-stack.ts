@@ -27,6 +27,8 @@ export interface McpStackOptions {
   readonly policyExtra?: string;
   /** Options for the MCP server (mirrored MCP headers). */
   readonly mirroredHeaders?: boolean;
+  /** Also serve the HTTP forward-auth listener, with this proxy family pinned. */
+  readonly httpAuthzProxy?: 'nginx' | 'forwarded';
   readonly service?: Partial<ServiceOptions>;
 }
 
@@ -37,6 +39,8 @@ export interface McpStack {
   readonly service: RunningService;
   readonly mcp: LocalMcpServer;
   readonly logs: Record<string, unknown>[];
+  /** host:port of the forward-auth listener, when `httpAuthzProxy` was given. */
+  readonly httpAuthz: string;
   /** A client-credentials token for another MCP resource of the same authorization server. */
   otherResourceToken(): Promise<string>;
   close(): Promise<void>;
@@ -54,13 +58,17 @@ export async function startMcpStack(options: McpStackOptions): Promise<McpStack>
   await writeFile(policyFile, policyYAML(auth.issuer, { resource, extra: `  requiredScopes: [${READ_SCOPE}]\n${options.policyExtra ?? ''}` }));
   const logs: Record<string, unknown>[] = [];
   const logger = createLogger('info', capturingDestination((line) => logs.push(JSON.parse(line) as Record<string, unknown>)));
-  const service = await startService({ ...TEST_SERVICE_SETTINGS, policyFiles: [policyFile], logRate: 1_000_000, ...options.service }, logger);
+  const httpAuthz: Partial<ServiceOptions> = options.httpAuthzProxy === undefined ? {} : {
+    httpAuthz: { address: '127.0.0.1:0', trustedCidrs: ['127.0.0.1/32'], proxy: options.httpAuthzProxy, clientCertHeader: undefined, pathPrefix: undefined },
+  };
+  const service = await startService({ ...TEST_SERVICE_SETTINGS, policyFiles: [policyFile], logRate: 1_000_000, ...httpAuthz, ...options.service }, logger);
   return {
     resource,
     auth,
     service,
     mcp,
     logs,
+    httpAuthz: `127.0.0.1:${String(service.httpAuthzPort ?? 0)}`,
     otherResourceToken: async () => recordToken(await auth.issueToken({ resource: OTHER_RESOURCE, scope: READ_SCOPE })),
     async close() {
       await service.stop(1_000);

@@ -57,6 +57,17 @@ export function proxiedMcpCases(context: ProxiedContext): void {
     assert.equal(stack.mcp.received.length, before);
   });
 
+  it(`a token without the required scope gets 403 insufficient_scope with exactly one challenge naming the scope (${context.proxy})`, async () => {
+    const stack = context.stack();
+    const before = stack.mcp.received.length;
+    const answer = await rawRequest(stack.resource, rawInitialize(recordToken(await stack.auth.issueToken({ resource: stack.resource, scope: ADMIN_SCOPE }))));
+    assert.equal(answer.status, 403);
+    assert.equal(answer.header('www-authenticate').length, 1, 'the challenge is sent once');
+    assert.match(answer.header('www-authenticate')[0] ?? '', new RegExp(`error="insufficient_scope", scope="${READ_SCOPE}"`));
+    assert.match(answer.header('content-type')[0] ?? '', /application\/json/);
+    assert.equal(stack.mcp.received.length, before);
+  });
+
   it(`attack: the client's token must never reach the MCP server, nor a DPoP header (${context.proxy})`, async () => {
     const stack = context.stack();
     assert.notEqual(token, '', 'the flow ran first');
