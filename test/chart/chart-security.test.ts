@@ -50,10 +50,11 @@ describe('Helm chart security', function () {
         assertGRPCHealthProbes(deployment());
       });
 
-      it('must expose the gRPC port as `grpc` with appProtocol grpc, and the admin port as http-metrics', () => {
+      it('must expose the gRPC port as `grpc` with appProtocol grpc, the admin port as http-metrics, and the forward-auth port only when enabled', () => {
         const service = findManifest(manifests(), 'Service')!;
         const ports = (service.spec as { ports: { name: string; appProtocol?: string; targetPort: string }[] }).ports;
-        assert.deepEqual(ports.map((port) => [port.name, port.appProtocol, port.targetPort]), [['grpc', 'grpc', 'grpc'], ['http-metrics', 'http', 'http-admin']]);
+        const httpAuthz = envOf(deployment()).AUDIENCE_GUARD_HTTP_AUTHZ_ADDRESS === undefined ? [] : [['http-authz', 'http', 'http-authz']];
+        assert.deepEqual(ports.map((port) => [port.name, port.appProtocol, port.targetPort]), [['grpc', 'grpc', 'grpc'], ['http-metrics', 'http', 'http-admin'], ...httpAuthz]);
       });
 
       it('must pass environment that `serve` accepts, with the lease in the release namespace', () => {

@@ -23,6 +23,10 @@ export interface CheckAnswer {
   readonly headers: Readonly<Record<string, string>>;
   /** For an allow: the request headers the proxy must remove upstream. */
   readonly removedHeaders: readonly string[];
+  /** gRPC only: the query parameters Envoy removes upstream (the HTTP proxies remove them by their own configuration). */
+  readonly removedQuery: readonly string[] | undefined;
+  /** gRPC only: the `decision` of the dynamic metadata (`allowed`, `allowed_not_enforced`, `denied`, `metadata`). */
+  readonly decision: string | undefined;
   readonly body: string;
   readonly reason: string | undefined;
 }
@@ -41,6 +45,8 @@ function fromCheckResponse(response: EnvoyCheckResponse): CheckAnswer {
     status: allowed ? 200 : httpStatus(response) ?? 0,
     headers,
     removedHeaders: allowed ? response.ok_response?.headers_to_remove ?? [] : [],
+    removedQuery: allowed ? response.ok_response?.query_parameters_to_remove ?? [] : undefined,
+    decision: response.dynamic_metadata?.fields?.decision?.stringValue,
     body: response.denied_response?.body ?? '',
     reason: response.dynamic_metadata?.fields?.reason?.stringValue,
   };
@@ -70,6 +76,8 @@ async function overHttp(harness: Harness, shape: RequestShape): Promise<CheckAns
     status: response.status,
     headers,
     removedHeaders: allowed ? removed.split(',').map((name) => name.trim()).filter((name) => name !== '') : [],
+    removedQuery: undefined,
+    decision: undefined,
     body: response.body,
     reason: line !== undefined && line.enforced === true ? String(line.reason) : undefined,
   };
