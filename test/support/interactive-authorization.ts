@@ -55,13 +55,22 @@ export function interactiveConfiguration(): { configuration: Record<string, unkn
       findAccount: (_ctx: unknown, accountId: string) => Promise.resolve({ accountId, claims: () => Promise.resolve({ sub: accountId }) }),
       // Cookie signing keys, so oidc-provider does not warn about unsigned interaction cookies.
       cookies: { keys: ['interactive-authorization-test-cookie-key'] },
+      // oidc-provider limits a client to the `scope` it registered with, and the SDK registers the
+      // scope of its first 401; an MCP client widens its scope when a 403 insufficient_scope names
+      // more (step-up), so the registered `scope` is dropped. The validator runs for every client,
+      // and may change the metadata it is given (oidc-provider's documented hook).
+      extraClientMetadata: {
+        properties: ['software_statement_note'],
+        validator: (_ctx: unknown, _key: string, _value: unknown, metadata: Record<string, unknown>) => {
+          delete metadata.scope;
+        },
+      },
       // The whole ttl table (it replaces the machine-only one): access tokens as there, and the
       // interactive artifacts set so oidc-provider does not print its "SHOULD change" notices.
       ttl: { ClientCredentials: 300, AccessToken: 300, AuthorizationCode: 60, Interaction: 600, Session: 3600, Grant: 3600 },
     },
     features: {
-      // Open registration, as MCP clients expect; a registered `scope` is not enforced, so a client
-      // may widen its scope when a 403 insufficient_scope names more (MCP scope step-up).
+      // Open registration, as MCP clients expect.
       registration: { enabled: true },
     },
   };
