@@ -2,7 +2,8 @@
  * The end-to-end cases every HTTP proxy in front of audience-guard's
  * forward-auth listener must pass (the real nginx and Caddy run them, see
  * test/e2e): the MCP SDK's whole authorization flow completes, and none of the
- * client's credentials, nor a token for another resource, reaches the server.
+ * client's credentials, nor a token for another resource, reaches the server
+ * (docs/contract.md §6.4, cases 34 to 36).
  */
 import { strict as assert } from 'node:assert';
 import { it } from 'mocha';
