@@ -53,7 +53,8 @@ describe('e2e: MCP client → Caddy forward_auth → MCP server', function () {
   proxiedMcpCases({ proxy: 'Caddy', stack: () => running?.stack ?? assert.fail('not started') });
 });
 
-// TODO(branch mcp): enable once `spec.mcp` (per-tool scopes) is merged.
+// TODO(branch mcp): enable (describe.skip → describe) once `spec.mcp` (per-tool scopes) is merged;
+// every case below passed on a trial merge of branch mcp at 18130a4.
 describe.skip('e2e: per-tool scopes behind Caddy (no body: the mirrored MCP headers or nothing)', function () {
   this.timeout(30_000);
   let running: Running | undefined;
