@@ -11,7 +11,7 @@ import type { FrontEnd } from '../runner/check-input.ts';
 import type { CheckRunner } from '../runner/check-runner.ts';
 import { splitHostPort } from '../server/admin-server.ts';
 import type { ForwardAuthRequest } from './forward-auth-request.ts';
-import type { HttpAnswer } from './http-answer.ts';
+import { failedAnswer, type HttpAnswer } from './http-answer.ts';
 import type { TrustedPeers } from './trusted-peers.ts';
 
 export interface HttpAuthzServerOptions {
@@ -55,6 +55,18 @@ function readBody(request: IncomingMessage, max: number): Promise<Body> {
   });
 }
 
+/** Writes `answer`; one Node refuses to write (a header value it rejects, checked before anything is set) becomes the complete 500 deny. */
+function send(response: ServerResponse, method: string | undefined, answer: HttpAnswer, fallback = failedAnswer()): void {
+  let written = answer;
+  try {
+    response.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
+  } catch {
+    written = fallback;
+    response.writeHead(fallback.status, { ...fallback.headers, 'content-length': Buffer.byteLength(fallback.body) });
+  }
+  response.end(method === 'HEAD' ? undefined : written.body);
+}
+
 export class HttpAuthzServer {
   readonly #server: Server;
   readonly #options: HttpAuthzServerOptions;
@@ -65,7 +77,7 @@ export class HttpAuthzServer {
     this.#options = options;
     this.#server = createServer({ maxHeaderSize: options.maxHeaderBytes, requestTimeout: REQUEST_TIMEOUT_MS }, (request, response) => {
       void this.#check(runner, frontEnd, peers, request, response).catch(() => {
-        if (!response.headersSent) response.writeHead(500).end();
+        if (!response.headersSent) send(response, request.method, frontEnd.failed());
       });
     });
   }
@@ -85,8 +97,7 @@ export class HttpAuthzServer {
       body: body.bytes,
       bodyCut: body.cut,
     });
-    response.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
-    response.end(request.method === 'HEAD' ? undefined : answer.body);
+    send(response, request.method, answer);
   }
 
   listen(): Promise<number> {

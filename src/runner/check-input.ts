@@ -3,9 +3,8 @@
  * runner. A front end reads its own request into a `CheckInput` and turns the
  * runner's `Decision` into its own answer; the runner does everything in
  * between — snapshot, decision, timeout, metrics, security log — the same way
- * for every front end. Envoy's ext_authz gRPC is src/envoy/envoy-check.ts; an
- * HTTP forward-auth front end would be one more folder with one more
- * `FrontEnd`, and nothing here or in src/core would change.
+ * for every front end. Envoy's ext_authz gRPC is src/envoy/envoy-check.ts, the
+ * HTTP forward-auth front end src/http-authz/http-authz-front-end.ts.
  */
 import type { Decision } from '../core/decision.ts';
 import type { HttpRequestView } from '../core/http-request.ts';

@@ -62,3 +62,17 @@ describe('HTTP forward-auth listener (end to end)', function () {
     });
   }
 });
+
+describe('HTTP forward-auth listener, not configured', function () {
+  it('is off by default: no port bound, none logged', async function () {
+    const harness = await startHarness({ policies: (issuer) => policyYAML(issuer) });
+    try {
+      assert.equal(harness.service.httpAuthzPort, undefined);
+      const listening = harness.logs.find((entry) => entry.event === 'listening');
+      assert.ok(listening !== undefined);
+      assert.equal('http_authz' in listening, false);
+    } finally {
+      await harness.close();
+    }
+  });
+});

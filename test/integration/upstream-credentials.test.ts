@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { headerValue, httpStatus, type EnvoyCheckResponse } from '../support/envoy-check-client.ts';
 import { recordToken } from '../support/secret-ledger.ts';
-import { MCP_RESOURCE, policyYAML, startHarness, type Harness } from '../support/service-harness.ts';
+import { forwardAuth, forwardedFamily } from '../support/forward-auth-client.ts';
+import { LOOPBACK_HTTP_AUTHZ, MCP_RESOURCE, policyYAML, startHarness, type Harness } from '../support/service-harness.ts';
 
 const UPSTREAM = 'https://api.weather.example.com';
 const SERVICE = { clientId: 'weather-mcp', clientSecret: 'weather-mcp-secret' };
@@ -33,11 +34,38 @@ describe('upstream credentials (end to end)', function () {
         policyYAML(issuer, { name: 'tools', resource: 'https://tools.example.com/mcp', extra: `  upstream:\n    clientCredentials:\n      tokenEndpoint: ${issuer}/token\n      resource: ${UPSTREAM}\n      clientId: ${SERVICE.clientId}\n      clientSecretFile: ${secretFile}\n    header: x-upstream-authorization\n` }),
         policyYAML(issuer, { name: 'permissive', resource: 'https://permissive.example.com/mcp', extra: `  mode: Permissive\n  upstream:\n    tokenExchange:\n      issuer: ${issuer}\n      resource: ${UPSTREAM}\n      clientId: ${SERVICE.clientId}\n      clientSecretFile: ${secretFile}\n` }),
       ].join('---\n'),
+      service: { httpAuthz: LOOPBACK_HTTP_AUTHZ },
     });
   });
   after(async function () {
     await harness.close();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  describe('over the HTTP front end', function () {
+    const ask = (host: string, client: string) => forwardAuth(harness.service.httpAuthzPort ?? 0, {
+      headers: [...forwardedFamily('POST', host, '/mcp'), ['Authorization', `Bearer ${client}`]],
+    });
+
+    it('answers the upstream token in authorization for the proxy to copy, and names only dpop for removal', async function () {
+      const client = await harness.token({ resource: MCP_RESOURCE });
+      const response = await ask('mcp.example.com', client);
+      assert.equal(response.status, 200);
+      const upstream = recordToken((response.headers.authorization ?? '').replace(/^Bearer /, ''));
+      assert.equal(decodeJwt(upstream).aud, UPSTREAM);
+      assert.equal(response.headers['x-envoy-auth-headers-to-remove'], 'dpop', 'removing authorization too would delete the new value');
+      assert.equal(JSON.stringify(response).includes(client), false, 'the client token appears nowhere in the answer');
+    });
+
+    it('answers an upstream token for another header, and still names authorization for removal', async function () {
+      const client = await harness.token({ resource: 'https://tools.example.com/mcp' });
+      const response = await ask('tools.example.com', client);
+      assert.equal(response.status, 200);
+      assert.match(response.headers['x-upstream-authorization'] ?? '', /^Bearer /);
+      recordToken((response.headers['x-upstream-authorization'] ?? '').slice('Bearer '.length));
+      assert.equal(response.headers.authorization, undefined);
+      assert.equal(response.headers['x-envoy-auth-headers-to-remove'], 'authorization, dpop');
+    });
   });
 
   function upstreamTokenOf(response: EnvoyCheckResponse, header: string): string {

@@ -25,6 +25,7 @@ import { AuthorizationPolicy } from '@kubernetes-models/istio/security.istio.io/
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
@@ -36,6 +37,7 @@ import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { validatePolicy } from '../../src/policy/validate-policy.ts';
+import { ingressRouteProblems, middlewareProblems } from './traefik-schemas.ts';
 
 export interface Manifest {
   readonly apiVersion: string;
@@ -183,6 +185,14 @@ function securityPolicy(manifest: Manifest): void {
   if (problems.length > 0) throw new Error(problems.join('; '));
 }
 
+/** A structural check (`(manifest) => problems`) as a Validator. */
+function structural(problemsOf: (manifest: Manifest) => string[]): Validator {
+  return (manifest) => {
+    const problems = problemsOf(manifest);
+    if (problems.length > 0) throw new Error(problems.join('; '));
+  };
+}
+
 const VALIDATORS: Readonly<Record<string, Validator>> = {
   'v1/Namespace': builtIn(Namespace, 'V1Namespace'),
   'v1/ServiceAccount': builtIn(ServiceAccount, 'V1ServiceAccount'),
@@ -192,6 +202,9 @@ const VALIDATORS: Readonly<Record<string, Validator>> = {
   'policy/v1/PodDisruptionBudget': builtIn(PodDisruptionBudget, 'V1PodDisruptionBudget'),
   'autoscaling/v2/HorizontalPodAutoscaler': builtIn(HorizontalPodAutoscaler, 'V2HorizontalPodAutoscaler'),
   'networking.k8s.io/v1/NetworkPolicy': builtIn(NetworkPolicy, 'V1NetworkPolicy'),
+  'networking.k8s.io/v1/Ingress': builtIn(Ingress, 'V1Ingress'),
+  'traefik.io/v1alpha1/Middleware': structural(middlewareProblems),
+  'traefik.io/v1alpha1/IngressRoute': structural(ingressRouteProblems),
   'rbac.authorization.k8s.io/v1/ClusterRole': builtIn(ClusterRole, 'V1ClusterRole'),
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': builtIn(ClusterRoleBinding, 'V1ClusterRoleBinding'),
   'rbac.authorization.k8s.io/v1/Role': builtIn(Role, 'V1Role'),

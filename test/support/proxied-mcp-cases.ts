@@ -3,7 +3,7 @@
  * forward-auth listener must pass (the real nginx and Caddy run them, see
  * test/e2e): the MCP SDK's whole authorization flow completes, and none of the
  * client's credentials, nor a token for another resource, reaches the server
- * (docs/contract.md §6.4, cases 34 to 36).
+ * (docs/contract.md §8.5, cases 42 to 44).
  */
 import { strict as assert } from 'node:assert';
 import { it } from 'mocha';
