@@ -36,7 +36,7 @@ export async function startCaddy(options: CaddyOptions): Promise<RunningCaddy> {
   const dir = await mkdtemp(join(tmpdir(), 'audience-guard-caddy-'));
   let caddyfile = await readFile(SHIPPED, 'utf8');
   caddyfile = replaceAll(caddyfile, '\n:8080 {', `\nhttp://127.0.0.1:${String(options.port)} {`);
-  caddyfile = replaceAll(caddyfile, 'audience-guard:8081', options.authz);
+  caddyfile = replaceAll(caddyfile, 'audience-guard:9002', options.authz);
   caddyfile = replaceAll(caddyfile, 'mcp-server:8080', options.upstream);
   const file = join(dir, 'Caddyfile');
   await writeFile(file, caddyfile);

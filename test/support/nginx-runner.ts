@@ -39,7 +39,7 @@ export async function startNginx(options: NginxOptions): Promise<RunningNginx> {
   await mkdir(join(dir, 'tmp'));
   const shipped = async (name: string): Promise<string> => readFile(new URL(name, DEPLOY), 'utf8');
   await writeFile(join(dir, 'mcp-server.conf'), replaceOnce(await shipped('mcp-server.conf'), 'listen 8080;', `listen 127.0.0.1:${String(options.port)};`));
-  await writeFile(join(dir, 'upstreams.conf'), replaceOnce(replaceOnce(await shipped('upstreams.conf'), 'audience-guard:8081', options.authz), 'mcp-server:8080', options.upstream));
+  await writeFile(join(dir, 'upstreams.conf'), replaceOnce(replaceOnce(await shipped('upstreams.conf'), 'audience-guard:9002', options.authz), 'mcp-server:8080', options.upstream));
   await writeFile(join(dir, 'audience-guard-headers.conf'), await shipped('audience-guard-headers.conf'));
   await writeFile(join(dir, 'nginx.conf'), `worker_processes 1;
 pid ${dir}/nginx.pid;
