@@ -6,6 +6,8 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { delimiter, dirname } from 'node:path';
 import { REPO_ROOT } from '../support/helm.ts';
+import { caddyBinary } from '../support/caddy-runner.ts';
+import { missingBinaryBanner } from '../support/proxy-process.ts';
 import { captureOutput } from '../support/secret-ledger.ts';
 
 interface Run {
@@ -15,10 +17,10 @@ interface Run {
 }
 
 /** `npm run demo` from the repository root, as the README's quick start runs it. */
-function runDemo(): Promise<Run> {
+function runDemo(...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
     const env = { ...process.env, PATH: [dirname(process.execPath), process.env.PATH ?? ''].join(delimiter) };
-    const child = spawn('npm', ['run', 'demo'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npm', ['run', 'demo', ...(args.length === 0 ? [] : ['--', ...args])], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
@@ -89,6 +91,33 @@ describe('npm run demo (the quick start)', function () {
   });
 
   it('attack: the demo\'s output must carry no token (no JWS-shaped string)', () => {
+    assert.doesNotMatch(run.stdout + run.stderr, /eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]+/);
+  });
+});
+
+describe('npm run demo -- --proxy caddy (a real MCP client through the real Caddy)', function () {
+  this.timeout(90_000);
+  let run: Run;
+
+  before(async function () {
+    if (caddyBinary() === undefined) {
+      console.warn(missingBinaryBanner('caddy', 'caddy'));
+      this.skip();
+    }
+    run = await runDemo('--proxy', 'caddy');
+    captureOutput(run.stdout + run.stderr);
+  });
+
+  it('must refuse the token for another MCP server, then let the SDK client in after the authorization flow', () => {
+    assert.equal(run.status, 0, `the proxy demo failed:\n${run.stdout}\n${run.stderr}`);
+    assert.match(run.stdout, /→ REFUSED 401 {2}WWW-Authenticate: Bearer error="invalid_token"/);
+    assert.match(run.stdout, /client → POST 127\.0\.0\.1:\d+\/reg {2}← 201/);
+    assert.match(run.stdout, /resource=http:\/\/127\.0\.0\.1:\d+\/mcp scope=weather:read code_challenge_method=S256/);
+    assert.match(run.stdout, /→ LET IN {2}tools\/list: get_forecast, delete_alert/);
+    assert.match(run.stdout, /0 of them with an Authorization or DPoP header/);
+  });
+
+  it('attack: the proxy demo\'s output must carry no token (no JWS-shaped string)', () => {
     assert.doesNotMatch(run.stdout + run.stderr, /eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]+/);
   });
 });

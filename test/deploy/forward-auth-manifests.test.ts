@@ -29,7 +29,7 @@ function find(manifests: readonly Manifest[], kind: string, name: string): Manif
 const FAMILY_HEADERS = /^(x-forwarded-|x-original-)/i;
 
 describe('deploy/ forward-auth proxies', () => {
-  for (const name of ['traefik', 'ingress-nginx']) {
+  for (const name of ['traefik', 'ingress-nginx', 'nginx', 'caddy']) {
     it(`must give the steps for deploy/${name}/ and protect https://weather.example.com/mcp`, () => {
       assert.match(readFileSync(join(DEPLOY, name, 'README.md'), 'utf8'), /## Steps/);
       assert.equal((find(folder(name), 'AudiencePolicy', 'weather').spec as { resource: string }).resource, 'https://weather.example.com/mcp');

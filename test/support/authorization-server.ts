@@ -21,6 +21,7 @@ import {
 } from 'jose';
 import type { JWK, JWTPayload } from 'jose';
 import { introspectionFeature, type IntrospectionControls, type IntrospectionOptions } from './introspection-server.ts';
+import { INTERACTION_PATH, answerInteraction, interactiveConfiguration, type InteractiveProvider } from './interactive-authorization.ts';
 
 /** RFC 8693 grant type served by the token endpoint. */
 export const TOKEN_EXCHANGE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -43,6 +44,8 @@ export interface AuthorizationServerOptions {
   clients?: LocalClient[];
   /** opaque tokens for some resources, and RFC 7662 introspection (test/support/introspection-server.ts) */
   introspection?: IntrospectionOptions;
+  /** also serve dynamic registration and the authorization code grant with PKCE (test/support/interactive-authorization.ts) */
+  interactive?: boolean;
 }
 
 /** A running local authorization server; see {@link startAuthorizationServer}. */
@@ -356,6 +359,8 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
   }
 
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  let currentProvider: OidcProviderInstance | undefined;
+  const interactive = options.interactive === true ? interactiveConfiguration() : undefined;
   let jwksAvailable = true;
   let jwksRequests = 0;
   let tokenEndpointAvailable = true;
@@ -394,6 +399,10 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     }
     if (handler === undefined) {
       res.writeHead(503).end();
+      return;
+    }
+    if (interactive !== undefined && currentProvider !== undefined && path?.startsWith(INTERACTION_PATH) === true) {
+      await answerInteraction(currentProvider as unknown as InteractiveProvider, req, res);
       return;
     }
     handler(req, res);
@@ -480,6 +489,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
           defaultResource: (_ctx: KoaContext, _client: unknown, oneOf?: string | string[]) => Promise.resolve(oneOf),
           getResourceServerInfo,
         },
+        ...interactive?.features,
       },
       // Defaults that would otherwise print "you SHOULD/MUST change it" notices if reached.
       clientBasedCORS: () => false,
@@ -488,7 +498,9 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
         ctx.type = 'application/json';
         ctx.body = out;
       },
+      ...interactive?.configuration,
     });
+    currentProvider = provider;
 
     // Count token requests by grant_type once the provider has parsed the form, whatever the outcome.
     provider.use(async (ctx, next) => {
