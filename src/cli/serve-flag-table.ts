@@ -44,4 +44,10 @@ export const SERVE_FLAGS = {
       'Without it the oldest namespace claiming a host owns it.' },
   'log-rate': { multiple: false, default: '50',
     help: 'token_rejected lines per second per policy and reason; beyond it lines are suppressed and counted (log_suppressed).' },
+  'dpop-replay-cache-size': { multiple: false, default: '100000',
+    help: 'DPoP proofs remembered per replica (by key and jti, until iat + proofMaxAgeSeconds) to refuse replays; ' +
+      'when full of live entries, new proofs are refused with 503 dpop_unavailable.' },
+  'dpop-nonce-key-file': { multiple: false, default: undefined,
+    help: 'File with an HMAC key (at least 32 bytes, the same on every replica): DPoP proofs must then carry a ' +
+      'server nonce of the current or previous 60-second slot (401 use_dpop_nonce with a DPoP-Nonce header otherwise).' },
 } as const;

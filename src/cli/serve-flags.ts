@@ -34,6 +34,9 @@ export interface ServeFlags {
   readonly namespaceHosts: readonly NamespaceHostRule[];
   /** Rejection log lines per second per (policy, reason) before further ones are suppressed. */
   readonly logRate: number;
+  readonly dpopReplayCacheSize: number;
+  /** Stateless DPoP nonces under this HMAC key file; absent: no nonces. */
+  readonly dpopNonceKeyFile: string | undefined;
 }
 
 export { SERVE_FLAGS };
@@ -118,11 +121,12 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
   const maxJWKSBytes = integer('max-jwks-bytes', single('max-jwks-bytes'), 1024, 16 * 1_048_576);
   const maxJWKSKeys = integer('max-jwks-keys', single('max-jwks-keys'), 1, 10_000);
   const logRate = integer('log-rate', single('log-rate'), 1, 1_000_000);
+  const dpopReplayCacheSize = integer('dpop-replay-cache-size', single('dpop-replay-cache-size'), 1, 100_000_000);
   const allowInsecureEndpoints = boolean('allow-insecure-endpoints');
   const logLevel = single('log-level');
   for (const value of [
     grpcAddress, adminAddress, checkTimeoutMs, maxTokenBytes, maxRequestBytes, tokenCacheSize,
-    upstreamTokenCacheSize, maxPolicies, maxJWKSBytes, maxJWKSKeys, logRate, allowInsecureEndpoints,
+    upstreamTokenCacheSize, maxPolicies, maxJWKSBytes, maxJWKSKeys, logRate, allowInsecureEndpoints, dpopReplayCacheSize,
   ]) {
     if (typeof value === 'object') return { ok: false, error: value.error };
   }
@@ -152,6 +156,8 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
       allowInsecureEndpoints: allowInsecureEndpoints as boolean,
       namespaceHosts: namespaceHosts.rules,
       logRate: logRate as number,
+      dpopReplayCacheSize: dpopReplayCacheSize as number,
+      dpopNonceKeyFile: optional('dpop-nonce-key-file'),
     },
   };
 }

@@ -3,6 +3,7 @@
  * it for JWT access tokens. The core never does I/O: keys, the clock, the
  * verified-token cache and upstream tokens all come in through here.
  */
+import type { BindingEnvironment } from './binding-environment.ts';
 import { CachedTokenVerifier } from './cached-token-verifier.ts';
 import { JwtVerifier, type JwtVerifierOptions } from './jwt-verifier.ts';
 import type { RuntimePolicy } from './runtime-policy.ts';
@@ -15,19 +16,22 @@ export interface CheckEnvironment {
   readonly tokens: TokenVerifier;
   /** Upstream tokens for policies with `spec.upstream`; absent: such policies deny (fail closed). */
   readonly upstreamTokens?: UpstreamTokenSource | undefined;
+  /** The DPoP replay cache, nonces and clock of the binding step; absent: DPoP-bound tokens are refused (503). */
+  readonly binding?: BindingEnvironment | undefined;
 }
 
 export interface JwtCheckParts extends JwtVerifierOptions {
   /** Tokens that verified earlier (src/core/verified-token-cache.ts); absent: every token is verified in full. */
   readonly verifiedTokens?: VerifiedTokenCache | undefined;
   readonly upstreamTokens?: UpstreamTokenSource | undefined;
+  readonly binding?: BindingEnvironment | undefined;
 }
 
 /** JWT access tokens verified with the issuers' keys, through the verified-token cache when there is one. */
 export function jwtCheckEnvironment(parts: JwtCheckParts): CheckEnvironment {
   const jwt = new JwtVerifier(parts);
   const tokens = parts.verifiedTokens === undefined ? jwt : new CachedTokenVerifier(jwt, parts.verifiedTokens);
-  return { tokens, upstreamTokens: parts.upstreamTokens };
+  return { tokens, upstreamTokens: parts.upstreamTokens, binding: parts.binding };
 }
 
 /**

@@ -38,6 +38,17 @@ export interface RuntimeUpstream {
   readonly header: string;
 }
 
+/** `spec.proofOfPossession`: which sender-constrained tokens are accepted (RFC 9449, RFC 8705). */
+export type BindingMode = 'Allowed' | 'Required' | 'Disabled';
+
+export interface RuntimeProofOfPossession {
+  readonly dpop: BindingMode;
+  readonly mtls: BindingMode;
+  readonly proofMaxAgeSeconds: number;
+  /** Accepted proof algorithms; undefined: the token issuer's `algorithms`. */
+  readonly dpopAlgorithms: readonly string[] | undefined;
+}
+
 export interface RuntimePolicy {
   /** `NAMESPACE/NAME` (src/core/namespaced-name.ts). */
   readonly id: string;
@@ -74,6 +85,8 @@ export interface RuntimePolicy {
   readonly metadataDocument: string;
   /** Set when the upstream gets a token of its own instead of nothing. */
   readonly upstream: RuntimeUpstream | undefined;
+  /** Absent (hand-built policies): the defaults, src/core/binding-defaults.ts. */
+  readonly proofOfPossession?: RuntimeProofOfPossession | undefined;
   /** Sort key for "the oldest policy wins" (creation time, then load order). */
   readonly age: readonly [number, number];
   /**

@@ -6,6 +6,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { DEFAULT_ALGORITHMS } from '../core/algorithms.ts';
 import { IssuerSchema } from './issuer-schema.ts';
 import { PolicySpecSchema } from './policy-schema.ts';
+import { ProofOfPossessionSchema } from './pop-schema.ts';
 import { UpstreamSchema } from './upstream-schema.ts';
 
 /** The `default:` of an optional field's schema, typed as the field. */
@@ -28,4 +29,7 @@ export const POLICY_DEFAULTS = Object.freeze({
   profile: defaultOf(IssuerSchema.properties.profile),
   algorithms: DEFAULT_ALGORITHMS,
   upstreamHeader: defaultOf(UpstreamSchema.properties.header),
+  dpop: defaultOf(ProofOfPossessionSchema.properties.dpop),
+  mtls: defaultOf(ProofOfPossessionSchema.properties.mtls),
+  proofMaxAgeSeconds: defaultOf(ProofOfPossessionSchema.properties.proofMaxAgeSeconds),
 });

@@ -18,6 +18,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { IssuerSchema } from './issuer-schema.ts';
 import { LIMITS, scopeList, uri } from './policy-field-schemas.ts';
 import { API_GROUP, API_VERSION, KIND } from './policy-resource-names.ts';
+import { ProofOfPossessionSchema } from './pop-schema.ts';
 import { UpstreamSchema } from './upstream-schema.ts';
 
 // A host name, or `*.` and a domain for any subdomain.
@@ -76,6 +77,7 @@ export const PolicySpecSchema = Type.Object({
   })),
   resourceMetadata: Type.Optional(ResourceMetadataSchema),
   upstream: Type.Optional(UpstreamSchema),
+  proofOfPossession: Type.Optional(ProofOfPossessionSchema),
 }, { additionalProperties: false, description: 'What the protected service accepts.' });
 
 export const PolicyMetadataSchema = Type.Object({

@@ -20,6 +20,7 @@ import { logEvent } from '../obs/log-events.ts';
 import { Metrics } from '../obs/metrics.ts';
 import { PolicyStore } from '../policy/policy-store.ts';
 import type { PolicySource } from '../sources/policy-source.ts';
+import { dpopEnvironment } from '../dpop/dpop-environment.ts';
 import { createIssuerKeys } from './issuer-keys.ts';
 import { policySourceFor, type OpenPolicySource } from './policy-source-for.ts';
 import { followPolicyUpdates } from './policy-updates.ts';
@@ -53,6 +54,10 @@ export interface ServiceOptions {
   readonly tokenCacheSize?: number;
   /** `--log-rate`: rejection log lines per second per (policy, reason). Default 50. */
   readonly logRate?: number;
+  /** `--dpop-replay-cache-size`: DPoP proofs remembered on this replica. Default 100,000. */
+  readonly dpopReplayCacheSize?: number;
+  /** `--dpop-nonce-key-file`: stateless DPoP nonces under this HMAC key. */
+  readonly dpopNonceKeyFile?: string | undefined;
   /** Lines the log writer has dropped so far because its buffer was full (StandardOutput.dropped). */
   readonly logBufferDrops?: () => number;
 }
@@ -85,13 +90,17 @@ export async function startService(
     ...(options.maxPolicies === undefined ? {} : { maxPolicies: options.maxPolicies }),
     namespaceOwnsHosts: options.kubernetes !== undefined,
   });
+  const now = options.now ?? (() => Date.now() / 1000);
+  // Before anything that runs in the background: a bad nonce key file fails the start cleanly.
+  const binding = await dpopEnvironment({
+    replayCacheSize: options.dpopReplayCacheSize ?? 100_000, nonceKeyFile: options.dpopNonceKeyFile,
+  }, now);
   const tenants = await tenantAccess(options.kubernetes);
   const keys = createIssuerKeys(options, tenants.endpointFetch, metrics, logger);
 
-  const now = options.now ?? (() => Date.now() / 1000);
   const verifiedTokens = createVerifiedTokens(options.tokenCacheSize ?? 10_000, { store, keys, metrics, now });
   const upstreamTokens = createUpstreamTokens(options, tenants.secrets, tenants.secretFileDirs, metrics, logger, tenants.endpointFetch);
-  const environment = jwtCheckEnvironment({ keys, now, maxTokenBytes: options.maxTokenBytes, verifiedTokens, upstreamTokens });
+  const environment = jwtCheckEnvironment({ keys, now, maxTokenBytes: options.maxTokenBytes, verifiedTokens, upstreamTokens, binding });
   if (options.logBufferDrops !== undefined) metrics.logBufferDrops(options.logBufferDrops);
   const runner = new CheckRunner({
     store, environment, metrics, logger, checkTimeoutMs: options.checkTimeoutMs,

@@ -55,6 +55,8 @@ describe('serve flags', () => {
         allowInsecureEndpoints: false,
         namespaceHosts: [],
         logRate: 50,
+        dpopReplayCacheSize: 100000,
+        dpopNonceKeyFile: undefined,
       });
     });
 

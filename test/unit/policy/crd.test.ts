@@ -77,8 +77,11 @@ describe('AudiencePolicy CustomResourceDefinition', () => {
       'spec/mode': compiled.mode,
       'spec/clockSkewSeconds': compiled.clockSkewSeconds,
       'spec/upstream/header': compiled.upstream?.header,
+      'spec/proofOfPossession/dpop': compiled.proofOfPossession?.dpop,
+      'spec/proofOfPossession/mtls': compiled.proofOfPossession?.mtls,
+      'spec/proofOfPossession/proofMaxAgeSeconds': compiled.proofOfPossession?.proofMaxAgeSeconds,
     });
-    assert.deepEqual(Object.values(defaults), ['rfc9068', 'Strict', 60, 'authorization']);
+    assert.deepEqual(Object.values(defaults), ['rfc9068', 'Strict', 60, 'authorization', 'Allowed', 'Allowed', 300]);
   });
 
   describe('every example under deploy/examples', () => {
