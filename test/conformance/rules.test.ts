@@ -17,7 +17,7 @@ function assertAllowed(response: EnvoyCheckResponse): void {
   assert.equal(response.status?.code ?? 0, 0, `expected allow, got ${JSON.stringify(response.denied_response?.body)}`);
   const ok = response.ok_response;
   assert.ok(ok, 'an allow carries an ok_response');
-  assert.deepEqual(ok.headers_to_remove, ['authorization']);
+  assert.deepEqual(ok.headers_to_remove, ['authorization', 'dpop']);
   assert.deepEqual(ok.query_parameters_to_remove, ['access_token']);
   assert.equal(headerValue(ok.headers, 'authorization'), undefined);
 }
@@ -73,7 +73,8 @@ describe('docs/contract.md conformance cases (end to end)', function () {
   it('2: answers a request without Authorization with 401 and a challenge without error', async function () {
     const response = await harness.client.check({});
     assertDenied(response, 401);
-    assert.equal(challengeOf(response), 'Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", scope="mcp:tools"');
+    // Bearer first, as before; DPoP is offered too (the policy accepts it by default: ADR 0010).
+    assert.equal(challengeOf(response), 'Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", scope="mcp:tools", DPoP algs="RS256 PS256 ES256 ES384 EdDSA"');
   });
 
   it('3: treats another scheme (Basic) as no credentials: 401 without error', async function () {
