@@ -20,6 +20,7 @@ import {
   jwtVerify,
 } from 'jose';
 import type { JWK, JWTPayload } from 'jose';
+import { senderConstrainedClientMetadata, senderConstrainedFeatures, senderConstrainedRequestHeaders } from './sender-constrained-tokens.ts';
 
 /** RFC 8693 grant type served by the token endpoint. */
 export const TOKEN_EXCHANGE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -40,6 +41,9 @@ export interface AuthorizationServerOptions {
   port?: number;
   /** clients registered in addition to {@link LOCAL_CLIENTS} (client_secret_basic; same grants) */
   clients?: LocalClient[];
+  /** DPoP-bound (RFC 9449) and certificate-bound (RFC 8705) tokens: test/support/sender-constrained-tokens.ts */
+  dpop?: boolean;
+  mtls?: boolean;
 }
 
 /** A running local authorization server; see {@link startAuthorizationServer}. */
@@ -67,7 +71,7 @@ export interface LocalAuthorizationServer {
    * also registered). Rejects with the token endpoint's error (e.g. `invalid_target` for an unknown
    * resource).
    */
-  issueToken(request: { resource: string; scope?: string; clientId?: string }): Promise<string>;
+  issueToken(request: { resource: string; scope?: string; clientId?: string; dpopProof?: string; clientCertificate?: string }): Promise<string>;
   /**
    * Sign an arbitrary token with the server's CURRENT signing key, for crafted negative cases.
    * The header defaults to `{ alg: 'RS256', typ: 'at+jwt', kid: <current kid> }` and `header` is merged
@@ -454,6 +458,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
         grant_types: ['client_credentials', TOKEN_EXCHANGE_GRANT_TYPE],
         response_types: [],
         redirect_uris: [],
+        ...senderConstrainedClientMetadata(options),
       })),
       scopes: allScopes,
       // Machine clients only: no authorization endpoint flows.
@@ -464,6 +469,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
       // `extra` a token model carries, so this is the only way to get `act` into the JWT.
       extraTokenClaims: (_ctx: KoaContext, token: object) => Promise.resolve(exchangeClaims.get(token)),
       features: {
+        ...senderConstrainedFeatures(options),
         devInteractions: { enabled: false },
         clientCredentials: { enabled: true },
         resourceIndicators: {
@@ -580,7 +586,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     jwksUri: `${issuer}${JWKS_PATH}`,
     tokenEndpoint: `${issuer}${TOKEN_PATH}`,
 
-    async issueToken({ resource, scope, clientId = 'mcp-client' }) {
+    async issueToken({ resource, scope, clientId = 'mcp-client', ...senderConstrained }) {
       const client = clients.find((candidate) => candidate.clientId === clientId);
       const body = new URLSearchParams({ grant_type: 'client_credentials', resource });
       const requestedScope = scope ?? resources.get(resource)?.join(' ');
@@ -591,6 +597,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
           authorization: basicAuthorization(clientId, client?.clientSecret ?? 'not-a-registered-client'),
           'content-type': 'application/x-www-form-urlencoded',
           accept: 'application/json',
+          ...senderConstrainedRequestHeaders(senderConstrained),
         },
         body,
       });

@@ -21,6 +21,9 @@ export interface HarnessOptions {
   /** Policy YAML, given the live issuer URL. */
   readonly policies: (issuer: string) => string;
   readonly service?: Partial<ServiceOptions>;
+  /** Sender-constrained tokens from the authorization server (test/support/sender-constrained-tokens.ts). */
+  readonly dpop?: boolean;
+  readonly mtls?: boolean;
 }
 
 export interface Harness {
@@ -69,7 +72,12 @@ ${overrides.extra ?? ''}`;
 }
 
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
-  const auth = await startAuthorizationServer({ resources: options.resources ?? DEFAULT_RESOURCES, ...(options.clients === undefined ? {} : { clients: options.clients }) });
+  const auth = await startAuthorizationServer({
+    resources: options.resources ?? DEFAULT_RESOURCES,
+    ...(options.clients === undefined ? {} : { clients: options.clients }),
+    ...(options.dpop === undefined ? {} : { dpop: options.dpop }),
+    ...(options.mtls === undefined ? {} : { mtls: options.mtls }),
+  });
   const dir = await mkdtemp(join(tmpdir(), 'audience-guard-test-'));
   const policyFile = join(dir, 'policies.yaml');
   await writeFile(policyFile, options.policies(auth.issuer));
