@@ -21,6 +21,8 @@ export interface CheckShape {
   readonly path: string;
   /** The whole Authorization header value, or none. */
   readonly authorization?: string;
+  /** A DPoP proof (the `dpop` header), or none. */
+  readonly dpop?: string;
 }
 
 /** A CheckRequest as Envoy's ext_authz filter builds it for an MCP `POST`. */
@@ -40,6 +42,7 @@ export function envoyCheckRequest(shape: CheckShape): object {
     'x-forwarded-proto': 'https',
     'x-envoy-expected-rq-timeout-ms': '15000',
     ...(shape.authorization === undefined ? {} : { authorization: shape.authorization }),
+    ...(shape.dpop === undefined ? {} : { dpop: shape.dpop }),
   };
   return {
     attributes: {
