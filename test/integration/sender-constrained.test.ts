@@ -62,20 +62,20 @@ describe('DPoP-bound tokens from oidc-provider, end to end over gRPC', function 
     assert.deepEqual(decodeJwt(await boundToken()).cnf, { jkt: key.thumbprint });
   });
 
-  it('allows the bound token with a valid proof and removes authorization and dpop upstream (case 37)', async function () {
+  it('allows the bound token with a valid proof and removes authorization and dpop upstream (docs/contract.md case 34)', async function () {
     const response = await harness.client.check(await dpopRequest(key, await boundToken()));
     assert.equal(response.status?.code ?? 0, 0, JSON.stringify(response.denied_response?.body));
     assert.deepEqual(response.ok_response?.headers_to_remove, ['authorization', 'dpop']);
   });
 
-  it('attack: the same token downgraded to Bearer must get 401 token_binding_mismatch (case 38)', async function () {
+  it('attack: the same token downgraded to Bearer must get 401 token_binding_mismatch (docs/contract.md case 35)', async function () {
     const response = await harness.client.check({ headers: { authorization: `Bearer ${await boundToken()}` } });
     assert.equal(httpStatus(response), 401);
     assert.equal(reasonOf(response), 'token_binding_mismatch');
     assert.match(challengeOf(response), /^Bearer error="invalid_token"/);
   });
 
-  it('attack: the same proof sent twice must get 401 dpop_replayed the second time (case 39)', async function () {
+  it('attack: the same proof sent twice must get 401 dpop_replayed the second time (docs/contract.md case 36)', async function () {
     const request = await dpopRequest(key, await boundToken());
     assert.equal((await harness.client.check(request)).status?.code ?? 0, 0);
     const replay = await harness.client.check(request);

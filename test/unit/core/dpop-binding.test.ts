@@ -94,7 +94,7 @@ function dpop(token: string, proof: string | undefined, authority = 'mcp.example
 }
 
 describe('DPoP-bound tokens (RFC 9449)', () => {
-  it('allows a DPoP-bound token with a valid proof (case 37)', async () => {
+  it('allows a DPoP-bound token with a valid proof (docs/contract.md case 34)', async () => {
     const token = await accessToken();
     assert.equal(outcome(await world().check(...dpop(token, await proofFor(token)))), 'allow');
   });
@@ -178,7 +178,7 @@ describe('DPoP-bound tokens (RFC 9449)', () => {
       assert.equal(outcome(await world().check(...dpop(token, proof))), 'token_binding_mismatch');
     });
 
-    it('attack: the same proof sent twice must be refused the second time (case 39)', async () => {
+    it('attack: the same proof sent twice must be refused the second time (docs/contract.md case 36)', async () => {
       const token = await accessToken();
       const proof = await proofFor(token);
       const guard = world();
@@ -186,7 +186,7 @@ describe('DPoP-bound tokens (RFC 9449)', () => {
       assert.equal(outcome(await guard.check(...dpop(token, proof))), 'dpop_replayed');
     });
 
-    it('attack: a DPoP-bound token downgraded to Bearer must be refused (case 38, RFC 9449 §7.2)', async () => {
+    it('attack: a DPoP-bound token downgraded to Bearer must be refused (docs/contract.md case 35, RFC 9449 §7.2)', async () => {
       const token = await accessToken();
       assert.equal(outcome(await world().check(`Bearer ${token}`, { authority: 'mcp.example.com', dpopProof: await proofFor(token) })), 'token_binding_mismatch');
     });
