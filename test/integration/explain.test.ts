@@ -7,6 +7,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,8 @@ import { runExplain } from '../../src/cli/explain/explain-command.ts';
 import { DECISION_STEPS } from '../../src/cli/explain/decision-steps.ts';
 import type { ExplainReport } from '../../src/cli/explain/explain-report.ts';
 import { startAuthorizationServer, unsignedToken, type LocalAuthorizationServer } from '../support/authorization-server.ts';
+import { clientCertificate, x5tS256 } from '../support/client-certificates.ts';
+import { dpopClientKey, dpopProof } from '../support/sender-constrained-tokens.ts';
 import { captureOutput, leaksIn, recordToken } from '../support/secret-ledger.ts';
 import { MCP_RESOURCE, OTHER_RESOURCE, policyYAML } from '../support/service-harness.ts';
 
@@ -107,7 +110,7 @@ describe('audience-guard explain', function () {
     assert.deepEqual(result.steps.map((step) => step.name), [...DECISION_STEPS]);
     assert.deepEqual(result.steps.map((step) => step.result), ['pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'skipped']);
     assert.equal(result.response.grpcCode, 0);
-    assert.deepEqual(result.response.upstream?.removeHeaders, ['authorization']);
+    assert.deepEqual(result.response.upstream?.removeHeaders, ['authorization', 'dpop']);
     assert.equal(result.token?.header.typ, 'at+jwt');
     assert.equal(result.token.claims.aud, MCP_RESOURCE);
   });
@@ -279,6 +282,45 @@ describe('audience-guard explain', function () {
       const code = await runExplain(['--policy-file', bad, '--url', MCP_RESOURCE], () => undefined, (line) => { err += `${line}\n`; });
       assert.equal(code, 2);
       assert.match(err, /bad\.yaml#0 \/spec\/resource: must use https/);
+    });
+  });
+  describe('the binding step with --dpop-file and --cert-file', function () {
+    const ath = (token: string): string => createHash('sha256').update(token).digest('base64url');
+    async function fileWith(text: string): Promise<string> {
+      counter += 1;
+      const file = join(dir, `input-${String(counter)}`);
+      await writeFile(file, text);
+      return file;
+    }
+
+    it('allows a DPoP-bound token with its proof: the token goes as DPoP, step 8 passes', async function () {
+      const key = await dpopClientKey('RS256'); // the policy's issuer allows RS256 only, and proofs default to its algorithms
+      const token = await signed({ cnf: { jkt: key.thumbprint } });
+      const proof = recordToken(await dpopProof(key, 'POST', MCP_RESOURCE, { ath: ath(token) }));
+      const result = await report(['--jwks-file', jwks, '--dpop-file', await fileWith(proof)], token);
+      assert.equal(result.code, 0, JSON.stringify(result.steps));
+      assert.equal(result.steps[8]?.name, 'binding');
+      assert.equal(result.steps[8].result, 'pass');
+    });
+
+    it('denies a proof made for another URL: invalid_dpop_proof at step 8', async function () {
+      const key = await dpopClientKey('RS256');
+      const token = await signed({ cnf: { jkt: key.thumbprint } });
+      const proof = recordToken(await dpopProof(key, 'POST', 'https://mcp.example.com/other', { ath: ath(token) }));
+      const result = await report(['--jwks-file', jwks, '--dpop-file', await fileWith(proof)], token);
+      assert.equal(result.code, 1);
+      assert.equal(result.reason, 'invalid_dpop_proof');
+      assert.equal(result.steps[8]?.result, 'fail');
+    });
+
+    it('checks a certificate-bound token against --cert-file: allow with its certificate, token_binding_mismatch with another', async function () {
+      const certificate = clientCertificate('explain-client');
+      const token = await signed({ cnf: { 'x5t#S256': x5tS256(certificate) } });
+      const right = await report(['--jwks-file', jwks, '--cert-file', await fileWith(certificate)], token);
+      assert.equal(right.code, 0, JSON.stringify(right.steps));
+      const wrong = await report(['--jwks-file', jwks, '--cert-file', await fileWith(clientCertificate('someone-else'))], token);
+      assert.equal(wrong.reason, 'token_binding_mismatch');
+      assert.equal(wrong.steps[8]?.result, 'fail');
     });
   });
 });
