@@ -58,7 +58,7 @@ export async function decide(
   if (audiences === undefined) return reject('missing_claim', undefined, { missingClaim: 'aud' });
   const principal = principalOf(verified.issuer.issuer, verified.claims, audiences);
 
-  // 7b. Binding: the token's `cnf` against the DPoP proof and the client certificate (RFC 9449, RFC 8705).
+  // Binding (docs/contract.md §2.10): the token's `cnf` against the DPoP proof and the client certificate (RFC 9449, RFC 8705).
   const binding = await checkBinding({
     claims: verified.claims, issuerAlgorithms: verified.issuer.algorithms, token, scheme: credential.scheme, request, extras, policy,
   }, env.binding);
