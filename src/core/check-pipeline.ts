@@ -18,7 +18,7 @@ import { grantedScopeList, grantedScopes, malformedScopeClaim, missingScopes } f
 import { digestLogId, tokenDigest } from './token-hash.ts';
 
 /**
- * `extras` reach the credential step (none is read yet); `progress` learns the
+ * `extras` reach the credential step and the binding step (proof, certificate, authority); `progress` learns the
  * policy and the token digest as soon as they are known, for a deny decided
  * outside decide() (the runner's timeout and internal error).
  */
