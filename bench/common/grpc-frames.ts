@@ -23,6 +23,8 @@ export interface CheckShape {
   readonly authorization?: string;
   /** A request body, sent as `raw_body` (Envoy's with_request_body with pack_as_bytes). */
   readonly body?: Uint8Array;
+  /** A DPoP proof (the `dpop` header), or none. */
+  readonly dpop?: string;
 }
 
 /** A CheckRequest as Envoy's ext_authz filter builds it for an MCP `POST`. */
@@ -42,6 +44,7 @@ export function envoyCheckRequest(shape: CheckShape): object {
     'x-forwarded-proto': 'https',
     'x-envoy-expected-rq-timeout-ms': '15000',
     ...(shape.authorization === undefined ? {} : { authorization: shape.authorization }),
+    ...(shape.dpop === undefined ? {} : { dpop: shape.dpop }),
   };
   return {
     attributes: {

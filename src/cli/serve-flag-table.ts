@@ -69,4 +69,10 @@ export const SERVE_FLAGS = {
   'tracing': { multiple: false, boolean: true, default: 'false',
     help: 'Export an OpenTelemetry span per check (OTLP/HTTP), configured by the standard OTEL_* variables ' +
       '(OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG).' },
+  'dpop-replay-cache-size': { multiple: false, default: '100000',
+    help: 'DPoP proofs remembered per replica (by key and jti, until iat + proofMaxAgeSeconds) to refuse replays; ' +
+      'when full of live entries, new proofs are refused with 503 dpop_unavailable.' },
+  'dpop-nonce-key-file': { multiple: false, default: undefined,
+    help: 'File with an HMAC key (at least 32 bytes, the same on every replica): DPoP proofs must then carry a ' +
+      'server nonce of the current or previous 60-second slot (401 use_dpop_nonce with a DPoP-Nonce header otherwise).' },
 } as const;

@@ -43,6 +43,9 @@ export interface ServeFlags {
   readonly httpAuthz: HttpAuthzOptions | undefined;
   /** Export OpenTelemetry spans (the OTEL_* variables configure them, src/tracing/tracing-settings.ts). */
   readonly tracing: boolean;
+  readonly dpopReplayCacheSize: number;
+  /** Stateless DPoP nonces under this HMAC key file; absent: no nonces. */
+  readonly dpopNonceKeyFile: string | undefined;
 }
 
 export { SERVE_FLAGS };
@@ -130,13 +133,14 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
   const maxJWKSBytes = integer('max-jwks-bytes', single('max-jwks-bytes'), 1024, 16 * 1_048_576);
   const maxJWKSKeys = integer('max-jwks-keys', single('max-jwks-keys'), 1, 10_000);
   const logRate = integer('log-rate', single('log-rate'), 1, 1_000_000);
+  const dpopReplayCacheSize = integer('dpop-replay-cache-size', single('dpop-replay-cache-size'), 1, 100_000_000);
   const allowInsecureEndpoints = boolean('allow-insecure-endpoints');
   const tracing = boolean('tracing');
   const logLevel = single('log-level');
   for (const value of [
     grpcAddress, adminAddress, checkTimeoutMs, maxTokenBytes, maxRequestBytes, maxBodyBytes, tokenCacheSize,
     upstreamTokenCacheSize, introspectionCacheSize, introspectionConcurrency, maxPolicies, maxJWKSBytes, maxJWKSKeys, logRate,
-    allowInsecureEndpoints, tracing,
+    allowInsecureEndpoints, tracing, dpopReplayCacheSize,
   ]) {
     if (typeof value === 'object') return { ok: false, error: value.error };
   }
@@ -179,6 +183,8 @@ export function parseServeFlags(argv: readonly string[], env: Readonly<Record<st
       logRate: logRate as number,
       httpAuthz: httpAuthz.options,
       tracing: tracing as boolean,
+      dpopReplayCacheSize: dpopReplayCacheSize as number,
+      dpopNonceKeyFile: optional('dpop-nonce-key-file'),
     },
   };
 }

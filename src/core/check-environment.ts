@@ -3,6 +3,7 @@
  * it for JWT access tokens. The core never does I/O: keys, the clock, the
  * verified-token cache and upstream tokens all come in through here.
  */
+import type { BindingEnvironment } from './binding-environment.ts';
 import { CachedTokenVerifier } from './cached-token-verifier.ts';
 import { DispatchingTokenVerifier } from './dispatching-token-verifier.ts';
 import { IntrospectionVerifier } from './introspection-verifier.ts';
@@ -20,6 +21,8 @@ export interface CheckEnvironment {
   readonly upstreamTokens?: UpstreamTokenSource | undefined;
   /** `--max-body-bytes`: a longer body is unreadable for a policy with `spec.mcp` rules (default 65536). */
   readonly maxBodyBytes?: number | undefined;
+  /** The DPoP replay cache, nonces and clock of the binding step; absent: DPoP-bound tokens are refused (503). */
+  readonly binding?: BindingEnvironment | undefined;
 }
 
 export interface JwtCheckParts extends JwtVerifierOptions {
@@ -29,6 +32,7 @@ export interface JwtCheckParts extends JwtVerifierOptions {
   readonly maxBodyBytes?: number | undefined;
   /** Opaque tokens of policies with an introspecting issuer; absent: every token takes the JWT path. */
   readonly introspector?: TokenIntrospector | undefined;
+  readonly binding?: BindingEnvironment | undefined;
 }
 
 /**
@@ -41,7 +45,7 @@ export function jwtCheckEnvironment(parts: JwtCheckParts): CheckEnvironment {
   const tokens = parts.introspector === undefined
     ? jwts
     : new DispatchingTokenVerifier(jwts, new IntrospectionVerifier(parts.introspector, parts.now), parts.maxTokenBytes);
-  return { tokens, upstreamTokens: parts.upstreamTokens, maxBodyBytes: parts.maxBodyBytes };
+  return { tokens, upstreamTokens: parts.upstreamTokens, maxBodyBytes: parts.maxBodyBytes, binding: parts.binding };
 }
 
 /**

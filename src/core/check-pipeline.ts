@@ -5,7 +5,8 @@
  * counts or does I/O.
  */
 import { audienceMatches, audienceValues } from './audience.ts';
-import { extractBearer } from './bearer.ts';
+import { extractBearer, type CredentialScheme } from './bearer.ts';
+import { checkBinding } from './binding-step.ts';
 import type { CheckEnvironment, CheckProgress } from './check-environment.ts';
 import type { Decision, DenyDetail, McpLabels, UpstreamCredential, VerifiedPrincipal } from './decision.ts';
 import type { HttpRequestView } from './http-request.ts';
@@ -17,10 +18,13 @@ import type { RuntimePolicy } from './runtime-policy.ts';
 import { grantedScopeList, grantedScopes, malformedScopeClaim, missingScopes } from './scopes.ts';
 import { digestLogId, tokenDigest } from './token-hash.ts';
 
+type DenyDecision = Extract<Decision, { kind: 'deny' }>;
+
 /**
- * `extras` reach the credential step and the scopes step (the MCP call); `progress` learns the
- * policy and the token digest as soon as they are known, for a deny decided
- * outside decide() (the runner's timeout and internal error).
+ * `extras` reach the credential step, the binding step (proof, certificate,
+ * authority) and the scopes step (the MCP call); `progress` learns the policy
+ * and the token digest as soon as they are known, for a deny decided outside
+ * decide() (the runner's timeout and internal error).
  */
 export async function decide(
   request: HttpRequestView,
@@ -41,14 +45,14 @@ export async function decide(
   if (policy.unavailable === true) return deny('policy_unavailable', policy, undefined);
   if (selection.metadataRequest) return { kind: 'metadata', policy };
 
-  // 2. Credential: one Authorization header, Bearer token68.
+  // 2. Credential: one Authorization header, Bearer or DPoP token68.
   const credential = extractBearer(request.authorization);
   if (credential.kind === 'missing') return deny('missing_token', policy, undefined);
   if (credential.kind === 'malformed') return deny('invalid_request', policy, undefined);
   const token = { value: credential.token, digest: tokenDigest(credential.token) }; // the digest, never the token, is logged and cached
   progress.digest = token.digest;
-  const reject = (reason: Reason, principal?: VerifiedPrincipal, detail?: DenyDetail): Extract<Decision, { kind: 'deny' }> =>
-    deny(reason, policy, token.digest, principal, detail);
+  const reject = (reason: Reason, principal?: VerifiedPrincipal, detail?: DenyDetail, dpopNonce?: string): DenyDecision =>
+    deny(reason, policy, token.digest, principal, detail, credential.scheme, dpopNonce);
 
   // 3–7. Token, header, issuer, signature, claims: a VerifiedToken, or the first failing step's reason.
   const verified = await env.tokens.verify(token, { policy, generation: snapshot.generation, request, extras });
@@ -57,6 +61,12 @@ export async function decide(
   const audiences = audienceValues(verified.claims.aud);
   if (audiences === undefined) return reject('missing_claim', undefined, { missingClaim: 'aud' });
   const principal = principalOf(verified.issuer.issuer, verified.claims, audiences);
+
+  // Binding (docs/contract.md §2.10): the token's `cnf` against the DPoP proof and the client certificate (RFC 9449, RFC 8705).
+  const binding = await checkBinding({
+    claims: verified.claims, issuerAlgorithms: verified.issuer.algorithms, token, scheme: credential.scheme, request, extras, policy,
+  }, env.binding);
+  if (binding.kind === 'refused') return reject(binding.reason, principal, undefined, binding.nonce);
 
   // 8. Audience (RFC 8707); Permissive mode records the failure instead of enforcing it —
   //    except with `spec.upstream`: a token issued for another resource must never be
@@ -107,10 +117,14 @@ function deny(
   digest: Buffer | undefined,
   principal?: VerifiedPrincipal,
   detail?: DenyDetail,
-): Extract<Decision, { kind: 'deny' }> {
+  scheme?: CredentialScheme,
+  dpopNonce?: string,
+): DenyDecision {
   return {
     kind: 'deny',
     ...(detail === undefined ? {} : { detail }),
+    ...(scheme === undefined ? {} : { scheme }),
+    ...(dpopNonce === undefined ? {} : { dpopNonce }),
     reason,
     policy,
     // The challenge names every scope the resource needs, not only the missing

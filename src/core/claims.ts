@@ -64,9 +64,7 @@ export function validUntil(
 ): number | ClaimsRefusal {
   if (claimAtFault(payload, profile) !== undefined) return 'missing_claim';
   if (profile === 'jwt' && looksLikeIdToken(payload)) return 'id_token_presented';
-  // RFC 9449 / RFC 8705: a sender-constrained token is only safe where the binding
-  // is checked; this service does not check it, so it refuses such tokens.
-  if (payload.cnf !== undefined) return 'unsupported_token_type';
+  // `cnf` (RFC 9449, RFC 8705) is judged by the binding step (src/core/binding-step.ts), for every kind of token.
 
   // Every profile requires `exp` (token-profile.ts); were one not to, its tokens would be refused here, never unbounded.
   const { exp } = payload;

@@ -2,6 +2,7 @@
  * The typed outcome of the decision core. Adapters turn it into a CheckResponse,
  * a log line and metric increments; the core itself never does.
  */
+import type { CredentialScheme } from './bearer.ts';
 import type { ClaimName } from './claims.ts';
 import type { TypCategory } from './jws-header.ts';
 import type { Reason } from './reasons.ts';
@@ -70,6 +71,10 @@ export type Decision =
       /** Why, in closed-set terms, for the reasons that have such detail. */
       readonly detail?: DenyDetail | undefined;
       readonly mcp?: McpLabels | undefined;
+      /** The scheme the token came with: a `DPoP` challenge carries the error for a DPoP request. */
+      readonly scheme?: CredentialScheme | undefined;
+      /** `dpop_nonce_required`: the `DPoP-Nonce` header of the answer (RFC 9449 §9). */
+      readonly dpopNonce?: string | undefined;
     }
   | {
       /** An RFC 9728 metadata request answered directly (docs/contract.md §2.1 step 1). */

@@ -30,6 +30,8 @@ export const REASONS = [
   'invalid_dpop_proof',
   'dpop_replayed',
   'dpop_required',
+  'dpop_nonce_required',
+  'dpop_unavailable',
   'token_binding_mismatch',
   'introspection_unavailable',
   'untrusted_peer',
@@ -46,7 +48,8 @@ export type ChallengeKind =
   | 'invalid_request'
   | 'invalid_token'
   | 'insufficient_scope'
-  | 'invalid_dpop_proof'; // RFC 9449 §7.1: answered in a `DPoP` challenge
+  | 'invalid_dpop_proof' // RFC 9449 §7.1: answered in a `DPoP` challenge
+  | 'use_dpop_nonce'; // RFC 9449 §9: a `DPoP` challenge and a `DPoP-Nonce` header
 
 export interface ReasonSpec {
   /** HTTP status of Envoy's local reply. */
@@ -131,6 +134,11 @@ export const REASON_TABLE: Readonly<Record<Reason, ReasonSpec>> = Object.freeze(
     httpStatus: 401, grpcCode: UNAUTHENTICATED, challenge: 'invalid_dpop_proof', bodyError: 'invalid_dpop_proof',
     description: 'The DPoP proof was already used', retryable: false,
   },
+  dpop_nonce_required: {
+    httpStatus: 401, grpcCode: UNAUTHENTICATED, challenge: 'use_dpop_nonce', bodyError: 'use_dpop_nonce',
+    description: 'The DPoP proof must carry the nonce in the DPoP-Nonce header', retryable: false,
+  },
+  dpop_unavailable: unavailable('DPoP proofs cannot be checked now'),
   dpop_required: invalidToken('This resource accepts only DPoP-bound access tokens'),
   token_binding_mismatch: invalidToken('The access token is bound to a key or certificate this request does not prove'),
   introspection_unavailable: unavailable('The token introspection endpoint is unavailable'),

@@ -56,6 +56,17 @@ export interface RuntimeUpstream {
   readonly header: string;
 }
 
+/** `spec.proofOfPossession`: which sender-constrained tokens are accepted (RFC 9449, RFC 8705). */
+export type BindingMode = 'Allowed' | 'Required' | 'Disabled';
+
+export interface RuntimeProofOfPossession {
+  readonly dpop: BindingMode;
+  readonly mtls: BindingMode;
+  readonly proofMaxAgeSeconds: number;
+  /** Accepted proof algorithms; undefined: the token issuer's `algorithms`. */
+  readonly dpopAlgorithms: readonly string[] | undefined;
+}
+
 export interface RuntimePolicy {
   /** `NAMESPACE/NAME` (src/core/namespaced-name.ts). */
   readonly id: string;
@@ -94,6 +105,8 @@ export interface RuntimePolicy {
   readonly upstream: RuntimeUpstream | undefined;
   /** Per-method and per-tool scopes (`spec.mcp`); absent when the policy has no such rules, and then no body is read. */
   readonly mcp?: RuntimeMcp | undefined;
+  /** Absent (hand-built policies): the defaults, src/core/binding-defaults.ts. */
+  readonly proofOfPossession?: RuntimeProofOfPossession | undefined;
   /** Sort key for "the oldest policy wins" (creation time, then load order). */
   readonly age: readonly [number, number];
   /**

@@ -17,12 +17,15 @@
  * its result is a `VerifiedToken` with `verifiedBy: 'introspection'`.
  *
  * Where the next credential kinds plug in, without restructuring decide():
- *   - DPoP (RFC 9449): extraction (step 2) also accepts the `DPoP` scheme;
- *     one step right after this one checks `extras.dpopProof` against the
- *     verified `cnf.jkt`, the method and the URL. The `cnf` refusal in
- *     claims.ts then applies only to tokens that no binding step confirmed.
- *   - mTLS-bound tokens (RFC 8705 §3): one step right after this one compares
- *     `cnf["x5t#S256"]` with the SHA-256 of `extras.clientCertificate`.
+ *   - Token introspection (RFC 7662, opaque tokens): another `TokenVerifier`
+ *     that asks the issuer's introspection endpoint through an interface the
+ *     core defines (as `KeyResolver` does for keys), chosen per issuer by a
+ *     verifier that dispatches on the policy's issuer configuration; its
+ *     result is a `VerifiedToken` with `verifiedBy: 'introspection'`.
+ *   - DPoP (RFC 9449) and mTLS-bound tokens (RFC 8705): not verifiers — the
+ *     binding step (src/core/binding-step.ts) after this one judges the
+ *     verified token's `cnf`, whatever verified it; a verifier never refuses
+ *     a token for carrying `cnf`.
  */
 import type { DenyDetail } from './decision.ts';
 import type { HttpRequestView } from './http-request.ts';

@@ -5,13 +5,14 @@
  *   - a deny is a successful RPC with a non-zero `status.code` and a complete
  *     `denied_response` (status, headers, JSON body) — never an RPC error,
  *     which Envoy would turn into an empty 403;
- *   - an allow removes `authorization` and the `access_token` query parameter,
- *     so the client's token never reaches the upstream;
+ *   - an allow removes `authorization`, `dpop` and the `access_token` query
+ *     parameter, so neither the client's token nor its proof reaches the upstream;
  *   - the RFC 9728 document is answered as a local 200 reply.
  * Parts that are the same for every call of a policy and reason are built
  * once and frozen; check-response-encoder.ts then encodes them once too.
  */
-import { wwwAuthenticate } from '../core/challenge.ts';
+import type { CredentialScheme } from '../core/bearer.ts';
+import { challengeFor } from '../core/challenge.ts';
 import type { Decision, UpstreamCredential } from '../core/decision.ts';
 import { REASON_TABLE, type Reason } from '../core/reasons.ts';
 import type { RuntimePolicy } from '../core/runtime-policy.ts';
@@ -36,7 +37,9 @@ function frozen<T>(value: T): T {
 }
 
 const OK_STATUS = frozen({ code: OK });
-const REMOVE_CLIENT_TOKEN: OkHttpResponse = frozen({ headers_to_remove: ['authorization'], query_parameters_to_remove: ['access_token'] });
+const REMOVE_CLIENT_TOKEN: OkHttpResponse = frozen({
+  headers_to_remove: ['authorization', 'dpop'], query_parameters_to_remove: ['access_token'],
+});
 
 interface DeniedParts {
   readonly challengeScopes: readonly string[];
@@ -44,28 +47,34 @@ interface DeniedParts {
   readonly deniedResponse: DeniedHttpResponse;
 }
 
-/** Deny parts by policy (NO_POLICY when none) and reason. */
-const deniedParts = new WeakMap<object, Map<Reason, DeniedParts>>();
+/** Deny parts by policy (NO_POLICY when none) and reason (`dpop:` before it for a DPoP credential: its challenge differs). */
+const deniedParts = new WeakMap<object, Map<string, DeniedParts>>();
 const NO_POLICY = {};
 
 function sameScopes(a: readonly string[], b: readonly string[]): boolean {
   return a === b || (a.length === 0 && b.length === 0);
 }
 
-function deniedPartsFor(reason: Reason, policy: RuntimePolicy | undefined, challengeScopes: readonly string[]): DeniedParts {
+function deniedPartsFor(
+  reason: Reason,
+  policy: RuntimePolicy | undefined,
+  challengeScopes: readonly string[],
+  scheme: CredentialScheme | undefined,
+): DeniedParts {
   let byReason = deniedParts.get(policy ?? NO_POLICY);
   if (byReason === undefined) {
     byReason = new Map();
     deniedParts.set(policy ?? NO_POLICY, byReason);
   }
-  const known = byReason.get(reason);
+  const key = scheme === 'dpop' ? `dpop:${reason}` : reason;
+  const known = byReason.get(key);
   if (known !== undefined && sameScopes(known.challengeScopes, challengeScopes)) return known;
   const spec = REASON_TABLE[reason];
   const headers = [
     header('content-type', 'application/json'),
     header('cache-control', 'no-store'),
   ];
-  const challenge = wwwAuthenticate(reason, policy?.metadataUrl, challengeScopes);
+  const challenge = challengeFor(reason, policy, challengeScopes, scheme);
   if (challenge !== undefined) headers.push(header('www-authenticate', challenge));
   if (spec.retryable) headers.push(header('retry-after', RETRY_AFTER_SECONDS));
   const parts = frozen({
@@ -77,7 +86,7 @@ function deniedPartsFor(reason: Reason, policy: RuntimePolicy | undefined, chall
       body: JSON.stringify({ error: spec.bodyError, error_description: spec.description }),
     },
   });
-  byReason.set(reason, parts);
+  byReason.set(key, parts);
   return parts;
 }
 
@@ -95,11 +104,15 @@ export function denyResponse(
   policy: RuntimePolicy | undefined,
   challengeScopes: readonly string[],
   principal?: { subject: string | undefined; clientId: string | undefined },
+  binding?: { scheme?: CredentialScheme | undefined; dpopNonce?: string | undefined },
 ): CheckResponse {
-  const parts = deniedPartsFor(reason, policy, challengeScopes);
+  const parts = deniedPartsFor(reason, policy, challengeScopes, binding?.scheme);
+  const nonce = binding?.dpopNonce;
   return {
     status: parts.status,
-    denied_response: parts.deniedResponse,
+    // The nonce changes with time: a copy of the shared parts with one more header, never an edit of them.
+    denied_response: nonce === undefined ? parts.deniedResponse
+      : { ...parts.deniedResponse, headers: [...(parts.deniedResponse.headers ?? []), header('dpop-nonce', nonce)] },
     dynamic_metadata: metadata({
       policy: policy?.id,
       decision: 'denied',
@@ -137,7 +150,7 @@ function okResponse(upstream: UpstreamCredential | undefined): OkHttpResponse {
   if (upstream === undefined) return REMOVE_CLIENT_TOKEN;
   return {
     headers: [header(upstream.header, upstream.value)],
-    headers_to_remove: upstream.header === 'authorization' ? [] : ['authorization'],
+    headers_to_remove: upstream.header === 'authorization' ? ['dpop'] : ['authorization', 'dpop'],
     query_parameters_to_remove: ['access_token'],
   };
 }
@@ -147,7 +160,7 @@ export function checkResponseFor(decision: Decision, method: string): CheckRespo
     case 'metadata':
       return metadataDocumentResponse(decision.policy, method);
     case 'deny':
-      return denyResponse(decision.reason, decision.policy, decision.challengeScopes, decision.principal);
+      return denyResponse(decision.reason, decision.policy, decision.challengeScopes, decision.principal, decision);
     case 'allow':
       return {
         status: OK_STATUS,

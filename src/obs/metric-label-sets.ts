@@ -10,6 +10,7 @@ export type McpCheckResult = 'allowed' | 'insufficient_scope' | 'unreadable' | '
 /** Limits whose hits are counted (README "Limits"). */
 export const LIMITS = [
   'token_size', 'jwks_size', 'jwks_keys', 'policies', 'token_cache', 'upstream_token_cache', 'introspection_cache',
+  'dpop_replay_cache',
 ] as const;
 export type Limit = (typeof LIMITS)[number];
 /** Outcomes of a token introspection request (`rejected_busy`: not sent, the endpoint had too many in flight). */

@@ -61,6 +61,7 @@ export class Metrics {
     const key = `${namespace}\u0000${policy}\u0000${reason}\u0000${labels.enforced}\u0000${frontend}`;
     this.#labelled(this.#series.rejections, this.#rejectionChildren, key, labels).inc();
     if (reason === 'token_too_large') this.#series.limitHits.inc({ limit: 'token_size' });
+    if (reason === 'dpop_unavailable') this.#series.limitHits.inc({ limit: 'dpop_replay_cache' });
   }
 
   /** One check of an MCP call; `labels` are names from the policy or `other` (src/core/mcp-policy.ts), never request text. */

@@ -104,6 +104,13 @@ export function compilePolicy(document: AudiencePolicyDocument, context: Compile
     metadataDocument: JSON.stringify(protectedResourceMetadata(spec)),
     upstream: compileUpstream(spec.upstream, namespace),
     mcp: compileMcp(spec.mcp, requiredScopes),
+    proofOfPossession: Object.freeze({
+      dpop: spec.proofOfPossession?.dpop ?? POLICY_DEFAULTS.dpop,
+      mtls: spec.proofOfPossession?.mtls ?? POLICY_DEFAULTS.mtls,
+      proofMaxAgeSeconds: spec.proofOfPossession?.proofMaxAgeSeconds ?? POLICY_DEFAULTS.proofMaxAgeSeconds,
+      dpopAlgorithms: spec.proofOfPossession?.dpopAlgorithms === undefined
+        ? undefined : Object.freeze([...spec.proofOfPossession.dpopAlgorithms]),
+    }),
     age: Object.freeze([context.createdAt, context.loadOrder] as const),
   });
 }

@@ -8,6 +8,7 @@ import { IntrospectionSchema } from './introspection-schema.ts';
 import { IssuerSchema } from './issuer-schema.ts';
 import { McpSchema } from './mcp-schema.ts';
 import { PolicySpecSchema } from './policy-schema.ts';
+import { ProofOfPossessionSchema } from './pop-schema.ts';
 import { UpstreamSchema } from './upstream-schema.ts';
 
 /** The `default:` of an optional field's schema, typed as the field. */
@@ -32,4 +33,7 @@ export const POLICY_DEFAULTS = Object.freeze({
   upstreamHeader: defaultOf(UpstreamSchema.properties.header),
   mcpSource: defaultOf(McpSchema.properties.source),
   introspectionCacheSeconds: defaultOf(IntrospectionSchema.properties.cacheSeconds),
+  dpop: defaultOf(ProofOfPossessionSchema.properties.dpop),
+  mtls: defaultOf(ProofOfPossessionSchema.properties.mtls),
+  proofMaxAgeSeconds: defaultOf(ProofOfPossessionSchema.properties.proofMaxAgeSeconds),
 });

@@ -19,6 +19,7 @@ import { IssuerSchema } from './issuer-schema.ts';
 import { McpSchema } from './mcp-schema.ts';
 import { LIMITS, scopeList, uri } from './policy-field-schemas.ts';
 import { API_GROUP, API_VERSION, KIND } from './policy-resource-names.ts';
+import { ProofOfPossessionSchema } from './pop-schema.ts';
 import { UpstreamSchema } from './upstream-schema.ts';
 
 // A host name, or `*.` and a domain for any subdomain.
@@ -78,6 +79,7 @@ export const PolicySpecSchema = Type.Object({
   resourceMetadata: Type.Optional(ResourceMetadataSchema),
   upstream: Type.Optional(UpstreamSchema),
   mcp: Type.Optional(McpSchema),
+  proofOfPossession: Type.Optional(ProofOfPossessionSchema),
 }, { additionalProperties: false, description: 'What the protected service accepts.' });
 
 export const PolicyMetadataSchema = Type.Object({

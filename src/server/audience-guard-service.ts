@@ -24,6 +24,7 @@ import { Metrics } from '../obs/metrics.ts';
 import { PolicyStore } from '../policy/policy-store.ts';
 import type { PolicySource } from '../sources/policy-source.ts';
 import type { TracingSettings } from '../tracing/tracing-settings.ts';
+import { dpopEnvironment } from '../dpop/dpop-environment.ts';
 import { createIssuerKeys } from './issuer-keys.ts';
 import { policySourceFor, type OpenPolicySource } from './policy-source-for.ts';
 import { followPolicyUpdates } from './policy-updates.ts';
@@ -62,6 +63,10 @@ export interface ServiceOptions {
   readonly tokenCacheSize?: number;
   /** `--log-rate`: rejection log lines per second per (policy, reason). Default 50. */
   readonly logRate?: number;
+  /** `--dpop-replay-cache-size`: DPoP proofs remembered on this replica. Default 100,000. */
+  readonly dpopReplayCacheSize?: number;
+  /** `--dpop-nonce-key-file`: stateless DPoP nonces under this HMAC key. */
+  readonly dpopNonceKeyFile?: string | undefined;
   /** Lines the log writer has dropped so far because its buffer was full (StandardOutput.dropped). */
   readonly logBufferDrops?: () => number;
   /** The HTTP forward-auth listener (`--http-authz-address`); none when undefined. */
@@ -102,6 +107,11 @@ export async function startService(
     ...(options.maxPolicies === undefined ? {} : { maxPolicies: options.maxPolicies }),
     namespaceOwnsHosts: options.kubernetes !== undefined,
   });
+  const now = options.now ?? (() => Date.now() / 1000);
+  // Before anything that runs in the background: a bad nonce key file fails the start cleanly.
+  const binding = await dpopEnvironment({
+    replayCacheSize: options.dpopReplayCacheSize ?? 100_000, nonceKeyFile: options.dpopNonceKeyFile,
+  }, now);
   // Without tracing no module of the OpenTelemetry SDK is loaded; with it, each request a check sends is a child span.
   const tracing = options.tracing === undefined
     ? undefined
@@ -110,11 +120,10 @@ export async function startService(
   const endpointFetch = tracing === undefined ? tenants.endpointFetch : tracing.fetch(tenants.endpointFetch);
   const keys = createIssuerKeys(options, endpointFetch, metrics, logger);
 
-  const now = options.now ?? (() => Date.now() / 1000);
   const verifiedTokens = createVerifiedTokens(options.tokenCacheSize ?? 10_000, { store, keys, metrics, now });
   const upstreamTokens = createUpstreamTokens(options, tenants.secrets, tenants.secretFileDirs, metrics, logger, endpointFetch);
   const introspector = createIntrospector(options, { ...tenants, endpointFetch, metrics, logger, now });
-  const sources = { verifiedTokens, upstreamTokens, introspector, maxBodyBytes: options.maxBodyBytes };
+  const sources = { verifiedTokens, upstreamTokens, introspector, binding, maxBodyBytes: options.maxBodyBytes };
   const environment = jwtCheckEnvironment({ keys, now, maxTokenBytes: options.maxTokenBytes, ...sources });
   if (options.logBufferDrops !== undefined) metrics.logBufferDrops(options.logBufferDrops);
   const runner = new CheckRunner({

@@ -21,7 +21,7 @@ type Expect = 'allow' | { status: number; reason: string };
 function expectOutcome(response: CheckAnswer, expected: Expect): void {
   if (expected === 'allow') {
     assert.ok(response.allowed, `expected allow, got ${String(response.reason)}`);
-    assert.ok(response.removedHeaders.includes('authorization'));
+    assert.deepEqual(response.removedHeaders, ['authorization', 'dpop']);
     return;
   }
   assert.ok(!response.allowed, 'expected a deny');
@@ -65,7 +65,7 @@ for (const transport of TRANSPORTS) describe(`derived conformance cases (end to 
       ['answers a token with characters outside token68 with 400', (t) => `Bearer ${t}!`, { status: 400, reason: 'invalid_request' }],
       ['answers "Bearer a b" with 400', () => 'Bearer a b', { status: 400, reason: 'invalid_request' }],
       ['treats an unknown scheme (Token) as no credentials', (t) => `Token ${t}`, { status: 401, reason: 'missing_token' }],
-      ['treats DPoP as no usable credentials (proof not checked)', (t) => `DPoP ${t}`, { status: 401, reason: 'missing_token' }],
+      ['refuses an unbound token sent with the DPoP scheme', (t) => `DPoP ${t}`, { status: 401, reason: 'token_binding_mismatch' }],
     ];
     for (const [name, header, expected] of cases) {
       it(name, async function () {
@@ -114,8 +114,9 @@ for (const transport of TRANSPORTS) describe(`derived conformance cases (end to 
     it('rejects an ID token (nonce) presented as an access token under profile jwt', async function () {
       expectOutcome(await check(await sign({ ...claims, aud: 'https://legacy.example.com/api', nonce: 'n' }, { typ: 'JWT' }), { authority: 'legacy.example.com', path: '/api' }), { status: 401, reason: 'id_token_presented' });
     });
-    it('rejects a sender-constrained token (cnf) it cannot verify the binding of', async function () {
-      expectOutcome(await check(await sign({ ...claims, cnf: { jkt: 'abc' } })), { status: 401, reason: 'unsupported_token_type' });
+    it('rejects a DPoP-bound token (cnf) sent as Bearer, and a cnf member it cannot verify', async function () {
+      expectOutcome(await check(await sign({ ...claims, cnf: { jkt: 'abc' } })), { status: 401, reason: 'token_binding_mismatch' });
+      expectOutcome(await check(await sign({ ...claims, cnf: { 'x5t#S1': 'abc' } })), { status: 401, reason: 'token_binding_mismatch' });
     });
     it('rejects exp that is not a number', async function () {
       expectOutcome(await check(await sign({ ...claims, exp: String(now() + 300) })), { status: 401, reason: 'missing_claim' });

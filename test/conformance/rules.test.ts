@@ -20,7 +20,7 @@ const bearer = (token: string): Record<string, string> => ({ authorization: `Bea
 function assertAllowed(response: CheckAnswer): void {
   assert.ok(response.allowed, `expected allow, got ${response.body}`);
   assert.equal(response.status, 200);
-  assert.ok(response.removedHeaders.includes('authorization'), 'the client\'s token is removed upstream');
+  assert.deepEqual(response.removedHeaders, ['authorization', 'dpop'], 'the client\'s token and DPoP proof are removed upstream');
   if (response.transport === 'grpc') assert.deepEqual(response.removedQuery, ['access_token']);
   else assert.equal(response.body, '', 'an HTTP allow has no body');
   assert.equal(response.headers.authorization, undefined);
@@ -78,7 +78,8 @@ for (const transport of TRANSPORTS) describe(`docs/contract.md conformance cases
   it('2: answers a request without Authorization with 401 and a challenge without error', async function () {
     const response = await check({});
     assertDenied(response, 401);
-    assert.equal(challengeOf(response), 'Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", scope="mcp:tools"');
+    // Bearer first, as before; DPoP is offered too (the policy accepts it by default: ADR 0011).
+    assert.equal(challengeOf(response), 'Bearer resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp", scope="mcp:tools", DPoP algs="RS256 PS256 ES256 ES384 EdDSA"');
   });
 
   it('3: treats another scheme (Basic) as no credentials: 401 without error', async function () {

@@ -58,7 +58,7 @@ describe('npm run demo (the quick start)', function () {
   it('must allow the token issued for the server, showing its aud and the policy that decided', () => {
     const block = scenario(run.stdout, 'token issued for weather (right audience)');
     assert.match(block, /token {3}aud=https:\/\/weather\.example\.com\/mcp {2}scope="mcp:tools"/);
-    assert.match(block, /→ ALLOW {2}policy=demo\/weather {2}the MCP server gets the request without: header authorization, query access_token/);
+    assert.match(block, /→ ALLOW {2}policy=demo\/weather {2}the MCP server gets the request without: header authorization, header dpop, query access_token/);
   });
 
   it('must deny the token issued for another server as audience_mismatch, showing its aud', () => {

@@ -35,7 +35,8 @@ function challengeCell(challenge: ChallengeKind): string {
     case 'insufficient_scope':
       return `\`${challenge}\``;
     case 'invalid_dpop_proof':
-      return '`invalid_dpop_proof` (DPoP)';
+    case 'use_dpop_nonce':
+      return `\`${challenge}\` (DPoP)`;
   }
 }
 

@@ -58,11 +58,16 @@ function isToken68Character(code: number): boolean {
   return code < 128 && TOKEN68_CHARACTERS[code] === 1;
 }
 
-/** The token of `Bearer 1*SP token68`, or undefined for anything else. */
+/**
+ * The token of `Bearer 1*SP token68` or `DPoP 1*SP token68` (RFC 6750 §2.1, RFC 9449 §7.1), or
+ * undefined for anything else. A DPoP-scheme token is only extracted here; the binding rules
+ * (no proof is ever sent by the fuzzer) refuse it later.
+ */
 export function bearerToken(authorization: string | undefined): string | undefined {
   if (authorization === undefined) return undefined;
   const space = authorization.indexOf(' ');
-  if (space === -1 || !isAsciiCaseInsensitive(authorization.slice(0, space), 'bearer')) return undefined;
+  const scheme = space === -1 ? '' : authorization.slice(0, space);
+  if (space === -1 || !(isAsciiCaseInsensitive(scheme, 'bearer') || isAsciiCaseInsensitive(scheme, 'dpop'))) return undefined;
   let start = space;
   while (authorization.charAt(start) === ' ') start += 1;
   const token = authorization.slice(start);

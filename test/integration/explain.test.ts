@@ -7,6 +7,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,8 @@ import { runExplain } from '../../src/cli/explain/explain-command.ts';
 import { DECISION_STEPS } from '../../src/cli/explain/decision-steps.ts';
 import type { ExplainReport } from '../../src/cli/explain/explain-report.ts';
 import { startAuthorizationServer, unsignedToken, type LocalAuthorizationServer } from '../support/authorization-server.ts';
+import { clientCertificate, x5tS256 } from '../support/client-certificates.ts';
+import { dpopClientKey, dpopProof } from '../support/sender-constrained-tokens.ts';
 import { captureOutput, leaksIn, recordToken } from '../support/secret-ledger.ts';
 import { MCP_RESOURCE, OTHER_RESOURCE, policyYAML } from '../support/service-harness.ts';
 
@@ -105,9 +108,9 @@ describe('audience-guard explain', function () {
     assert.equal(result.reason, null);
     assert.deepEqual(result.policy && { id: result.policy.id, selectedBy: result.policy.selectedBy, host: result.policy.host, pathPrefix: result.policy.pathPrefix }, { id: 'mcp/mcp', selectedBy: 'host', host: 'mcp.example.com', pathPrefix: '/mcp' });
     assert.deepEqual(result.steps.map((step) => step.name), [...DECISION_STEPS]);
-    assert.deepEqual(result.steps.map((step) => step.result), ['pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'skipped']);
+    assert.deepEqual(result.steps.map((step) => step.result), ['pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'pass', 'skipped']);
     assert.equal(result.response.grpcCode, 0);
-    assert.deepEqual(result.response.upstream?.removeHeaders, ['authorization']);
+    assert.deepEqual(result.response.upstream?.removeHeaders, ['authorization', 'dpop']);
     assert.equal(result.token?.header.typ, 'at+jwt');
     assert.equal(result.token.claims.aud, MCP_RESOURCE);
   });
@@ -121,7 +124,7 @@ describe('audience-guard explain', function () {
     assert.equal(parsed.reason, 'audience_mismatch');
     assert.deepEqual(Object.keys(parsed.token as object), ['header', 'claims']);
     const steps = parsed.steps as { step: number; name: string; result: string }[];
-    assert.equal(steps.length, 11);
+    assert.equal(steps.length, 12);
     for (const step of steps) assert.deepEqual(Object.keys(step).slice(0, 3), ['step', 'name', 'result']);
     const response = parsed.response as { grpcCode: number; reply: { status: number; headers: { name: string; value: string }[]; body: string } };
     assert.equal(response.grpcCode, 16);
@@ -149,7 +152,7 @@ describe('audience-guard explain', function () {
     assertNoToken({ code: code ?? -1, out, err }, [token]);
     assert.equal(code, 0, err);
     assert.match(out, /^decision: allow$/m);
-    assert.match(out, /^ {3}9 {2}scopes +pass/m);
+    assert.match(out, /^ {2}10 {2}scopes +pass/m);
   });
 
   const denies: readonly { readonly name: string; readonly reason: string; readonly step: number; readonly token: () => Promise<string | undefined>; readonly args?: readonly string[]; readonly url?: string; readonly detail?: Record<string, unknown> }[] = [
@@ -162,7 +165,7 @@ describe('audience-guard explain', function () {
     { name: 'a token over --max-token-bytes', reason: 'token_too_large', step: 3, token: () => Promise.resolve(recordToken(`${'a'.repeat(9000)}.${'b'.repeat(9000)}.c`)) },
     { name: 'typ JWT from an rfc9068 issuer', reason: 'unsupported_token_type', step: 4, token: async () => signed({}, { typ: 'JWT' }), detail: { typ: 'JWT' } },
     { name: 'no typ from an rfc9068 issuer', reason: 'unsupported_token_type', step: 4, token: async () => signed({}, { typ: undefined }), detail: { typ: 'absent' } },
-    { name: 'a sender-constrained token (cnf)', reason: 'unsupported_token_type', step: 7, token: async () => signed({ cnf: { jkt: 'thumbprint' } }), detail: { typ: 'at+jwt' } },
+    { name: 'a DPoP-bound token (cnf.jkt) sent as Bearer', reason: 'token_binding_mismatch', step: 8, token: async () => signed({ cnf: { jkt: 'thumbprint' } }) },
     { name: 'an algorithm outside the issuer\'s list', reason: 'disallowed_algorithm', step: 4, token: async () => signed({}, { alg: 'PS256' }) },
     { name: 'an issuer the policy does not trust', reason: 'unknown_issuer', step: 5, token: async () => signed({ iss: 'https://evil.example.com' }) },
     { name: 'a kid the key set lacks', reason: 'unknown_key', step: 6, args: ['--jwks-file'], token: async () => signed({}, { kid: 'no-such-key' }) },
@@ -176,11 +179,11 @@ describe('audience-guard explain', function () {
     { name: 'an expired token (--at after exp)', reason: 'expired', step: 7, args: ['--jwks-file', '--at', String(now() + 3600)], token: async () => signed() },
     { name: 'a token not valid yet (--at before iat, ISO 8601)', reason: 'not_yet_valid', step: 7, args: ['--jwks-file', '--at', '2020-01-01T00:00:00Z'], token: async () => signed() },
     { name: 'no sub from an rfc9068 issuer', reason: 'missing_claim', step: 7, args: ['--jwks-file'], token: async () => signed({ sub: undefined }), detail: { missing_claim: 'sub' } },
-    { name: 'a scope that is not a string', reason: 'missing_claim', step: 9, args: ['--jwks-file'], token: async () => signed({ scope: ['mcp:tools'] }), detail: { missing_claim: 'scope' } },
+    { name: 'a scope that is not a string', reason: 'missing_claim', step: 10, args: ['--jwks-file'], token: async () => signed({ scope: ['mcp:tools'] }), detail: { missing_claim: 'scope' } },
     { name: 'an ID token under profile jwt', reason: 'id_token_presented', step: 7, url: JWT_PROFILE, token: async () => signed({ aud: JWT_PROFILE, nonce: 'n' }, { typ: 'JWT' }) },
-    { name: 'a token for another MCP server', reason: 'audience_mismatch', step: 8, token: async () => recordToken(await auth.issueToken({ resource: OTHER_RESOURCE })) },
-    { name: 'a token without the required scope', reason: 'insufficient_scope', step: 9, token: async () => recordToken(await auth.issueToken({ resource: MCP_RESOURCE, scope: 'mcp:admin' })), detail: { granted_scopes: ['mcp:admin'] } },
-    { name: 'an upstream secret that cannot be read', reason: 'upstream_token_unavailable', step: 10, url: BROKEN_UPSTREAM, token: async () => recordToken(await auth.issueToken({ resource: BROKEN_UPSTREAM })) },
+    { name: 'a token for another MCP server', reason: 'audience_mismatch', step: 9, token: async () => recordToken(await auth.issueToken({ resource: OTHER_RESOURCE })) },
+    { name: 'a token without the required scope', reason: 'insufficient_scope', step: 10, token: async () => recordToken(await auth.issueToken({ resource: MCP_RESOURCE, scope: 'mcp:admin' })), detail: { granted_scopes: ['mcp:admin'] } },
+    { name: 'an upstream secret that cannot be read', reason: 'upstream_token_unavailable', step: 11, url: BROKEN_UPSTREAM, token: async () => recordToken(await auth.issueToken({ resource: BROKEN_UPSTREAM })) },
   ];
 
   for (const deny of denies) {
@@ -218,7 +221,7 @@ describe('audience-guard explain', function () {
     const run = await explain(['--jwks-file', jwks, '--json'], token, UPSTREAM_POLICY);
     const result = JSON.parse(run.out) as ExplainReport;
     assert.equal(run.code, 0, run.out);
-    assert.equal(result.steps[10]?.result, 'pass');
+    assert.equal(result.steps[11]?.result, 'pass');
     assert.deepEqual(result.response.upstream?.setHeaders, [{ name: 'authorization', value: '(redacted)' }]);
     assert.doesNotMatch(run.out, /Bearer /);
     const text = await explain(['--jwks-file', jwks], token, UPSTREAM_POLICY);
@@ -279,6 +282,45 @@ describe('audience-guard explain', function () {
       const code = await runExplain(['--policy-file', bad, '--url', MCP_RESOURCE], () => undefined, (line) => { err += `${line}\n`; });
       assert.equal(code, 2);
       assert.match(err, /bad\.yaml#0 \/spec\/resource: must use https/);
+    });
+  });
+  describe('the binding step with --dpop-file and --cert-file', function () {
+    const ath = (token: string): string => createHash('sha256').update(token).digest('base64url');
+    async function fileWith(text: string): Promise<string> {
+      counter += 1;
+      const file = join(dir, `input-${String(counter)}`);
+      await writeFile(file, text);
+      return file;
+    }
+
+    it('allows a DPoP-bound token with its proof: the token goes as DPoP, step 8 passes', async function () {
+      const key = await dpopClientKey('RS256'); // the policy's issuer allows RS256 only, and proofs default to its algorithms
+      const token = await signed({ cnf: { jkt: key.thumbprint } });
+      const proof = recordToken(await dpopProof(key, 'POST', MCP_RESOURCE, { ath: ath(token) }));
+      const result = await report(['--jwks-file', jwks, '--dpop-file', await fileWith(proof)], token);
+      assert.equal(result.code, 0, JSON.stringify(result.steps));
+      assert.equal(result.steps[8]?.name, 'binding');
+      assert.equal(result.steps[8].result, 'pass');
+    });
+
+    it('denies a proof made for another URL: invalid_dpop_proof at step 8', async function () {
+      const key = await dpopClientKey('RS256');
+      const token = await signed({ cnf: { jkt: key.thumbprint } });
+      const proof = recordToken(await dpopProof(key, 'POST', 'https://mcp.example.com/other', { ath: ath(token) }));
+      const result = await report(['--jwks-file', jwks, '--dpop-file', await fileWith(proof)], token);
+      assert.equal(result.code, 1);
+      assert.equal(result.reason, 'invalid_dpop_proof');
+      assert.equal(result.steps[8]?.result, 'fail');
+    });
+
+    it('checks a certificate-bound token against --cert-file: allow with its certificate, token_binding_mismatch with another', async function () {
+      const certificate = clientCertificate('explain-client');
+      const token = await signed({ cnf: { 'x5t#S256': x5tS256(certificate) } });
+      const right = await report(['--jwks-file', jwks, '--cert-file', await fileWith(certificate)], token);
+      assert.equal(right.code, 0, JSON.stringify(right.steps));
+      const wrong = await report(['--jwks-file', jwks, '--cert-file', await fileWith(clientCertificate('someone-else'))], token);
+      assert.equal(wrong.reason, 'token_binding_mismatch');
+      assert.equal(wrong.steps[8]?.result, 'fail');
     });
   });
 });

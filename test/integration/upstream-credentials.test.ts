@@ -82,7 +82,7 @@ describe('upstream credentials (end to end)', function () {
     assert.notEqual(upstream, client);
     assert.equal(decodeJwt(upstream).aud, UPSTREAM);
     assert.equal(decodeJwt(upstream).sub, decodeJwt(client).sub);
-    assert.deepEqual(response.ok_response?.headers_to_remove ?? [], [], 'removing authorization too would delete the new value');
+    assert.deepEqual(response.ok_response?.headers_to_remove ?? [], ['dpop'], 'removing authorization too would delete the new value; the DPoP proof goes');
     assert.equal(JSON.stringify(response).includes(client), false, 'the client token appears nowhere in the CheckResponse');
   });
 
@@ -103,7 +103,7 @@ describe('upstream credentials (end to end)', function () {
     const upstream = upstreamTokenOf(response, 'x-upstream-authorization');
     assert.equal(decodeJwt(upstream).aud, UPSTREAM);
     assert.equal(decodeJwt(upstream).client_id, SERVICE.clientId);
-    assert.deepEqual(response.ok_response?.headers_to_remove, ['authorization']);
+    assert.deepEqual(response.ok_response?.headers_to_remove, ['authorization', 'dpop']);
   });
 
   it('attack: Permissive mode with token exchange must deny a token issued for another resource (audience_mismatch, enforced) and never exchange it', async function () {

@@ -22,6 +22,7 @@ import {
 import type { JWK, JWTPayload } from 'jose';
 import { introspectionFeature, type IntrospectionControls, type IntrospectionOptions } from './introspection-server.ts';
 import { INTERACTION_PATH, answerInteraction, interactiveConfiguration, type InteractiveProvider } from './interactive-authorization.ts';
+import { senderConstrainedClientMetadata, senderConstrainedFeatures, senderConstrainedRequestHeaders } from './sender-constrained-tokens.ts';
 
 /** RFC 8693 grant type served by the token endpoint. */
 export const TOKEN_EXCHANGE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -46,6 +47,9 @@ export interface AuthorizationServerOptions {
   introspection?: IntrospectionOptions;
   /** also serve dynamic registration and the authorization code grant with PKCE (test/support/interactive-authorization.ts) */
   interactive?: boolean;
+  /** DPoP-bound (RFC 9449) and certificate-bound (RFC 8705) tokens: test/support/sender-constrained-tokens.ts */
+  dpop?: boolean;
+  mtls?: boolean;
 }
 
 /** A running local authorization server; see {@link startAuthorizationServer}. */
@@ -73,7 +77,7 @@ export interface LocalAuthorizationServer {
    * also registered). Rejects with the token endpoint's error (e.g. `invalid_target` for an unknown
    * resource).
    */
-  issueToken(request: { resource: string; scope?: string; clientId?: string }): Promise<string>;
+  issueToken(request: { resource: string; scope?: string; clientId?: string; dpopProof?: string; clientCertificate?: string }): Promise<string>;
   /**
    * Sign an arbitrary token with the server's CURRENT signing key, for crafted negative cases.
    * The header defaults to `{ alg: 'RS256', typ: 'at+jwt', kid: <current kid> }` and `header` is merged
@@ -470,6 +474,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
         grant_types: ['client_credentials', TOKEN_EXCHANGE_GRANT_TYPE],
         response_types: [],
         redirect_uris: [],
+        ...senderConstrainedClientMetadata(options),
       })),
       scopes: allScopes,
       // Machine clients only: no authorization endpoint flows.
@@ -480,6 +485,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
       // `extra` a token model carries, so this is the only way to get `act` into the JWT.
       extraTokenClaims: (_ctx: KoaContext, token: object) => Promise.resolve(exchangeClaims.get(token)),
       features: {
+        ...senderConstrainedFeatures(options),
         devInteractions: { enabled: false },
         clientCredentials: { enabled: true },
         ...introspection?.features,
@@ -601,7 +607,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     tokenEndpoint: `${issuer}${TOKEN_PATH}`,
     introspection: introspection?.controls(issuer, clients),
 
-    async issueToken({ resource, scope, clientId = 'mcp-client' }) {
+    async issueToken({ resource, scope, clientId = 'mcp-client', ...senderConstrained }) {
       const client = clients.find((candidate) => candidate.clientId === clientId);
       const body = new URLSearchParams({ grant_type: 'client_credentials', resource });
       const requestedScope = scope ?? resources.get(resource)?.join(' ');
@@ -612,6 +618,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
           authorization: basicAuthorization(clientId, client?.clientSecret ?? 'not-a-registered-client'),
           'content-type': 'application/x-www-form-urlencoded',
           accept: 'application/json',
+          ...senderConstrainedRequestHeaders(senderConstrained),
         },
         body,
       });

@@ -35,6 +35,8 @@ export interface RequestShape {
   body?: string;
   /** `attributes.request.http.raw_body` (with_request_body.pack_as_bytes) */
   rawBody?: Uint8Array;
+  /** The client certificate Envoy saw (PEM); sent URL-encoded in `source.certificate`, as Envoy does. */
+  certificate?: string;
 }
 
 export function checkRequest(shape: RequestShape): Record<string, unknown> {
@@ -49,7 +51,10 @@ export function checkRequest(shape: RequestShape): Record<string, unknown> {
   };
   return {
     attributes: {
-      source: { address: { socket_address: { address: '10.1.2.3', port_value: 40000 } } },
+      source: {
+        address: { socket_address: { address: '10.1.2.3', port_value: 40000 } },
+        ...(shape.certificate === undefined ? {} : { certificate: encodeURIComponent(shape.certificate) }),
+      },
       request: {
         http: {
           id: '1', method: headers[':method'], headers, path: headers[':path'], host: headers[':authority'], scheme: 'https', protocol: 'HTTP/1.1',

@@ -25,6 +25,9 @@ export interface HarnessOptions {
   /** Policy YAML, given the live issuer URL. */
   readonly policies: (issuer: string) => string;
   readonly service?: Partial<ServiceOptions>;
+  /** Sender-constrained tokens from the authorization server (test/support/sender-constrained-tokens.ts). */
+  readonly dpop?: boolean;
+  readonly mtls?: boolean;
 }
 
 export interface Harness {
@@ -82,6 +85,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     resources: options.resources ?? DEFAULT_RESOURCES,
     ...(options.clients === undefined ? {} : { clients: options.clients }),
     ...(options.introspection === undefined ? {} : { introspection: options.introspection }),
+    ...(options.dpop === undefined ? {} : { dpop: options.dpop }),
+    ...(options.mtls === undefined ? {} : { mtls: options.mtls }),
   });
   const dir = await mkdtemp(join(tmpdir(), 'audience-guard-test-'));
   const policyFile = join(dir, 'policies.yaml');

@@ -4,18 +4,16 @@
  * before the one that gave the deny reason passed, that one failed, the later
  * ones were not reached. Nothing is judged again, except to tell apart the
  * two steps that can give the same reason (`malformed_token`: the token's
- * form or its header; `unsupported_token_type`: `typ` or a `cnf` claim;
- * `missing_claim`: the claims or `scope`/`scp`), which the token's decoded
+ * form or its header; `missing_claim`: the claims or `scope`/`scp`), which the token's decoded
  * form and the deny detail settle.
  */
 import type { DecodedJWS } from '../../core/compact-jws.ts';
 import type { Decision } from '../../core/decision.ts';
-import { checkHeader } from '../../core/jws-header.ts';
 import { REASON_TABLE, type Reason } from '../../core/reasons.ts';
 
 export const DECISION_STEPS = [
   'policy', 'metadata request', 'credential', 'token', 'header', 'issuer',
-  'signature', 'claims', 'audience', 'scopes', 'upstream credential',
+  'signature', 'claims', 'binding', 'audience', 'scopes', 'upstream credential',
 ] as const;
 
 export type StepOutcome = 'pass' | 'fail' | 'not_reached' | 'skipped' | 'not_enforced' | 'answered';
@@ -36,22 +34,17 @@ const STEP_OF: Readonly<Record<Reason, number | undefined>> = {
   unknown_issuer: 5,
   unknown_key: 6, keys_unavailable: 6, invalid_signature: 6, introspection_unavailable: 6,
   expired: 7, not_yet_valid: 7, id_token_presented: 7, missing_claim: 7,
-  invalid_dpop_proof: 7, dpop_replayed: 7, dpop_required: 7, token_binding_mismatch: 7,
-  audience_mismatch: 8,
-  insufficient_scope: 9, unreadable_mcp_request: 9,
-  upstream_token_unavailable: 10,
+  invalid_dpop_proof: 8, dpop_replayed: 8, dpop_required: 8, dpop_nonce_required: 8, dpop_unavailable: 8, token_binding_mismatch: 8,
+  audience_mismatch: 9,
+  insufficient_scope: 10, unreadable_mcp_request: 10,
+  upstream_token_unavailable: 11,
   timeout: undefined, internal_error: undefined,
 };
 
 function failedStep(decision: Extract<Decision, { kind: 'deny' }>, token: DecodedJWS | undefined): number | undefined {
-  const { reason, policy, detail } = decision;
+  const { reason, detail } = decision;
   if (reason === 'malformed_token') return token === undefined ? 3 : 4;
-  if (reason === 'unsupported_token_type' && token !== undefined && policy !== undefined) {
-    const issuer = typeof token.payload.iss === 'string' ? policy.issuers.get(token.payload.iss) : undefined;
-    // A header that passes step 4 means the refusal came from the claims: a `cnf` binding.
-    return checkHeader(token.header, issuer === undefined ? policy.issuerList : [issuer]) === 'ok' ? 7 : 4;
-  }
-  if (reason === 'missing_claim' && (detail?.missingClaim === 'scope' || detail?.missingClaim === 'scp')) return 9;
+  if (reason === 'missing_claim' && (detail?.missingClaim === 'scope' || detail?.missingClaim === 'scp')) return 10;
   return STEP_OF[reason];
 }
 
@@ -70,10 +63,10 @@ export function decisionSteps(decision: Decision, token: DecodedJWS | undefined)
     case 'allow':
       return DECISION_STEPS.map((_, step) => {
         if (step === 1) return stepResult(1, 'pass', 'not a metadata request');
-        if (step === 8 && decision.notEnforced !== undefined) {
-          return stepResult(8, 'not_enforced', 'audience_mismatch, let through by mode Permissive');
+        if (step === 9 && decision.notEnforced !== undefined) {
+          return stepResult(9, 'not_enforced', 'audience_mismatch, let through by mode Permissive');
         }
-        if (step === 10 && decision.upstreamCredential === undefined) return stepResult(10, 'skipped', 'the policy has no spec.upstream');
+        if (step === 11 && decision.upstreamCredential === undefined) return stepResult(11, 'skipped', 'the policy has no spec.upstream');
         return stepResult(step, 'pass');
       });
     case 'deny': {

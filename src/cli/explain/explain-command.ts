@@ -87,10 +87,10 @@ export async function runExplain(
     return 2;
   }
   const notes = [...inputs.notes];
-  const { view } = parseCheckRequest(explainCheckRequest(options, inputs));
+  const { view, extras } = parseCheckRequest(explainCheckRequest(options, inputs));
   let decision: Decision;
   try {
-    decision = await explainDecision(view, store.current(), {
+    decision = await explainDecision(view, extras, store.current(), {
       keys: keys.resolver,
       now: options.at ?? Date.now() / 1000,
       maxTokenBytes: Number(SERVE_FLAGS['max-token-bytes'].default),

@@ -46,8 +46,8 @@ export const EXPLAIN_FLAGS: readonly HelpEntry[] = [
   { name: '--at TIME', text: 'Judge time claims at TIME: ISO 8601 (2026-01-31T12:00:00Z) or seconds since the epoch. Default: now.' },
   { name: '--policy NS/NAME', text: 'Select this policy by name, as a route naming it in its ext_authz context_extensions does.' },
   { name: '--json', text: 'Print one JSON object: decision, reason, policy, steps, response, token, detail.' },
-  { name: '--cert-file F', text: 'PEM client certificate for mTLS-bound tokens; not used yet: tokens with cnf are refused.' },
-  { name: '--dpop-file F', text: 'DPoP proof for DPoP-bound tokens; not used yet: tokens with cnf are refused.' },
+  { name: '--cert-file F', text: 'PEM client certificate as Envoy would pass it: checked against a bound token\'s cnf["x5t#S256"].' },
+  { name: '--dpop-file F', text: 'DPoP proof (the dpop header): the token is sent as DPoP <token> and the proof checked as serve does.' },
   { name: '--body-file F', text: 'Request body; not used yet: the decision never reads the body.' },
 ];
 

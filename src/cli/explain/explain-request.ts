@@ -1,10 +1,10 @@
 /**
  * The CheckRequest Envoy would send for the request `explain` is asked about:
  * `:authority`, `:path`, `:method` and `:scheme` from the URL and method as
- * written, the extra headers, `authorization: Bearer <token>`, the route's
- * policy reference, and — not read by the decision yet — the client
- * certificate as Envoy passes it (URL-encoded PEM in `source.certificate`),
- * a DPoP proof (`dpop` header) and the body. Serve reads it with the same
+ * written, the extra headers, `authorization: Bearer <token>` (`DPoP <token>`
+ * with a DPoP proof), the route's policy reference, the client certificate
+ * as Envoy passes it (URL-encoded PEM in `source.certificate`), the DPoP
+ * proof (`dpop` header) and the body. Serve reads it with the same
  * parser (src/envoy/check-request.ts), so both see the same HttpRequestView.
  */
 import { POLICY_REFERENCE_KEY } from '../../envoy/check-request.ts';
@@ -25,7 +25,9 @@ export function explainCheckRequest(options: ExplainOptions, credentials: Explai
   headers.set(':path', url.path);
   headers.set(':method', method);
   headers.set(':scheme', url.scheme);
-  if (credentials.token !== undefined) headers.set('authorization', `Bearer ${credentials.token}`);
+  if (credentials.token !== undefined) {
+    headers.set('authorization', `${credentials.dpopProof === undefined ? 'Bearer' : 'DPoP'} ${credentials.token}`);
+  }
   if (credentials.dpopProof !== undefined) headers.set('dpop', credentials.dpopProof);
   return {
     attributes: {

@@ -61,6 +61,8 @@ describe('serve flags', () => {
         logRate: 50,
         httpAuthz: undefined,
         tracing: false,
+        dpopReplayCacheSize: 100000,
+        dpopNonceKeyFile: undefined,
       });
     });
 
@@ -183,6 +185,12 @@ describe('serve flags', () => {
     it('reads --log-rate as a whole number of at least 1', () => {
       assert.equal(parsed(['--log-rate', '5']).logRate, 5);
       assert.match(failure(['--log-rate', '0']), /--log-rate/);
+    });
+
+    it('reads --dpop-replay-cache-size as a whole number of at least 1, and --dpop-nonce-key-file as a path', () => {
+      assert.equal(parsed(['--dpop-replay-cache-size', '7']).dpopReplayCacheSize, 7);
+      assert.match(failure(['--dpop-replay-cache-size', '0']), /--dpop-replay-cache-size/);
+      assert.equal(parsed(['--dpop-nonce-key-file', '/run/dpop/key']).dpopNonceKeyFile, '/run/dpop/key');
     });
 
     it('the last value of a single-valued flag given twice wins', () => {

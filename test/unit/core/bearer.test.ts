@@ -31,25 +31,38 @@ describe('Bearer credential extraction (RFC 6750 §2.1)', () => {
   describe('a well-formed Bearer credential', () => {
     for (const scheme of ['Bearer', 'bearer', 'BEARER', 'bEaReR']) {
       it(`accepts the scheme spelled ${scheme} (scheme names are case-insensitive)`, () => {
-        assert.deepEqual(extractBearer(`${scheme} abc`), { kind: 'token', token: 'abc' });
+        assert.deepEqual(extractBearer(`${scheme} abc`), { kind: 'token', token: 'abc', scheme: 'bearer' });
       });
     }
 
     it('accepts a compact JWT as the token', () => {
-      assert.deepEqual(extractBearer(`Bearer ${JWT}`), { kind: 'token', token: JWT });
+      assert.deepEqual(extractBearer(`Bearer ${JWT}`), { kind: 'token', token: JWT, scheme: 'bearer' });
     });
 
     it('accepts more than one space between scheme and token (1*SP)', () => {
-      assert.deepEqual(extractBearer('Bearer    abc'), { kind: 'token', token: 'abc' });
+      assert.deepEqual(extractBearer('Bearer    abc'), { kind: 'token', token: 'abc', scheme: 'bearer' });
     });
 
     it('accepts token68 with trailing "=" padding', () => {
-      assert.deepEqual(extractBearer('Bearer abc='), { kind: 'token', token: 'abc=' });
-      assert.deepEqual(extractBearer('Bearer abc=='), { kind: 'token', token: 'abc==' });
+      assert.deepEqual(extractBearer('Bearer abc='), { kind: 'token', token: 'abc=', scheme: 'bearer' });
+      assert.deepEqual(extractBearer('Bearer abc=='), { kind: 'token', token: 'abc==', scheme: 'bearer' });
     });
 
     it('accepts every token68 character', () => {
-      assert.deepEqual(extractBearer(`Bearer ${TOKEN68_CHARACTERS}`), { kind: 'token', token: TOKEN68_CHARACTERS });
+      assert.deepEqual(extractBearer(`Bearer ${TOKEN68_CHARACTERS}`), { kind: 'token', token: TOKEN68_CHARACTERS, scheme: 'bearer' });
+    });
+  });
+
+  describe('a DPoP credential (RFC 9449 §7.1)', () => {
+    for (const scheme of ['DPoP', 'dpop', 'DPOP']) {
+      it(`accepts the scheme spelled ${scheme}, and says so`, () => {
+        assert.deepEqual(extractBearer(`${scheme} ${JWT}`), { kind: 'token', token: JWT, scheme: 'dpop' });
+      });
+    }
+
+    it('refuses DPoP with nothing after it, like Bearer', () => {
+      assert.deepEqual(extractBearer('DPoP'), { kind: 'malformed' });
+      assert.deepEqual(extractBearer('DPoP a b'), { kind: 'malformed' });
     });
   });
 
@@ -62,7 +75,7 @@ describe('Bearer credential extraction (RFC 6750 §2.1)', () => {
       assert.deepEqual(extractBearer(''), { kind: 'missing' });
     });
 
-    for (const value of ['Basic xyz', 'Basic dXNlcjpwYXNz', 'DPoP abc', 'Negotiate abc', 'Token abc', 'Bearerx abc', 'Bear abc']) {
+    for (const value of ['Basic xyz', 'Basic dXNlcjpwYXNz', 'Negotiate abc', 'Token abc', 'Bearerx abc', 'Bear abc']) {
       it(`treats another scheme (${value}) as missing, not as an error`, () => {
         assert.deepEqual(extractBearer(value), { kind: 'missing' });
       });
@@ -141,7 +154,7 @@ describe('Bearer credential extraction (RFC 6750 §2.1)', () => {
 
     it('extracts any token68 after any spelling of Bearer and one or more spaces', () => {
       fc.assert(fc.property(bearerSpellingArb, fc.integer({ min: 1, max: 5 }), token68Arb, (scheme, spaces, token) => {
-        assert.deepEqual(extractBearer(`${scheme}${' '.repeat(spaces)}${token}`), { kind: 'token', token });
+        assert.deepEqual(extractBearer(`${scheme}${' '.repeat(spaces)}${token}`), { kind: 'token', token, scheme: 'bearer' });
       }), { numRuns: 1000 });
     });
 

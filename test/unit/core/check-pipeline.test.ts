@@ -132,9 +132,9 @@ describe('decision pipeline (docs/contract.md §2.1)', () => {
       assert.deepEqual(decision.principal, { issuer: ISSUER, subject: 'user-1', clientId: 'mcp-client', audiences: [RESOURCE] });
     });
 
-    it('removes authorization upstream when it allows (case 1)', async () => {
+    it('removes authorization and dpop upstream when it allows (case 1)', async () => {
       const response = checkResponseFor(await decideWith(`Bearer ${await sign()}`), 'POST');
-      assert.deepEqual(response.ok_response?.headers_to_remove, ['authorization']);
+      assert.deepEqual(response.ok_response?.headers_to_remove, ['authorization', 'dpop']);
     });
 
     it('allows a lower-case bearer scheme (case 4)', async () => {
@@ -259,8 +259,13 @@ describe('decision pipeline (docs/contract.md §2.1)', () => {
       assert.equal(await reasonFor(await new SignJWT(goodClaims()).setProtectedHeader({ alg: 'RS256', kid: KID }).sign(signingKey)), 'unsupported_token_type');
     });
 
-    it('denies unsupported_token_type for a sender-constrained token (cnf)', async () => {
-      assert.equal(await reasonFor(await sign(goodClaims({ cnf: { jkt: 'thumbprint' } }))), 'unsupported_token_type');
+    it('attack: a DPoP-bound token (cnf.jkt) sent as Bearer must be refused as token_binding_mismatch (RFC 9449 §7.2)', async () => {
+      assert.equal(await reasonFor(await sign(goodClaims({ cnf: { jkt: 'thumbprint' } }))), 'token_binding_mismatch');
+    });
+
+    it('attack: a token bound by a cnf member this service does not check must be refused as token_binding_mismatch', async () => {
+      assert.equal(await reasonFor(await sign(goodClaims({ cnf: { 'x5t#S1': 'abc' } }))), 'token_binding_mismatch');
+      assert.equal(await reasonFor(await sign(goodClaims({ cnf: 'jkt' }))), 'token_binding_mismatch');
     });
 
     it('denies disallowed_algorithm for alg none (case 9)', async () => {
@@ -433,7 +438,7 @@ describe('decision pipeline (docs/contract.md §2.1)', () => {
       assert.equal(decision.kind, 'allow');
       assert.equal(decision.notEnforced, 'audience_mismatch');
       assert.equal(decision.tokenSHA256, sha16(token));
-      assert.deepEqual(checkResponseFor(decision, 'POST').ok_response?.headers_to_remove, ['authorization']);
+      assert.deepEqual(checkResponseFor(decision, 'POST').ok_response?.headers_to_remove, ['authorization', 'dpop']);
     });
 
     it('does not mark a matching audience as not enforced', async () => {

@@ -14,7 +14,7 @@ const CONTRACT_REASONS = [
   // Multi-tenant safety: path spellings and policies without an accepted version.
   'ambiguous_path', 'policy_unavailable',
   // Per-tool scopes, sender-constrained and opaque tokens, the HTTP front end.
-  'unreadable_mcp_request', 'invalid_dpop_proof', 'dpop_replayed', 'dpop_required', 'token_binding_mismatch',
+  'unreadable_mcp_request', 'invalid_dpop_proof', 'dpop_replayed', 'dpop_required', 'dpop_nonce_required', 'dpop_unavailable', 'token_binding_mismatch',
   'introspection_unavailable', 'untrusted_peer',
 ];
 

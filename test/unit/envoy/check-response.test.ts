@@ -159,14 +159,14 @@ describe('CheckResponse mapping', () => {
       const [option] = ok.headers ?? [];
       assert.deepEqual(option?.append, { value: false });
       assert.equal(option.append_action, 'OVERWRITE_IF_EXISTS_OR_ADD');
-      assert.deepEqual(ok.headers_to_remove, []);
+      assert.deepEqual(ok.headers_to_remove, ['dpop']);
       assert.deepEqual(ok.query_parameters_to_remove, ['access_token']);
     });
 
-    it('sets another upstream header and still removes the client authorization', () => {
+    it('sets another upstream header and still removes the client authorization and the DPoP proof', () => {
       const ok = checkResponseFor(allow(undefined, { header: 'x-upstream-authorization', value: 'Bearer upstream-token' }), 'POST').ok_response;
       assert.equal(headerValue(ok?.headers, 'x-upstream-authorization'), 'Bearer upstream-token');
-      assert.deepEqual(ok?.headers_to_remove, ['authorization']);
+      assert.deepEqual(ok?.headers_to_remove, ['authorization', 'dpop']);
     });
 
     it('marks a Permissive allow as not enforced in dynamic metadata', () => {

@@ -113,7 +113,7 @@ describe('EnvoyCheck (the ext_authz front end of the check runner)', () => {
       const { envoy, lines } = setup({ kind: 'key', key: signer.verifyingKey });
       const response = await envoy.check(request(`Bearer ${await signer.sign()}`));
       assert.equal(response.status?.code ?? 0, 0);
-      assert.deepEqual(response.ok_response?.headers_to_remove, ['authorization']);
+      assert.deepEqual(response.ok_response?.headers_to_remove, ['authorization', 'dpop']);
       assert.deepEqual(rejectionLines(lines), []);
     });
 

@@ -83,8 +83,11 @@ describe('AudiencePolicy CustomResourceDefinition', () => {
       'spec/clockSkewSeconds': compiled.clockSkewSeconds,
       'spec/upstream/header': compiled.upstream?.header,
       'spec/mcp/source': compiled.mcp?.source,
+      'spec/proofOfPossession/dpop': compiled.proofOfPossession?.dpop,
+      'spec/proofOfPossession/mtls': compiled.proofOfPossession?.mtls,
+      'spec/proofOfPossession/proofMaxAgeSeconds': compiled.proofOfPossession?.proofMaxAgeSeconds,
     });
-    assert.deepEqual(Object.values(defaults), ['rfc9068', 60, 'Strict', 60, 'authorization', 'Auto']);
+    assert.deepEqual(Object.values(defaults), ['rfc9068', 60, 'Strict', 60, 'authorization', 'Auto', 'Allowed', 'Allowed', 300]);
   });
 
   describe('every example under deploy/examples', () => {
