@@ -1,5 +1,5 @@
 /**
- * `audience-guard validate [--strict] [--namespace-hosts RULE]... PATH...`:
+ * `audience-guard validate [--strict] [--http-authz] [--namespace-hosts RULE]... PATH...`:
  * the server's own validator over policy files, then what serve would warn
  * about (src/cli/validate/). Problems print as `FILE#INDEX /pointer: message`,
  * warnings as `FILE#INDEX /pointer: warning: message`. Exit 0 when every
@@ -10,11 +10,12 @@ import { parseNamespaceHosts } from '../policy/namespace-hosts.ts';
 import { readPolicyFiles, PolicyFileError } from '../sources/policy-files.ts';
 import { parseCommandArgs } from './args.ts';
 import { helpPage } from './help-text.ts';
+import { mcpFrontEndWarnings } from './validate/mcp-warnings.ts';
 import { emptySetWarning, subfolderWarnings } from './validate/path-warnings.ts';
 import { policyWarnings, type PolicyWarning } from './validate/policy-warnings.ts';
 
 export const VALIDATE_HELP = helpPage(
-  'audience-guard validate [--strict] [--namespace-hosts NS=PATTERN[,PATTERN]]... PATH...',
+  'audience-guard validate [--strict] [--http-authz] [--namespace-hosts NS=PATTERN[,PATTERN]]... PATH...',
   'Checks AudiencePolicy files and folders with the validator serve uses, and reports what serve '
     + 'would warn about: policies that claim the same host and path prefix (conflicts), policies '
     + 'that accept the same audience (overlaps), sub-folders serve does not read, and a set with no '
@@ -25,6 +26,11 @@ export const VALIDATE_HELP = helpPage(
     entries: [
       { name: '--strict', text: 'Treat warnings as errors: exit 1 when there is any.' },
       {
+        name: '--http-authz',
+        text: 'The policies will be served on the HTTP front end too (serve --http-authz-address): also warn about '
+          + 'per-tool scopes that proxies without a request body can only serve to clients sending the MCP mirrored headers.',
+      },
+      {
         name: '--namespace-hosts RULE',
         text: 'NAMESPACE=PATTERN[,PATTERN], as given to serve (repeatable): also judge host ownership as Kubernetes mode does.',
       },
@@ -34,6 +40,7 @@ export const VALIDATE_HELP = helpPage(
 
 interface ValidateValues {
   readonly strict?: boolean;
+  readonly 'http-authz'?: boolean;
   readonly 'namespace-hosts'?: string[];
 }
 
@@ -45,7 +52,7 @@ export async function runValidate(argv: readonly string[], out: (line: string) =
   const parsed = parseCommandArgs<ValidateValues>(
     'validate',
     argv,
-    { strict: { type: 'boolean' }, 'namespace-hosts': { type: 'string', multiple: true } },
+    { strict: { type: 'boolean' }, 'http-authz': { type: 'boolean' }, 'namespace-hosts': { type: 'string', multiple: true } },
     true,
   );
   if (!parsed.ok) {
@@ -70,6 +77,7 @@ export async function runValidate(argv: readonly string[], out: (line: string) =
       ...await subfolderWarnings(paths),
       ...emptySetWarning(paths, set.policies.length, set.problems.length),
       ...policyWarnings(set.policies, rules.rules),
+      ...(parsed.values['http-authz'] === true ? mcpFrontEndWarnings(set.policies) : []),
     ];
   } catch (error) {
     err(`audience-guard: ${error instanceof PolicyFileError ? error.message : String(error)}`);

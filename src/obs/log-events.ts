@@ -28,6 +28,7 @@ export const LOG_EVENTS = {
   audience_overlap: { level: 'warn', fields: { policy: 'required', other: 'required', audience: 'required' } },
   limit_reached: { level: 'warn', fields: { limit: 'required', max: 'optional', left_out: 'required', first: 'required' } },
   host_ownership_unset: { level: 'warn', fields: { namespaces: 'required' } },
+  mcp_rules_without_body: { level: 'warn', fields: { policy: 'required', source: 'required' } },
   jwks_refreshed: { level: 'info', fields: { issuer: 'required' } },
   jwks_refresh_failed: { level: 'warn', fields: { issuer: 'required', jwks_uri: 'optional', error: 'required' } },
   upstream_token_failed: { level: 'warn', fields: { policy: 'required', grant: 'optional', error: 'optional' } },

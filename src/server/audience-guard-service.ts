@@ -139,6 +139,7 @@ export async function startService(
 
   const events = followPolicyUpdates(store, keys, metrics, logger, {
     maxPolicies: options.maxPolicies,
+    httpAuthz: options.httpAuthz !== undefined,
     loaded: () => { listeners.policiesLoaded(); },
   });
   const { source, kubernetes } = await openSource({ store, keys, logger, events });

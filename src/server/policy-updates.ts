@@ -16,6 +16,8 @@ import { logEvent } from '../obs/log-events.ts';
 export interface PolicyUpdateOptions {
   /** `--max-policies`, named in the line that says some were left out. */
   readonly maxPolicies?: number | undefined;
+  /** `--http-authz-address` is set: the proxies that ask it mostly send no request body. */
+  readonly httpAuthz?: boolean | undefined;
   /** A snapshot is in force. */
   loaded(): void;
 }
@@ -63,6 +65,16 @@ export function followPolicyUpdates(
         logEvent(
           logger, 'audience_overlap', { policy: overlap.policy.id, other: overlap.other.id, audience: overlap.audience },
           'two policies accept the same audience: tokens for one are accepted by the other',
+        );
+      }
+    }
+    if (options.httpAuthz === true) {
+      for (const policy of snapshot.policies) {
+        if (policy.mcp === undefined || policy.mcp.source === 'Body') continue;
+        logEvent(
+          logger, 'mcp_rules_without_body', { policy: policy.id, source: policy.mcp.source },
+          'per-tool scopes behind the HTTP front end: without a body the MCP call is read from the mirrored headers alone ' +
+            '(clients without them get 400 unreadable_mcp_request; see README "Per-tool scopes")',
         );
       }
     }

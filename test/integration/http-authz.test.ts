@@ -47,7 +47,7 @@ describe('HTTP forward-auth listener (end to end)', function () {
       it('denies a request without a token as the gRPC front end does: 401, challenge, JSON body', async function () {
         const response = await ask(call('POST', '/mcp'));
         assert.equal(response.status, 401);
-        assert.equal(response.headers['www-authenticate'], `Bearer resource_metadata="https://mcp.example.com${METADATA_PATH}", scope="mcp:tools"`);
+        assert.equal(response.headers['www-authenticate'], `Bearer resource_metadata="https://mcp.example.com${METADATA_PATH}", scope="mcp:tools", DPoP algs="RS256 PS256 ES256 ES384 EdDSA"`);
         assert.equal(response.headers['content-type'], 'application/json');
         assert.equal((JSON.parse(response.body) as { error: string }).error, 'unauthorized');
         assert.equal(response.headers['x-envoy-auth-headers-to-remove'], undefined);
@@ -73,6 +73,25 @@ describe('HTTP forward-auth listener, not configured', function () {
       assert.equal('http_authz' in listening, false);
     } finally {
       await harness.close();
+    }
+  });
+});
+
+describe('HTTP forward-auth listener: per-tool scopes without a body (startup log)', function () {
+  it('logs mcp_rules_without_body for each policy with per-tool scopes whose source is not Body, and only with the listener on', async function () {
+    const policies = (issuer: string): string => [
+      policyYAML(issuer, { name: 'auto', extra: '  mcp:\n    toolScopes: {delete_alert: [weather:admin]}\n' }),
+      policyYAML(issuer, { name: 'body', resource: 'https://body.example.com/mcp', extra: '  mcp:\n    toolScopes: {a: [b]}\n    source: Body\n' }),
+    ].join('---\n');
+    const warned = (harness: Harness): unknown[] => harness.logs.filter((line) => line.event === 'mcp_rules_without_body').map((line) => [line.policy, line.source]);
+    const on = await startHarness({ policies, service: { httpAuthz: LOOPBACK_HTTP_AUTHZ } });
+    const off = await startHarness({ policies });
+    try {
+      assert.deepEqual(warned(on), [['mcp/auto', 'Auto']]);
+      assert.deepEqual(warned(off), []);
+    } finally {
+      await on.close();
+      await off.close();
     }
   });
 });

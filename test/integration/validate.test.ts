@@ -102,6 +102,20 @@ describe('audience-guard validate: what serve would say', function () {
     assert.match(run.err.join('\n'), /--namespace-hosts/);
   });
 
+  it('with --http-authz, warns about per-tool scopes read from the mirrored headers alone, and only then', async function () {
+    const path = await file(
+      policyYAML(ISSUER, { name: 'auto', extra: '  mcp:\n    toolScopes: {delete_alert: [weather:admin]}\n' }),
+      policyYAML(ISSUER, { name: 'body', resource: 'https://body.example.com/mcp', extra: '  mcp:\n    toolScopes: {delete_alert: [weather:admin]}\n    source: Body\n' }),
+      policyYAML(ISSUER, { name: 'plain', resource: 'https://plain.example.com/mcp' }),
+    );
+    assert.deepEqual(await validate(path), { code: 0, out: ['3 valid policies'], err: [] });
+    const run = await validate('--http-authz', path);
+    assert.equal(run.code, 0);
+    assert.deepEqual(run.out, ['3 valid policies, 1 warning(s)']);
+    assert.match(run.err[0] ?? '', new RegExp(`^${path}#0 /spec/mcp: warning: per-tool scopes with source Auto behind the HTTP front end: .*unreadable_mcp_request`));
+    assert.equal((await validate('--http-authz', '--strict', path)).code, 1);
+  });
+
   it('warns about a sub-folder, which serve does not read, and does not read it either', async function () {
     const folder = join(dir, 'folder');
     await mkdir(join(folder, 'nested'), { recursive: true });
