@@ -11,6 +11,8 @@ import { MCP_RESOURCE, startHarness, type Harness } from '../support/service-har
 
 const PLAIN_RESOURCE = 'https://plain.example.com/mcp';
 const METADATA = 'resource_metadata="https://mcp.example.com/.well-known/oauth-protected-resource/mcp"';
+/** A policy accepts DPoP-bound tokens by default, so its challenges offer DPoP too (ADR 0011). */
+const DPOP_OFFER = 'DPoP algs="RS256 PS256 ES256 ES384 EdDSA"';
 
 const policies = (issuer: string): string => `apiVersion: audienceguard.dev/v1alpha1
 kind: AudiencePolicy
@@ -58,7 +60,7 @@ function assertAllowed(response: EnvoyCheckResponse): void {
 
 function assertInsufficientScope(response: EnvoyCheckResponse, scopes: string): void {
   assert.equal(httpStatus(response), 403, String(reasonOf(response)));
-  assert.equal(challengeOf(response), `Bearer error="insufficient_scope", scope="${scopes}", error_description="The access token lacks a required scope", ${METADATA}`);
+  assert.equal(challengeOf(response), `Bearer error="insufficient_scope", scope="${scopes}", error_description="The access token lacks a required scope", ${METADATA}, ${DPOP_OFFER}`);
 }
 
 function assertUnreadable(response: EnvoyCheckResponse): void {
@@ -132,7 +134,7 @@ describe('per-tool scopes (spec.mcp) end to end', function () {
     it('a request without a token still gets the 401 discovery challenge first, body unread', async function () {
       const response = await harness.client.check({ body: '[garbage' });
       assert.equal(httpStatus(response), 401);
-      assert.equal(challengeOf(response), `Bearer ${METADATA}, scope="mcp:tools"`);
+      assert.equal(challengeOf(response), `Bearer ${METADATA}, scope="mcp:tools", ${DPOP_OFFER}`);
     });
   });
 

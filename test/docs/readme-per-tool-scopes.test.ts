@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { wwwAuthenticate } from '../../src/core/challenge.ts';
+import { challengeFor } from '../../src/core/challenge.ts';
 import { requestScopes } from '../../src/core/mcp-scopes.ts';
 import { compilePolicy } from '../../src/policy/compile-policy.ts';
 import { validatePolicy } from '../../src/policy/validate-policy.ts';
@@ -45,7 +45,7 @@ describe('README "Per-tool scopes" (worked example)', () => {
     const scopes = requestScopes(policy, 'POST', { body });
     if (scopes.kind !== 'scopes') assert.fail('the request shown must be readable');
     const shown = SECTION.find((block) => block.language === '')?.text.trim();
-    assert.equal(shown, `WWW-Authenticate: ${String(wwwAuthenticate('insufficient_scope', policy.metadataUrl, scopes.required))}`);
+    assert.equal(shown, `WWW-Authenticate: ${String(challengeFor('insufficient_scope', policy, scopes.required, 'bearer'))}`);
   });
 
   it('shows the with_request_body of deploy/envoy/envoy.yaml and the includeRequestBodyInCheck of deploy/istio', () => {

@@ -28,7 +28,7 @@ describe('opaque tokens (introspection, end to end)', function () {
     assert.equal(token.includes('.'), false, 'an opaque token, not a JWT');
     const response = await check(token);
     assert.equal(response.status?.code ?? 0, 0);
-    assert.deepEqual(response.ok_response?.headers_to_remove, ['authorization']);
+    assert.deepEqual(response.ok_response?.headers_to_remove, ['authorization', 'dpop']);
     assert.equal(response.dynamic_metadata?.fields?.client_id?.stringValue, 'mcp-client', 'client_id passes through');
     assert.equal(JSON.stringify(response).includes(token), false);
   });
