@@ -4,6 +4,7 @@
  * verified-token cache and upstream tokens all come in through here.
  */
 import { CachedTokenVerifier } from './cached-token-verifier.ts';
+import type { DecisionCache } from './decision-cache.ts';
 import { JwtVerifier, type JwtVerifierOptions } from './jwt-verifier.ts';
 import type { RuntimePolicy } from './runtime-policy.ts';
 import type { TokenVerifier } from './token-verifier.ts';
@@ -15,19 +16,22 @@ export interface CheckEnvironment {
   readonly tokens: TokenVerifier;
   /** Upstream tokens for policies with `spec.upstream`; absent: such policies deny (fail closed). */
   readonly upstreamTokens?: UpstreamTokenSource | undefined;
+  /** Whole decisions remembered per token and policy (src/core/decision-cache.ts); absent: every check is decided anew. */
+  readonly decisions?: DecisionCache | undefined;
 }
 
 export interface JwtCheckParts extends JwtVerifierOptions {
   /** Tokens that verified earlier (src/core/verified-token-cache.ts); absent: every token is verified in full. */
   readonly verifiedTokens?: VerifiedTokenCache | undefined;
   readonly upstreamTokens?: UpstreamTokenSource | undefined;
+  readonly decisions?: DecisionCache | undefined;
 }
 
 /** JWT access tokens verified with the issuers' keys, through the verified-token cache when there is one. */
 export function jwtCheckEnvironment(parts: JwtCheckParts): CheckEnvironment {
   const jwt = new JwtVerifier(parts);
   const tokens = parts.verifiedTokens === undefined ? jwt : new CachedTokenVerifier(jwt, parts.verifiedTokens);
-  return { tokens, upstreamTokens: parts.upstreamTokens };
+  return { tokens, upstreamTokens: parts.upstreamTokens, decisions: parts.decisions };
 }
 
 /**

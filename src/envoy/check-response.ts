@@ -27,7 +27,7 @@ function header(key: string, value: string): HeaderValueOption {
 }
 
 /** Freezes a response part and everything in it, so it can be shared and its encoding kept. */
-function frozen<T>(value: T): T {
+export function frozen<T>(value: T): T {
   if (typeof value === 'object' && value !== null) {
     for (const inner of Object.values(value)) frozen(inner);
     Object.freeze(value);
@@ -43,6 +43,9 @@ interface DeniedParts {
   readonly status: NonNullable<CheckResponse['status']>;
   readonly deniedResponse: DeniedHttpResponse;
 }
+
+/** The whole deny response by its parts, when it carries no verified claim. */
+const withoutClaims = new WeakMap<DeniedParts, CheckResponse>();
 
 /** Deny parts by policy (NO_POLICY when none) and reason. */
 const deniedParts = new WeakMap<object, Map<Reason, DeniedParts>>();
@@ -97,6 +100,19 @@ export function denyResponse(
   principal?: { subject: string | undefined; clientId: string | undefined },
 ): CheckResponse {
   const parts = deniedPartsFor(reason, policy, challengeScopes);
+  if (principal === undefined) {
+    // The same for every call of this policy and reason: one frozen response, encoded once.
+    let response = withoutClaims.get(parts);
+    if (response === undefined) {
+      response = frozen({
+        status: parts.status,
+        denied_response: parts.deniedResponse,
+        dynamic_metadata: metadata({ policy: policy?.id, decision: 'denied', reason }),
+      });
+      withoutClaims.set(parts, response);
+    }
+    return response;
+  }
   return {
     status: parts.status,
     denied_response: parts.deniedResponse,
@@ -104,8 +120,8 @@ export function denyResponse(
       policy: policy?.id,
       decision: 'denied',
       reason,
-      sub: principal?.subject,
-      client_id: principal?.clientId,
+      sub: principal.subject,
+      client_id: principal.clientId,
     }),
   };
 }

@@ -8,7 +8,7 @@
  *   - while-serving (Kubernetes): the listeners start at once (probes must
  *     answer) and turn SERVING after the first complete list.
  */
-import { createVerifiedTokens } from './verified-tokens.ts';
+import { createDecisionCache, createVerifiedTokens } from './verified-tokens.ts';
 import { createUpstreamTokens } from './upstream-tokens.ts';
 import { jwtCheckEnvironment } from '../core/check-environment.ts';
 import { CheckRunner } from '../runner/check-runner.ts';
@@ -90,8 +90,9 @@ export async function startService(
 
   const now = options.now ?? (() => Date.now() / 1000);
   const verifiedTokens = createVerifiedTokens(options.tokenCacheSize ?? 10_000, { store, keys, metrics, now });
+  const decisions = createDecisionCache(options.tokenCacheSize ?? 10_000, { store, keys, metrics, now });
   const upstreamTokens = createUpstreamTokens(options, tenants.secrets, tenants.secretFileDirs, metrics, logger, tenants.endpointFetch);
-  const environment = jwtCheckEnvironment({ keys, now, maxTokenBytes: options.maxTokenBytes, verifiedTokens, upstreamTokens });
+  const environment = jwtCheckEnvironment({ keys, now, maxTokenBytes: options.maxTokenBytes, verifiedTokens, upstreamTokens, decisions });
   if (options.logBufferDrops !== undefined) metrics.logBufferDrops(options.logBufferDrops);
   const runner = new CheckRunner({
     store, environment, metrics, logger, checkTimeoutMs: options.checkTimeoutMs,
