@@ -69,8 +69,10 @@ export class CheckRecorder {
     principal: VerifiedPrincipal | undefined,
     detail?: DenyDetail,
   ): void {
+    // Under a flood most lines are suppressed: the record is built only for a line that is written.
+    if (!this.#rejectionLog.admit(policy?.id, reason)) return;
     // Only claims of a token whose signature verified may be logged (docs/contract.md §3.3).
-    this.#rejectionLog.write({
+    this.#rejectionLog.writeAdmitted({
       reason,
       enforced,
       policy: policy?.id,
