@@ -27,7 +27,7 @@ import { ensureH2load } from '../common/h2load.ts';
 import { memoryScenario } from './memory-scenario.ts';
 import { renderReport, type BenchResults } from './report.ts';
 import { checkOut, describeThisCheckout, type OtherCheckout } from './other-checkout.ts';
-import { judgeTargets } from './targets.ts';
+import { summarize } from './targets.ts';
 import { summarizeProfile } from './profile-summary.ts';
 
 const { values } = parseArgs({
@@ -91,7 +91,7 @@ async function fullRun(context: BenchContext, onePolicy: string, startLoad: stri
     halfRate: fixed.halfRate,
     fresh,
     memory: memory.figures,
-    targets: judgeTargets(fixed, fresh, memory, { policies: config.rssPolicies, tokens: config.rssTokens }),
+    targets: summarize({ fixed, fresh, memory, rss: { policies: config.rssPolicies, tokens: config.rssTokens } }),
   };
   const report = renderReport(results);
   await writeFile(join(out, 'results.json'), JSON.stringify(results, null, 2));
