@@ -36,7 +36,8 @@ const { values } = parseArgs({
     'fresh-tokens': { type: 'string' }, 'rss-tokens': { type: 'string' }, 'rss-policies': { type: 'string' },
     quick: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false },
     'node-options': { type: 'string', default: '' }, out: { type: 'string', default: 'bench/results' },
-    'memory-node-options': { type: 'string', default: '--max-old-space-size=192 --max-semi-space-size=2' },
+    'memory-node-options': { type: 'string', default: '--max-old-space-size=160' },
+    only: { type: 'string' },
   },
 });
 const quick = values.quick;
@@ -81,9 +82,11 @@ function environment(startLoad: string): Record<string, string | number> {
 
 /** Every scenario on this checkout, against the no-op baseline; writes report.md and results.json. */
 async function fullRun(context: BenchContext, onePolicy: string, startLoad: string): Promise<string> {
-  const fixed = await fixedBodyScenarios(context, onePolicy);
-  const fresh = await freshTokenScenario(context, onePolicy);
-  const memory = await memoryScenario(context);
+  // `--only fixed|fresh|memory`: one part of the run (the others' rows are left out of the summary).
+  const part = (name: string): boolean => values.only === undefined || values.only === name;
+  const fixed = part('fixed') ? await fixedBodyScenarios(context, onePolicy) : { maxRate: [], halfRate: { targetRps: Number.NaN, rows: [] } };
+  const fresh = part('fresh') ? await freshTokenScenario(context, onePolicy) : [];
+  const memory = part('memory') ? await memoryScenario(context) : { figures: {}, peakRssMiB: Number.NaN, cached: Number.NaN };
   await context.stopAll();
   const results: BenchResults = {
     environment: environment(startLoad),
