@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   const context = new BenchContext(config, work, auth, log, profileDir);
   try {
     const freshTokens = config.warmUpTokens + config.runs * config.freshPerRun;
-    const poolSize = other === undefined ? Math.max(freshTokens, config.rssTokens) : freshTokens;
+    const poolSize = other === undefined && (values.only === undefined || values.only === 'memory') ? Math.max(freshTokens, config.rssTokens) : freshTokens;
     log(`issuer ${auth.issuer}; signing ${String(poolSize)} tokens`);
     const pool = await tokenPool(auth, await auth.issueToken({ resource: MCP_RESOURCE }), poolSize);
     await writeFile(context.pool.tokens, pool.join('\n'));

@@ -164,7 +164,7 @@ describe('the decision cache', () => {
     assert.equal(w.decisions.size, 0);
   });
 
-  it('attack: a request with a DPoP proof must never be answered from the cache', async () => {
+  it('attack: a request with a DPoP proof must never be answered from the cache (docs/contract.md case 35)', async () => {
     const w = world();
     const token = await sign();
     await remembered(w, token);
