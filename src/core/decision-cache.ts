@@ -12,8 +12,9 @@
  *     here), and carries no `cnf` (a sender-constrained token's decision
  *     reads the request's proof);
  *   - the request carries no `dpop` header and no client certificate;
- *   - the policy has no `upstream` (its credential expires on its own) and
- *     does not opt out (`RuntimePolicy.uncacheableDecisions`);
+ *   - the policy has no `upstream` (its credential expires on its own), no
+ *     `mcp` rules (they read the body), and does not opt out
+ *     (`RuntimePolicy.uncacheableDecisions`);
  *   - it is an allow, or a deny from the audience or scope steps;
  *   - it is answered only while `notBefore <= now < expiresAt`: never at or
  *     after the token's `exp` (clock skew is not granted here), never before
@@ -47,9 +48,16 @@ export interface DecisionCache {
   recall(digest: Buffer, policy: RuntimePolicy, generation: number): DecisionRecall;
 }
 
-/** Whether a check may be answered from, or remembered in, the decision cache at all. */
+/**
+ * Whether a check may be answered from, or remembered in, the decision cache
+ * at all. A step that reads more of the request than the token must make
+ * this false for its checks: set `uncacheableDecisions` on the policy, or add
+ * its condition here.
+ */
 export function decisionsCacheable(policy: RuntimePolicy, extras: RequestExtras): boolean {
   return policy.uncacheableDecisions !== true
+    // Rules on MCP requests (`spec.mcp`) read the body and headers: never cached, whether or not the policy says so.
+    && (policy as { readonly mcp?: unknown }).mcp === undefined
     && policy.upstream === undefined
     && extras.dpopProof === undefined
     && extras.clientCertificate === undefined;

@@ -186,6 +186,13 @@ describe('the decision cache', () => {
     assert.equal(w.decisions.size, 0);
   });
 
+  it('attack: a policy with MCP rules must never be answered from the cache, even without the opt-out flag', async () => {
+    const w = world({}, { mcp: { tools: {} } } as Partial<RuntimePolicy>);
+    const token = await sign();
+    for (let check = 0; check < 3; check++) assert.equal(Object.isFrozen(await w.check(token)), false);
+    assert.equal(w.decisions.size, 0);
+  });
+
   it('never remembers a deny decided before the token verified', async () => {
     const w = world();
     const expired = await sign({ exp: NOW - 120 });
