@@ -36,7 +36,7 @@ const { values } = parseArgs({
     'fresh-tokens': { type: 'string' }, 'rss-tokens': { type: 'string' }, 'rss-policies': { type: 'string' },
     quick: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false },
     'node-options': { type: 'string', default: '' }, out: { type: 'string', default: 'bench/results' },
-    'memory-node-options': { type: 'string', default: '--max-old-space-size=160' },
+    'memory-node-options': { type: 'string', default: '--max-old-space-size=160 --max-semi-space-size=2' },
     only: { type: 'string' },
   },
 });
