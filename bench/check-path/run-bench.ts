@@ -15,7 +15,7 @@
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BenchContext, type BenchConfig } from './bench-context.ts';
 import { noRegression, renderComparison, type ComparisonResults } from './compare-report.ts';
@@ -56,7 +56,8 @@ const config: BenchConfig = {
   nodeArgs: words(values['node-options']),
   memoryNodeArgs: words(values['memory-node-options']),
 };
-const out = values.out;
+// Absolute: the A/B mode's other server runs from another folder and reads the policy files by this path.
+const out = resolve(values.out);
 const began = Date.now();
 const log = (line: string): void => { process.stderr.write(`[bench ${((Date.now() - began) / 1000).toFixed(0).padStart(4)}s] ${line}\n`); };
 const loads = (): string => loadavg().map((load) => load.toFixed(1)).join(' ');
