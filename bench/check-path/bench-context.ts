@@ -115,7 +115,7 @@ export class BenchContext {
   }
 
   /** A tight verification loop over the same pool slice (verify-loop.ts). */
-  verifyLoop(mode: 'jose' | 'node', start: number, count: number): Promise<{ rps: number }> {
+  verifyLoop(mode: 'jose' | 'node', start: number, count: number): Promise<{ rps: number; cpuMicros: number }> {
     return runJSONChild(VERIFY_LOOP, ['--tokens', this.pool.tokens, '--jwk', this.pool.jwk, '--start', String(start), '--count', String(count), '--mode', mode, '--issuer', this.auth.issuer, '--audience', MCP_RESOURCE]);
   }
 

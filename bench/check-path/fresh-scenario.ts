@@ -34,9 +34,9 @@ export async function freshTokenScenario(context: BenchContext, onePolicy: strin
   await context.generator(baseline, 0, config.warmUpTokens);
   await context.generator(guard, 0, config.warmUpTokens);
   const loopRun = async (mode: 'jose' | 'node', start: number): Promise<Run> => {
-    const { rps } = await context.verifyLoop(mode, start, config.freshPerRun);
+    const { rps, cpuMicros } = await context.verifyLoop(mode, start, config.freshPerRun);
     const result: LoadResult = { rps, p50Ms: Number.NaN, p99Ms: Number.NaN, requests: config.freshPerRun, failed: 0 };
-    return { result };
+    return { result, cpuMicros };
   };
   const runs = { baseline: [] as Run[], b: [] as Run[], jose: [] as Run[], node: [] as Run[] };
   for (let round = 0; round < config.runs; round++) {

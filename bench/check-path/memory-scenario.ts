@@ -11,6 +11,9 @@ import { spawnSync } from 'node:child_process';
 import { BenchContext } from './bench-context.ts';
 import { writePolicyFile } from '../common/fixtures.ts';
 
+/** Tokens sent per connection set while filling the cache. */
+const FILL_SLICE = 10_000;
+
 export type MemoryFigures = Readonly<Record<string, number | string>>;
 
 async function memoryRun(context: BenchContext, name: string, policyFile: string, nodeArgs: readonly string[]): Promise<Record<string, number>> {
@@ -18,7 +21,10 @@ async function memoryRun(context: BenchContext, name: string, policyFile: string
   log(`memory (${nodeArgs.join(' ') || 'default V8 flags'}): ${String(config.rssPolicies)} policies, ${String(config.rssTokens)} distinct tokens`);
   const server = await context.guard(name, policyFile, ['--token-cache-size', String(config.rssTokens)], nodeArgs, true);
   const idleRss = server.rssMiB();
-  const fill = await context.generator(server, 0, config.rssTokens);
+  // In slices, each on new connections: on a busy machine one fill can outlast the server's 5-minute connection age (GOAWAY).
+  const began = performance.now();
+  for (let start = 0; start < config.rssTokens; start += FILL_SLICE) await context.generator(server, start, Math.min(FILL_SLICE, config.rssTokens - start));
+  const fill = { rps: config.rssTokens / ((performance.now() - began) / 1000) };
   const metrics = await server.metrics();
   const gauge = (metric: string): number => Number(new RegExp(`^audience_guard_${metric} (\\S+)`, 'm').exec(metrics)?.[1] ?? Number.NaN);
   const figures = {

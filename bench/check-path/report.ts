@@ -1,5 +1,6 @@
 /** Turns the benchmark's measurements into the Markdown tables bench/README.md quotes. */
 import type { LoadResult } from '../common/stats.ts';
+import type { SummaryRow } from './targets.ts';
 
 export interface Row {
   readonly label: string;
@@ -17,7 +18,8 @@ export interface BenchResults {
   readonly halfRate: { readonly targetRps: number; readonly rows: readonly Row[] };
   readonly fresh: readonly Row[];
   readonly memory: Readonly<Record<string, number | string>>;
-  readonly targets: readonly { readonly target: string; readonly measured: string; readonly met: boolean }[];
+  /** One row per scenario with its target (targets.ts). */
+  readonly targets: readonly SummaryRow[];
 }
 
 const fixed = (value: number | undefined, digits: number): string => (value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits));
@@ -36,6 +38,12 @@ export function renderReport(results: BenchResults): string {
   return [
     `Environment: ${Object.entries(results.environment).map(([key, value]) => `${key} ${String(value)}`).join(', ')}`,
     '',
+    '**Every scenario, its target and whether this run met it**',
+    '',
+    '| scenario | calls/s | server CPU µs/call | target | measured | met |',
+    '|---|---|---|---|---|---|',
+    ...results.targets.map((row) => `| ${row.scenario} | ${fixed(row.rps, 0)} | ${fixed(row.cpuMicros, 0)} | ${row.target} | ${row.measured} | ${row.met ? 'yes' : '**no**'} |`),
+    '',
     '**Maximum rate (h2load, fixed body)**',
     '',
     ...table(results.maxRate, baseline, 'baseline'),
@@ -53,12 +61,6 @@ export function renderReport(results: BenchResults): string {
     '| measure | value |',
     '|---|---|',
     ...Object.entries(results.memory).map(([key, value]) => `| ${key} | ${typeof value === 'number' ? fixed(value, 1) : value} |`),
-    '',
-    '**Targets**',
-    '',
-    '| target | measured | met |',
-    '|---|---|---|',
-    ...results.targets.map((target) => `| ${target.target} | ${target.measured} | ${target.met ? 'yes' : 'no'} |`),
     '',
   ].join('\n');
 }

@@ -18,7 +18,7 @@
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BenchContext, type BenchConfig } from './bench-context.ts';
 import { noRegression, renderComparison, type ComparisonResults } from './compare-report.ts';
@@ -32,7 +32,7 @@ import { startOTLPSink, type OTLPSink } from '../common/otlp-sink.ts';
 import { memoryScenario } from './memory-scenario.ts';
 import { renderReport, type BenchResults } from './report.ts';
 import { checkOut, describeThisCheckout, type OtherCheckout } from './other-checkout.ts';
-import { judgeTargets } from './targets.ts';
+import { summarize } from './targets.ts';
 import { summarizeProfile } from './profile-summary.ts';
 
 const { values } = parseArgs({
@@ -41,8 +41,9 @@ const { values } = parseArgs({
     'fresh-tokens': { type: 'string' }, 'rss-tokens': { type: 'string' }, 'rss-policies': { type: 'string' },
     quick: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false },
     'node-options': { type: 'string', default: '' }, out: { type: 'string', default: 'bench/results' },
-    'memory-node-options': { type: 'string', default: '--max-old-space-size=192 --max-semi-space-size=2' },
+    'memory-node-options': { type: 'string', default: '--max-old-space-size=160 --max-semi-space-size=2' },
     scenario: { type: 'string', default: 'all' }, help: { type: 'boolean', default: false }, tracing: { type: 'string' },
+    only: { type: 'string' },
   },
 });
 if (values.help) {
@@ -76,7 +77,8 @@ const config: BenchConfig = {
   nodeArgs: words(values['node-options']),
   memoryNodeArgs: words(values['memory-node-options']),
 };
-const out = values.out;
+// Absolute: the A/B mode's other server runs from another folder and reads the policy files by this path.
+const out = resolve(values.out);
 const began = Date.now();
 const log = (line: string): void => { process.stderr.write(`[bench ${((Date.now() - began) / 1000).toFixed(0).padStart(4)}s] ${line}\n`); };
 const loads = (): string => loadavg().map((load) => load.toFixed(1)).join(' ');
@@ -103,9 +105,11 @@ function environment(startLoad: string): Record<string, string | number> {
 
 /** Every scenario on this checkout, against the no-op baseline; writes report.md and results.json. */
 async function fullRun(context: BenchContext, onePolicy: string, startLoad: string): Promise<string> {
-  const fixed = await fixedBodyScenarios(context, onePolicy);
-  const fresh = await freshTokenScenario(context, onePolicy);
-  const memory = await memoryScenario(context);
+  // `--only fixed|fresh|memory`: one part of the run (the others' rows are left out of the summary).
+  const part = (name: string): boolean => values.only === undefined || values.only === name;
+  const fixed = part('fixed') ? await fixedBodyScenarios(context, onePolicy) : { maxRate: [], halfRate: { targetRps: Number.NaN, rows: [] } };
+  const fresh = part('fresh') ? await freshTokenScenario(context, onePolicy) : [];
+  const memory = part('memory') ? await memoryScenario(context) : { figures: {}, peakRssMiB: Number.NaN, cached: Number.NaN };
   await context.stopAll();
   const results: BenchResults = {
     environment: environment(startLoad),
@@ -113,7 +117,7 @@ async function fullRun(context: BenchContext, onePolicy: string, startLoad: stri
     halfRate: fixed.halfRate,
     fresh,
     memory: memory.figures,
-    targets: judgeTargets(fixed, fresh, memory, { policies: config.rssPolicies, tokens: config.rssTokens }),
+    targets: summarize({ fixed, fresh, memory, rss: { policies: config.rssPolicies, tokens: config.rssTokens } }),
   };
   const report = renderReport(results);
   await writeFile(join(out, 'results.json'), JSON.stringify(results, null, 2));
@@ -182,7 +186,9 @@ async function main(): Promise<void> {
   try {
     const freshTokens = config.warmUpTokens + config.runs * config.freshPerRun;
     // Scenario (e) alone sends one token per round: no pool to sign.
-    const poolSize = other !== undefined ? freshTokens : values.scenario === 'mcp' ? 1 : Math.max(freshTokens, config.rssTokens);
+    const poolSize = other !== undefined ? freshTokens
+      : values.scenario === 'mcp' ? 1
+        : values.only === undefined || values.only === 'memory' ? Math.max(freshTokens, config.rssTokens) : freshTokens;
     log(`issuer ${auth.issuer}; signing ${String(poolSize)} tokens`);
     const pool = await tokenPool(auth, await auth.issueToken({ resource: MCP_RESOURCE }), poolSize);
     await writeFile(context.pool.tokens, pool.join('\n'));

@@ -6,7 +6,7 @@
  */
 import type { RememberedToken } from '../core/verified-token-cache.ts';
 
-/** Claims whose values usually repeat across tokens; other claims (jti, sub, times) are kept as decoded. */
+/** Claims whose values usually repeat across tokens; `sub` has a table of its own; other claims (jti, times) are kept as decoded. */
 const SHARED_CLAIMS: ReadonlySet<string> = new Set(['iss', 'aud', 'azp', 'client_id', 'scope', 'scp', 'acr', 'amr', 'typ', 'token_use']);
 /** Longest header (as JSON) that is shared rather than kept per entry. */
 const SHARED_HEADER_MAX_CHARS = 512;
@@ -29,6 +29,8 @@ class SharedValues<T> {
 /** The same token with repeated header and claim values replaced by shared copies. */
 export class TokenCompactor {
   readonly #strings = new SharedValues<string>();
+  /** `sub` apart: per-user values would churn the table the other claims share. */
+  readonly #subjects = new SharedValues<string>();
   readonly #headers = new SharedValues<Readonly<Record<string, unknown>>>();
 
   compact(token: RememberedToken): RememberedToken {
@@ -43,8 +45,13 @@ export class TokenCompactor {
   #payload(payload: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
     // fromEntries defines own properties, so a claim named "__proto__" stays a claim.
     return Object.fromEntries(
-      Object.entries(payload).map(([name, value]) => [name, SHARED_CLAIMS.has(name) ? this.#shared(value) : value]),
+      Object.entries(payload).map(([name, value]) => [name, this.#claim(name, value)]),
     );
+  }
+
+  #claim(name: string, value: unknown): unknown {
+    if (name === 'sub' && typeof value === 'string') return this.#subjects.get(value, value);
+    return SHARED_CLAIMS.has(name) ? this.#shared(value) : value;
   }
 
   #shared(value: unknown): unknown {

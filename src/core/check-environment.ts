@@ -8,6 +8,7 @@ import { CachedTokenVerifier } from './cached-token-verifier.ts';
 import { DispatchingTokenVerifier } from './dispatching-token-verifier.ts';
 import { IntrospectionVerifier } from './introspection-verifier.ts';
 import type { TokenIntrospector } from './token-introspector.ts';
+import type { DecisionCache } from './decision-cache.ts';
 import { JwtVerifier, type JwtVerifierOptions } from './jwt-verifier.ts';
 import type { RuntimePolicy } from './runtime-policy.ts';
 import type { TokenVerifier } from './token-verifier.ts';
@@ -23,6 +24,8 @@ export interface CheckEnvironment {
   readonly maxBodyBytes?: number | undefined;
   /** The DPoP replay cache, nonces and clock of the binding step; absent: DPoP-bound tokens are refused (503). */
   readonly binding?: BindingEnvironment | undefined;
+  /** Whole decisions remembered per token and policy (src/core/decision-cache.ts); absent: every check is decided anew. */
+  readonly decisions?: DecisionCache | undefined;
 }
 
 export interface JwtCheckParts extends JwtVerifierOptions {
@@ -33,6 +36,7 @@ export interface JwtCheckParts extends JwtVerifierOptions {
   /** Opaque tokens of policies with an introspecting issuer; absent: every token takes the JWT path. */
   readonly introspector?: TokenIntrospector | undefined;
   readonly binding?: BindingEnvironment | undefined;
+  readonly decisions?: DecisionCache | undefined;
 }
 
 /**
@@ -45,7 +49,8 @@ export function jwtCheckEnvironment(parts: JwtCheckParts): CheckEnvironment {
   const tokens = parts.introspector === undefined
     ? jwts
     : new DispatchingTokenVerifier(jwts, new IntrospectionVerifier(parts.introspector, parts.now), parts.maxTokenBytes);
-  return { tokens, upstreamTokens: parts.upstreamTokens, maxBodyBytes: parts.maxBodyBytes, binding: parts.binding };
+  const { upstreamTokens, maxBodyBytes, binding, decisions } = parts;
+  return { tokens, upstreamTokens, maxBodyBytes, binding, decisions };
 }
 
 /**

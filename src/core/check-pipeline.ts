@@ -8,6 +8,7 @@ import { audienceMatches, audienceValues } from './audience.ts';
 import { extractBearer, type CredentialScheme } from './bearer.ts';
 import { checkBinding } from './binding-step.ts';
 import type { CheckEnvironment, CheckProgress } from './check-environment.ts';
+import { decisionsCacheable, frozenDecision, rememberableFor, type DecisionRecall } from './decision-cache.ts';
 import type { Decision, DenyDetail, McpLabels, UpstreamCredential, VerifiedPrincipal } from './decision.ts';
 import type { HttpRequestView } from './http-request.ts';
 import { requestScopes } from './mcp-scopes.ts';
@@ -17,6 +18,7 @@ import { NO_EXTRAS, type RequestExtras } from './request-extras.ts';
 import type { RuntimePolicy } from './runtime-policy.ts';
 import { grantedScopeList, grantedScopes, malformedScopeClaim, missingScopes } from './scopes.ts';
 import { digestLogId, tokenDigest } from './token-hash.ts';
+import type { VerifiedToken } from './token-verifier.ts';
 
 type DenyDecision = Extract<Decision, { kind: 'deny' }>;
 
@@ -32,6 +34,30 @@ export async function decide(
   env: CheckEnvironment,
   extras: RequestExtras = NO_EXTRAS,
   progress: CheckProgress = { policy: undefined, digest: undefined },
+): Promise<Decision> {
+  const memory: DecisionMemory = { recall: undefined, verified: undefined };
+  const decision = await decideOnce(request, snapshot, env, extras, progress, memory);
+  if (memory.recall === undefined || memory.verified === undefined || decision.policy === undefined) return decision;
+  const validity = rememberableFor(decision, memory.verified, decision.policy.clockSkewSeconds);
+  if (validity === undefined) return decision;
+  const frozen = frozenDecision(decision);
+  memory.recall.remember(frozen, validity);
+  return frozen;
+}
+
+/** What decideOnce() tells decide() for the decision cache (src/core/decision-cache.ts). */
+interface DecisionMemory {
+  recall: DecisionRecall | undefined;
+  verified: VerifiedToken | undefined;
+}
+
+async function decideOnce(
+  request: HttpRequestView,
+  snapshot: PolicySnapshot,
+  env: CheckEnvironment,
+  extras: RequestExtras,
+  progress: CheckProgress,
+  memory: DecisionMemory,
 ): Promise<Decision> {
   // Policy, then step 1: RFC 9728 metadata requests need no token.
   const selection = snapshot.select(request);
@@ -51,12 +77,19 @@ export async function decide(
   if (credential.kind === 'malformed') return deny('invalid_request', policy, undefined);
   const token = { value: credential.token, digest: tokenDigest(credential.token) }; // the digest, never the token, is logged and cached
   progress.digest = token.digest;
+  // The whole decision, when this token was decided under this policy before (src/core/decision-cache.ts);
+  // only for a Bearer credential: the DPoP scheme always goes through the binding step.
+  if (env.decisions !== undefined && credential.scheme === 'bearer' && decisionsCacheable(policy, extras)) {
+    memory.recall = env.decisions.recall(token.digest, policy, snapshot.generation);
+    if (memory.recall.hit !== undefined) return memory.recall.hit;
+  }
   const reject = (reason: Reason, principal?: VerifiedPrincipal, detail?: DenyDetail, dpopNonce?: string): DenyDecision =>
     deny(reason, policy, token.digest, principal, detail, credential.scheme, dpopNonce);
 
   // 3–7. Token, header, issuer, signature, claims: a VerifiedToken, or the first failing step's reason.
   const verified = await env.tokens.verify(token, { policy, generation: snapshot.generation, request, extras });
   if (verified.kind === 'refused') return reject(verified.reason, undefined, verified.detail);
+  memory.verified = verified;
   // The last rule of 7: `aud` is a string or a non-empty array of strings.
   const audiences = audienceValues(verified.claims.aud);
   if (audiences === undefined) return reject('missing_claim', undefined, { missingClaim: 'aud' });

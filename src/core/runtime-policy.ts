@@ -116,4 +116,11 @@ export interface RuntimePolicy {
    * is denied 503 `policy_unavailable`.
    */
   readonly unavailable?: true;
+  /**
+   * Set when a decision under this policy reads more of the request than its
+   * token (e.g. rules on the request body or headers): its checks are then
+   * never answered from, nor remembered in, the decision cache
+   * (src/core/decision-cache.ts).
+   */
+  readonly uncacheableDecisions?: true;
 }

@@ -167,8 +167,23 @@ const writeValue: Write<StructValue> = (writer, value) => {
   }
 };
 
-/** The CheckResponse bytes; anything this encoder does not cover goes to `fallback`. */
+/**
+ * The CheckResponse bytes; anything this encoder does not cover goes to
+ * `fallback`. A frozen response (a remembered decision's answer, a deny
+ * without claims) is encoded once: its bytes are returned again, so the
+ * caller must not write into them (grpc-js copies them into its frame).
+ */
 export function encodeCheckResponse(response: CheckResponse, fallback: (response: CheckResponse) => Buffer): Buffer {
+  if (!Object.isFrozen(response)) return encodeOnce(response, fallback);
+  let bytes = frozenParts.get(response);
+  if (bytes === undefined) {
+    bytes = encodeOnce(response, fallback);
+    frozenParts.set(response, bytes);
+  }
+  return bytes;
+}
+
+function encodeOnce(response: CheckResponse, fallback: (response: CheckResponse) => Buffer): Buffer {
   try {
     const writer = scratch.reset();
     only(response, RESPONSE_KEYS);

@@ -28,7 +28,7 @@ function header(key: string, value: string): HeaderValueOption {
 }
 
 /** Freezes a response part and everything in it, so it can be shared and its encoding kept. */
-function frozen<T>(value: T): T {
+export function frozen<T>(value: T): T {
   if (typeof value === 'object' && value !== null) {
     for (const inner of Object.values(value)) frozen(inner);
     Object.freeze(value);
@@ -46,6 +46,9 @@ interface DeniedParts {
   readonly status: NonNullable<CheckResponse['status']>;
   readonly deniedResponse: DeniedHttpResponse;
 }
+
+/** The whole deny response by its parts, when it carries no verified claim and no nonce. */
+const withoutClaims = new WeakMap<DeniedParts, CheckResponse>();
 
 /** Deny parts by policy (NO_POLICY when none) and reason (`dpop:` before it for a DPoP credential: its challenge differs). */
 const deniedParts = new WeakMap<object, Map<string, DeniedParts>>();
@@ -108,6 +111,19 @@ export function denyResponse(
 ): CheckResponse {
   const parts = deniedPartsFor(reason, policy, challengeScopes, binding?.scheme);
   const nonce = binding?.dpopNonce;
+  if (principal === undefined && nonce === undefined) {
+    // The same for every call of this policy and reason: one frozen response, encoded once.
+    let response = withoutClaims.get(parts);
+    if (response === undefined) {
+      response = frozen({
+        status: parts.status,
+        denied_response: parts.deniedResponse,
+        dynamic_metadata: metadata({ policy: policy?.id, decision: 'denied', reason }),
+      });
+      withoutClaims.set(parts, response);
+    }
+    return response;
+  }
   return {
     status: parts.status,
     // The nonce changes with time: a copy of the shared parts with one more header, never an edit of them.

@@ -10,8 +10,12 @@ import type { FrontEnd } from '../runner/check-input.ts';
 import type { CheckRunner } from '../runner/check-runner.ts';
 import type { CallMetadata } from '../tracing/check-tracing.ts';
 import { parseCheckRequest } from './check-request.ts';
-import { checkResponseFor, denyResponse } from './check-response.ts';
+import type { Decision } from '../core/decision.ts';
+import { checkResponseFor, denyResponse, frozen } from './check-response.ts';
 import type { CheckRequest, CheckResponse } from './proto.ts';
+
+/** Answers of remembered decisions; gone with the decision. Never a metadata answer (it depends on the method; never remembered). */
+const rememberedAnswers = new WeakMap<Decision, CheckResponse>();
 
 export const ENVOY_FRONT_END: FrontEnd<CheckRequest, CheckResponse> = {
   name: 'grpc',
@@ -19,7 +23,16 @@ export const ENVOY_FRONT_END: FrontEnd<CheckRequest, CheckResponse> = {
     // The wire decoder reads only what a check uses (check-request-decoder.ts).
     return parseCheckRequest(request);
   },
-  answer: (decision, input) => checkResponseFor(decision, input?.view.method ?? ''),
+  answer: (decision, input) => {
+    // A frozen decision is a remembered one (src/core/decision-cache.ts): its answer is built and encoded once.
+    if (decision.kind === 'metadata' || !Object.isFrozen(decision)) return checkResponseFor(decision, input?.view.method ?? '');
+    let response = rememberedAnswers.get(decision);
+    if (response === undefined) {
+      response = frozen(checkResponseFor(decision, input?.view.method ?? ''));
+      rememberedAnswers.set(decision, response);
+    }
+    return response;
+  },
   failed: () => denyResponse('internal_error', undefined, []),
 };
 

@@ -94,12 +94,16 @@ export class WireReader {
 
   /** Which of `names` the current length-delimited field holds exactly, building no string for others. */
   oneOf(names: readonly Name[]): string | undefined {
-    const length = this.fieldEnd - this.#position;
+    const bytes = this.#bytes;
+    const start = this.#position;
+    const length = this.fieldEnd - start;
+    // Byte by byte in JavaScript: names are short, and Buffer#compare's call into C++ cost more than the comparison.
     for (const candidate of names) {
-      if (
-        candidate.bytes.length === length &&
-        this.#bytes.compare(candidate.bytes, 0, length, this.#position, this.fieldEnd) === 0
-      ) return candidate.name;
+      const expected = candidate.bytes;
+      if (expected.length !== length) continue;
+      let index = 0;
+      while (index < length && bytes[start + index] === expected[index]) index += 1;
+      if (index === length) return candidate.name;
     }
     return undefined;
   }

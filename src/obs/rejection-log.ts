@@ -95,12 +95,24 @@ export class RejectionLog {
   }
 
   write(record: RejectionRecord): void {
-    if (!this.#logger.isLevelEnabled(LEVEL)) return;
-    if (!this.#limiter.admit(record.policy, record.reason)) {
-      this.#suppressed(record.reason);
-      this.#summaries ??= setInterval(() => { this.#writeSummary(); }, 1000).unref();
-      return;
-    }
+    if (this.admit(record.policy, record.reason)) this.writeAdmitted(record);
+  }
+
+  /**
+   * Whether a line for (policy, reason) is to be written now (the level is on
+   * and the rate limit lets it through); a suppressed one is counted. Callers
+   * build the record only then: under a flood most lines are suppressed.
+   */
+  admit(policy: string | undefined, reason: Reason): boolean {
+    if (!this.#logger.isLevelEnabled(LEVEL)) return false;
+    if (this.#limiter.admit(policy, reason)) return true;
+    this.#suppressed(reason);
+    this.#summaries ??= setInterval(() => { this.#writeSummary(); }, 1000).unref();
+    return false;
+  }
+
+  /** Writes the line of a record `admit()` let through. */
+  writeAdmitted(record: RejectionRecord): void {
     let line = `${LINE_START}${this.#time()}${this.#middle}`;
     for (const field of FIELDS) {
       const value = record[field];

@@ -79,10 +79,13 @@ export class CheckRecorder {
     log: RequestLogFields | undefined,
     trace: TraceLogFields | undefined,
   ): void {
-    const { policy, tokenSHA256, principal, mcp } = decision;
+    const { policy } = decision;
+    // Under a flood most lines are suppressed: the record is built only for a line that is written.
+    if (!this.#rejectionLog.admit(policy?.id, reason)) return;
+    const { tokenSHA256, principal, mcp } = decision;
     const detail = decision.kind === 'deny' ? decision.detail : undefined;
     // Only claims of a token whose signature verified may be logged (docs/contract.md §3.3).
-    this.#rejectionLog.write({
+    this.#rejectionLog.writeAdmitted({
       reason,
       enforced,
       frontend,

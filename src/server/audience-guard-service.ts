@@ -8,7 +8,7 @@
  *   - while-serving (Kubernetes): the listeners start at once (probes must
  *     answer) and turn SERVING after the first complete list.
  */
-import { createVerifiedTokens } from './verified-tokens.ts';
+import { createDecisionCache, createVerifiedTokens } from './verified-tokens.ts';
 import { createUpstreamTokens } from './upstream-tokens.ts';
 import { createIntrospector } from './introspection.ts';
 import { jwtCheckEnvironment } from '../core/check-environment.ts';
@@ -121,9 +121,10 @@ export async function startService(
   const keys = createIssuerKeys(options, endpointFetch, metrics, logger);
 
   const verifiedTokens = createVerifiedTokens(options.tokenCacheSize ?? 10_000, { store, keys, metrics, now });
+  const decisions = createDecisionCache(options.tokenCacheSize ?? 10_000, { store, keys, metrics, now });
   const upstreamTokens = createUpstreamTokens(options, tenants.secrets, tenants.secretFileDirs, metrics, logger, endpointFetch);
   const introspector = createIntrospector(options, { ...tenants, endpointFetch, metrics, logger, now });
-  const sources = { verifiedTokens, upstreamTokens, introspector, binding, maxBodyBytes: options.maxBodyBytes };
+  const sources = { verifiedTokens, upstreamTokens, introspector, binding, decisions, maxBodyBytes: options.maxBodyBytes };
   const environment = jwtCheckEnvironment({ keys, now, maxTokenBytes: options.maxTokenBytes, ...sources });
   if (options.logBufferDrops !== undefined) metrics.logBufferDrops(options.logBufferDrops);
   const runner = new CheckRunner({

@@ -47,6 +47,29 @@ describe('verified-token cache through the gRPC server', function () {
 
 });
 
+describe('decision cache through the gRPC server', function () {
+  let harness: Harness;
+
+  before(async function () {
+    harness = await startHarness({ policies: (issuer) => policyYAML(issuer, { extra: ROUTING }) });
+  });
+  after(async function () {
+    await harness.close();
+  });
+
+  it('attack: a remembered allow must not survive the issuer dropping the key that signed it (docs/contract.md case 62)', async function () {
+    const token = await harness.token({ resource: MCP_RESOURCE });
+    const check = (value: string) => harness.client.check({ headers: { authorization: `Bearer ${value}` } });
+    for (let round = 0; round < 3; round++) assert.equal((await check(token)).status?.code ?? 0, 0, 'allowed, and remembered from the second check on');
+    await harness.auth.rotateSigningKey({ dropOld: true });
+    // A token with the new key makes the service refetch the issuer's keys: the old key is gone.
+    assert.equal((await check(await harness.token({ resource: MCP_RESOURCE }))).status?.code ?? 0, 0);
+    const after = await check(token);
+    assert.equal(httpStatus(after), 401);
+    assert.equal(after.dynamic_metadata?.fields?.reason?.stringValue, 'unknown_key');
+  });
+});
+
 describe('verified-token cache and token spellings through the gRPC server', function () {
   let harness: Harness;
 

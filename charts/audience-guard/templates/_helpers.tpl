@@ -126,3 +126,27 @@ entries `NS=PATTERN,PATTERN` separated by ";", namespaces in sorted order.
 {{- end -}}
 {{- join ";" $entries -}}
 {{- end }}
+
+{{/*
+NODE_OPTIONS: with nodeOptions `auto`, the V8 old-space limit at 5/8 of resources.limits.memory
+(Ki, Mi, Gi, K, M, G or bytes; 160 MiB for 256Mi) and the semi-space at 1/128 of it (1 to 16 MiB;
+2 for 256Mi), so the heap is collected before the container reaches its limit (bench/README.md,
+memory); nothing without a memory limit. Any other value is used as is.
+*/}}
+{{- define "audience-guard.nodeOptions" -}}
+{{- if eq (toString .Values.nodeOptions) "auto" }}
+{{- $limit := toString (dig "limits" "memory" "" (.Values.resources | default dict)) }}
+{{- $mib := 0 }}
+{{- if hasSuffix "Gi" $limit }}{{ $mib = mul (trimSuffix "Gi" $limit | int64) 1024 }}
+{{- else if hasSuffix "Mi" $limit }}{{ $mib = trimSuffix "Mi" $limit | int64 }}
+{{- else if hasSuffix "Ki" $limit }}{{ $mib = div (trimSuffix "Ki" $limit | int64) 1024 }}
+{{- else if hasSuffix "G" $limit }}{{ $mib = div (mul (trimSuffix "G" $limit | int64) 1000000000) 1048576 }}
+{{- else if hasSuffix "M" $limit }}{{ $mib = div (mul (trimSuffix "M" $limit | int64) 1000000) 1048576 }}
+{{- else if hasSuffix "K" $limit }}{{ $mib = div (mul (trimSuffix "K" $limit | int64) 1000) 1048576 }}
+{{- else if regexMatch "^[0-9]+$" $limit }}{{ $mib = div ($limit | int64) 1048576 }}
+{{- end }}
+{{- if gt (int64 $mib) 0 }}--max-old-space-size={{ div (mul $mib 5) 8 }} --max-semi-space-size={{ max 1 (min 16 (div $mib 128)) }}{{ end }}
+{{- else }}
+{{- .Values.nodeOptions }}
+{{- end }}
+{{- end }}
