@@ -59,9 +59,7 @@ describe('e2e: MCP client → Envoy stand-in (gRPC ext_authz) → MCP server', f
     assertNoCredentialReached(stack.mcp.received);
   });
 
-  // TODO(branch pop): enable once the gRPC allow removes `dpop` too (headers_to_remove: authorization, dpop);
-  // on this branch the Envoy front end removes only `authorization`, and this case fails.
-  it.skip('attack: a client\'s DPoP header must never reach the MCP server', async () => {
+  it('attack: a client\'s DPoP header must never reach the MCP server', async () => {
     await fetch(stack.resource, initializeRequest(token, { dpop: 'not-a-proof' }));
     assertNoCredentialReached(stack.mcp.received);
   });
